@@ -1,0 +1,132 @@
+package io.tiflink.minicluster.tikv;
+
+import io.tiflink.minicluster.codec.KeyCodec;
+import io.tiflink.minicluster.region.Region;
+import io.tiflink.minicluster.region.RegionManager;
+
+import org.tikv.kvproto.Errorpb;
+import org.tikv.kvproto.Kvrpcpb;
+import org.tikv.kvproto.Metapb;
+import org.tikv.shade.com.google.protobuf.ByteString;
+
+import java.util.List;
+
+/**
+ * TiKV's per-request region checks, in raftstore's order: store, region, peer, leader, epoch
+ * (version only, as for normal reads and writes), then key range.
+ */
+final class RegionErrors {
+    private RegionErrors() {}
+
+    /** The region the request may run on, or the region error to answer with. */
+    static final class Checked {
+        final Region region;
+        final Errorpb.Error error;
+
+        private Checked(Region region, Errorpb.Error error) {
+            this.region = region;
+            this.error = error;
+        }
+    }
+
+    static Checked check(
+            long storeId, RegionManager regions, Kvrpcpb.Context ctx, List<byte[]> keys) {
+        long requestStore = ctx.getPeer().getStoreId();
+        if (requestStore != 0 && requestStore != storeId) {
+            return error(
+                    Errorpb.Error.newBuilder()
+                            .setMessage(
+                                    "store not match, request store id "
+                                            + requestStore
+                                            + " actual store id "
+                                            + storeId)
+                            .setStoreNotMatch(
+                                    Errorpb.StoreNotMatch.newBuilder()
+                                            .setRequestStoreId(requestStore)
+                                            .setActualStoreId(storeId))
+                            .build());
+        }
+        Region region = regions.byId(ctx.getRegionId());
+        Metapb.Peer local = region == null ? null : region.peerOn(storeId);
+        if (local == null) {
+            return error(regionNotFound(ctx.getRegionId()));
+        }
+        if (ctx.getPeer().getId() != 0 && ctx.getPeer().getId() != local.getId()) {
+            return error(
+                    Errorpb.Error.newBuilder()
+                            .setMessage(
+                                    "mismatch peer id "
+                                            + ctx.getPeer().getId()
+                                            + " != "
+                                            + local.getId())
+                            .build());
+        }
+        if (region.leaderStoreId != storeId) {
+            return error(notLeader(region));
+        }
+        if (ctx.getRegionEpoch().getVersion() != region.version) {
+            return error(epochNotMatch(regions, region, ctx.getRegionEpoch()));
+        }
+        for (byte[] key : keys) {
+            if (!region.contains(key)) {
+                return error(keyNotInRegion(region, key));
+            }
+        }
+        return new Checked(region, null);
+    }
+
+    private static Checked error(Errorpb.Error e) {
+        return new Checked(null, e);
+    }
+
+    static Errorpb.Error regionNotFound(long regionId) {
+        return Errorpb.Error.newBuilder()
+                .setMessage("region " + regionId + " not found")
+                .setRegionNotFound(Errorpb.RegionNotFound.newBuilder().setRegionId(regionId))
+                .build();
+    }
+
+    static Errorpb.Error notLeader(Region region) {
+        return Errorpb.Error.newBuilder()
+                .setMessage("peer is not leader for region " + region.id)
+                .setNotLeader(
+                        Errorpb.NotLeader.newBuilder()
+                                .setRegionId(region.id)
+                                .setLeader(region.leader()))
+                .build();
+    }
+
+    static Errorpb.Error epochNotMatch(
+            RegionManager regions, Region current, Metapb.RegionEpoch requested) {
+        Errorpb.EpochNotMatch.Builder enm =
+                Errorpb.EpochNotMatch.newBuilder().addCurrentRegions(current.toProto());
+        Region sibling = regions.leftSibling(current);
+        if (sibling != null) {
+            enm.addCurrentRegions(sibling.toProto());
+        }
+        return Errorpb.Error.newBuilder()
+                .setMessage(
+                        "mismatch region epoch: current "
+                                + current.confVer
+                                + "/"
+                                + current.version
+                                + ", requested "
+                                + requested.getConfVer()
+                                + "/"
+                                + requested.getVersion())
+                .setEpochNotMatch(enm)
+                .build();
+    }
+
+    static Errorpb.Error keyNotInRegion(Region region, byte[] key) {
+        return Errorpb.Error.newBuilder()
+                .setMessage("key " + KeyCodec.toHex(key) + " is not in region " + region.id)
+                .setKeyNotInRegion(
+                        Errorpb.KeyNotInRegion.newBuilder()
+                                .setKey(ByteString.copyFrom(key))
+                                .setRegionId(region.id)
+                                .setStartKey(ByteString.copyFrom(region.encodedStart()))
+                                .setEndKey(ByteString.copyFrom(region.encodedEnd())))
+                .build();
+    }
+}
