@@ -10,6 +10,7 @@ import io.tiflink.minicluster.region.Region;
 import io.tiflink.minicluster.region.RegionManager;
 import io.tiflink.minicluster.region.SplitChecker;
 import io.tiflink.minicluster.storage.MvccStore;
+import io.tiflink.minicluster.tikv.ForwardingInterceptor;
 import io.tiflink.minicluster.tikv.StoreServer;
 import io.tiflink.minicluster.tikv.TikvService;
 import io.tiflink.minicluster.txn.Percolator;
@@ -17,6 +18,7 @@ import io.tiflink.minicluster.txn.Percolator;
 import org.tikv.kvproto.Metapb;
 import org.tikv.kvproto.Pdpb;
 import org.tikv.shade.io.grpc.Server;
+import org.tikv.shade.io.grpc.ServerInterceptors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -90,7 +92,17 @@ public final class MiniTiKVCluster implements AutoCloseable {
             long storeId = storeIds.get(i);
             int port = b.storePorts.size() > i ? b.storePorts.get(i) : 0;
             TikvService kv = new TikvService(storeId, regions, percolator, faults, scheduler);
-            stores.put(storeId, new StoreServer(storeId, port, StoreServer.serving(kv)));
+            stores.put(
+                    storeId,
+                    new StoreServer(
+                            storeId,
+                            port,
+                            p ->
+                                    GrpcServers.start(
+                                            p,
+                                            ServerInterceptors.intercept(
+                                                    kv,
+                                                    new ForwardingInterceptor(this::upStoreAt)))));
         }
         if (!b.initialSplitKeys.isEmpty()) {
             regions.split(b.initialSplitKeys);
@@ -111,15 +123,16 @@ public final class MiniTiKVCluster implements AutoCloseable {
                 GrpcServers.start(
                         pdPort,
                         new PdService(
-                                clusterId,
-                                member,
-                                tso,
-                                regions,
-                                ids,
-                                safePoints,
-                                this::storeProtos,
-                                faults,
-                                scheduler));
+                                        clusterId,
+                                        member,
+                                        tso,
+                                        regions,
+                                        ids,
+                                        safePoints,
+                                        this::storeProtos,
+                                        faults,
+                                        scheduler)
+                                .bindService());
         long interval = b.splitCheckInterval.toMillis();
         scheduler.scheduleWithFixedDelay(
                 this::checkSplits, interval, interval, TimeUnit.MILLISECONDS);
@@ -155,6 +168,18 @@ public final class MiniTiKVCluster implements AutoCloseable {
             splitChecker.check();
         } catch (RuntimeException e) {
             LOG.warn("split check failed", e);
+        }
+    }
+
+    /** The id of the running store listening at {@code address}, or null. */
+    private Long upStoreAt(String address) {
+        synchronized (stores) {
+            for (StoreServer s : stores.values()) {
+                if (s.isUp() && s.address().equals(address)) {
+                    return s.id();
+                }
+            }
+            return null;
         }
     }
 

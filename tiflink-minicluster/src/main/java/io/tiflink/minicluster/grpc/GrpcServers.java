@@ -1,7 +1,7 @@
 package io.tiflink.minicluster.grpc;
 
-import org.tikv.shade.io.grpc.BindableService;
 import org.tikv.shade.io.grpc.Server;
+import org.tikv.shade.io.grpc.ServerServiceDefinition;
 import org.tikv.shade.io.grpc.netty.NettyServerBuilder;
 import org.tikv.shade.io.grpc.services.HealthStatusManager;
 
@@ -20,7 +20,7 @@ public final class GrpcServers {
     private GrpcServers() {}
 
     /** Binds {@code port} (0 picks a free one) and serves the services plus gRPC Health. */
-    public static Server start(int port, BindableService... services) {
+    public static Server start(int port, ServerServiceDefinition... services) {
         NettyServerBuilder builder =
                 NettyServerBuilder.forAddress(new InetSocketAddress(HOST, port))
                         // client-java pings every 10 s, also without calls: allow it.
@@ -28,7 +28,7 @@ public final class GrpcServers {
                         .permitKeepAliveWithoutCalls(true)
                         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                         .addService(new HealthStatusManager().getHealthService());
-        for (BindableService s : services) {
+        for (ServerServiceDefinition s : services) {
             builder.addService(s);
         }
         try {

@@ -3,8 +3,8 @@ package io.tiflink.minicluster.tikv;
 import io.tiflink.minicluster.grpc.GrpcServers;
 
 import org.tikv.kvproto.Metapb;
-import org.tikv.shade.io.grpc.BindableService;
 import org.tikv.shade.io.grpc.Server;
+import org.tikv.shade.io.grpc.ServerServiceDefinition;
 
 import java.util.function.IntFunction;
 
@@ -75,7 +75,7 @@ public final class StoreServer {
     }
 
     /** For wiring services: a server factory over the given services. */
-    public static IntFunction<Server> serving(BindableService... services) {
+    public static IntFunction<Server> serving(ServerServiceDefinition... services) {
         return port -> GrpcServers.start(port, services);
     }
 }

@@ -56,6 +56,8 @@ public final class TikvService extends TikvGrpc.TikvImplBase {
             StreamObserver<R> observer,
             Function<Errorpb.Error, R> regionError,
             Function<Region, R> handler) {
+        Long forwardedTo = ForwardingInterceptor.TARGET_STORE.get();
+        long storeId = forwardedTo != null ? forwardedTo : this.storeId;
         Duration delay = faults.delayOf(storeId);
         Runnable run =
                 () -> {
@@ -103,6 +105,20 @@ public final class TikvService extends TikvGrpc.TikvImplBase {
                 obs,
                 e -> Kvrpcpb.GetResponse.newBuilder().setRegionError(e).build(),
                 region -> percolator.kvGet(req));
+    }
+
+    /**
+     * RawGet. Under API V1 the raw key space is separate from transactional data, which is all this
+     * store holds, so the key is never found; client-java probes leaders with this call.
+     */
+    @Override
+    public void rawGet(Kvrpcpb.RawGetRequest req, StreamObserver<Kvrpcpb.RawGetResponse> obs) {
+        serve(
+                req.getContext(),
+                List.of(req.getKey().toByteArray()),
+                obs,
+                e -> Kvrpcpb.RawGetResponse.newBuilder().setRegionError(e).build(),
+                region -> Kvrpcpb.RawGetResponse.newBuilder().setNotFound(true).build());
     }
 
     @Override
