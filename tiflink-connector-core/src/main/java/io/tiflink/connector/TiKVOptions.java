@@ -1,0 +1,104 @@
+package io.tiflink.connector;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.ReadableConfig;
+
+import org.tikv.common.ConfigUtils;
+import org.tikv.common.TiConfiguration;
+
+import java.time.Duration;
+
+/**
+ * Options for reaching a TiKV cluster, shared by the TiKV source, sink and catalog. Names follow
+ * flink-cdc's tidb-cdc connector ({@code pd-addresses}, {@code tikv.*}) so its users can keep their
+ * settings.
+ */
+public final class TiKVOptions {
+    public static final ConfigOption<String> PD_ADDRESSES =
+            ConfigOptions.key("pd-addresses")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "PD addresses of the TiKV cluster, comma separated host:port pairs.");
+
+    public static final ConfigOption<Duration> TIKV_GRPC_TIMEOUT =
+            ConfigOptions.key(ConfigUtils.TIKV_GRPC_TIMEOUT)
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(200))
+                    .withDescription("Timeout of one TiKV or PD request.");
+
+    public static final ConfigOption<Duration> TIKV_GRPC_SCAN_TIMEOUT =
+            ConfigOptions.key(ConfigUtils.TIKV_GRPC_SCAN_TIMEOUT)
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(20))
+                    .withDescription("Timeout of one TiKV scan request.");
+
+    public static final ConfigOption<Integer> TIKV_BATCH_GET_CONCURRENCY =
+            ConfigOptions.key(ConfigUtils.TIKV_BATCH_GET_CONCURRENCY)
+                    .intType()
+                    .defaultValue(ConfigUtils.DEF_BATCH_GET_CONCURRENCY)
+                    .withDescription("Number of concurrent batch-get requests.");
+
+    public static final ConfigOption<Integer> TIKV_BATCH_SCAN_CONCURRENCY =
+            ConfigOptions.key(ConfigUtils.TIKV_BATCH_SCAN_CONCURRENCY)
+                    .intType()
+                    .defaultValue(ConfigUtils.DEF_BATCH_SCAN_CONCURRENCY)
+                    .withDescription("Number of concurrent scan requests.");
+
+    private TiKVOptions() {}
+
+    /**
+     * The tikv-client-java configuration for these options.
+     *
+     * @throws IllegalArgumentException naming the option at fault when a value is missing or out of
+     *     range
+     */
+    public static TiConfiguration toTiConfiguration(ReadableConfig options) {
+        String pd =
+                options.getOptional(PD_ADDRESSES)
+                        .map(String::trim)
+                        .filter(s -> !s.isEmpty())
+                        .orElseThrow(
+                                () ->
+                                        new IllegalArgumentException(
+                                                "option '"
+                                                        + PD_ADDRESSES.key()
+                                                        + "' is required: the PD addresses of the"
+                                                        + " TiKV cluster, e.g. 127.0.0.1:2379"));
+        for (String address : pd.split(",")) {
+            if (!address.trim().matches("[^:\\s]+:\\d{1,5}")) {
+                throw new IllegalArgumentException(
+                        "option '"
+                                + PD_ADDRESSES.key()
+                                + "' has '"
+                                + address.trim()
+                                + "', expected host:port");
+            }
+        }
+        TiConfiguration conf = TiConfiguration.createDefault(pd);
+        conf.setTimeout(positiveMillis(options, TIKV_GRPC_TIMEOUT));
+        conf.setScanTimeout(positiveMillis(options, TIKV_GRPC_SCAN_TIMEOUT));
+        conf.setBatchGetConcurrency(positive(options, TIKV_BATCH_GET_CONCURRENCY));
+        conf.setBatchScanConcurrency(positive(options, TIKV_BATCH_SCAN_CONCURRENCY));
+        return conf;
+    }
+
+    private static long positiveMillis(ReadableConfig options, ConfigOption<Duration> option) {
+        long millis = options.get(option).toMillis();
+        if (millis <= 0) {
+            throw new IllegalArgumentException(
+                    "option '" + option.key() + "' must be positive, got " + options.get(option));
+        }
+        return millis;
+    }
+
+    private static int positive(ReadableConfig options, ConfigOption<Integer> option) {
+        int value = options.get(option);
+        if (value <= 0) {
+            throw new IllegalArgumentException(
+                    "option '" + option.key() + "' must be positive, got " + value);
+        }
+        return value;
+    }
+}
