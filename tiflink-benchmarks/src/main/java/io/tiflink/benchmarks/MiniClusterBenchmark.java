@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -66,11 +67,9 @@ public final class MiniClusterBenchmark {
         this.writeBatch = (int) setting("writeBatch", 1_000);
         this.writeTxns = (int) setting("writeTxns", 20);
         this.heapKeys = (int) setting("heapKeys", 1_000_000);
-        this.only =
-                Set.of(
-                        args.getOrDefault(
-                                        "only", System.getProperty("bench.only", "scan,write,heap"))
-                                .split(","));
+        String parts =
+                args.getOrDefault("only", System.getProperty("bench.only", "scan,write,heap"));
+        this.only = new LinkedHashSet<>(List.of(parts.split(",")));
         // Random bytes, so nothing along the way can profit from compressible values.
         this.value = new byte[valueSize];
         new Random(42).nextBytes(value);
