@@ -394,6 +394,8 @@ public final class MiniClusterBenchmark {
 
     /** Runs one round and returns keys per second; checks the round handled every key. */
     private static double timed(LongSupplier round, long expectedKeys) {
+        // Collect first, so one round's garbage is not billed to the next (or the other path).
+        System.gc();
         long t0 = System.nanoTime();
         long keys = round.getAsLong();
         long nanos = System.nanoTime() - t0;
