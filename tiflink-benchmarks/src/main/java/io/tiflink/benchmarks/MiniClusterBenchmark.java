@@ -37,6 +37,17 @@ import java.util.function.LongSupplier;
  * (arguments win): {@code scanKeys}, {@code valueSize}, {@code regionMaxKeys}, {@code warmups},
  * {@code rounds}, {@code writeBatch}, {@code writeTxns}, {@code heapKeys} and {@code only} (a
  * comma-separated subset of {@code scan,write,heap}).
+ *
+ * <p>Run from the repository root (the {@code bench} profile runs it in a forked JVM with {@code
+ * -Xmx2g} after packaging):
+ *
+ * <pre>
+ * ./mvnw -q -pl tiflink-benchmarks -am package -DskipTests -Pbench [-Dbench.args="heapKeys=200000"]
+ * </pre>
+ *
+ * or, once packaged, {@code java -Xmx2g -cp tiflink-benchmarks/target/classes:$(cat
+ * tiflink-benchmarks/target/classpath.txt) io.tiflink.benchmarks.MiniClusterBenchmark [name=value
+ * ...]}.
  */
 public final class MiniClusterBenchmark {
     private static final int BACKOFF_MS = 20_000;
@@ -118,8 +129,7 @@ public final class MiniClusterBenchmark {
                                     .stores(3)
                                     .regionMaxKeys(regionMaxKeys)
                                     .start();
-                    TiSession session =
-                            TiSession.create(TiConfiguration.createDefault(cluster.pdAddress()))) {
+                    TiSession session = TiSession.create(clientConf(cluster))) {
                 if (only.contains("scan")) {
                     scan(cluster, session);
                 }
@@ -148,6 +158,14 @@ public final class MiniClusterBenchmark {
             System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
             heapRows.forEach(System.out::println);
         }
+    }
+
+    private static TiConfiguration clientConf(MiniTiKVCluster cluster) {
+        TiConfiguration conf = TiConfiguration.createDefault(cluster.pdAddress());
+        // The default 100 ms health check marks a CPU-starved store down on a busy machine, and
+        // the client then hunts for another leader: failover noise in a throughput number.
+        conf.setGrpcHealthCheckTimeout(2_000);
+        return conf;
     }
 
     // ---- scan ----
