@@ -403,6 +403,61 @@ class PercolatorTest {
         }
 
         @Test
+        void insertOverAnExistingPutIsAlreadyExist() {
+            committedPut("k", "v", ts(0, 1), ts(0, 2));
+            Kvrpcpb.Mutation insert =
+                    Kvrpcpb.Mutation.newBuilder()
+                            .setOp(Kvrpcpb.Op.Insert)
+                            .setKey(bs("k"))
+                            .setValue(bs("w"))
+                            .build();
+
+            Kvrpcpb.PrewriteResponse resp = prewrite(ts(0, 3), "k", insert);
+
+            assertThat(resp.getErrorsList()).hasSize(1);
+            assertThat(resp.getErrors(0).getAlreadyExist().getKey().toStringUtf8()).isEqualTo("k");
+            assertThat(lockOf("k")).isNull();
+        }
+
+        @Test
+        void insertOverADeleteWritesAPutLockAndCheckNotExistsWritesNone() {
+            committedPut("k", "v", ts(0, 1), ts(0, 2));
+            prewriteOk(ts(0, 3), "k", del("k"));
+            commitOk(ts(0, 3), ts(0, 4), "k");
+            Kvrpcpb.Mutation insert =
+                    Kvrpcpb.Mutation.newBuilder()
+                            .setOp(Kvrpcpb.Op.Insert)
+                            .setKey(bs("k"))
+                            .setValue(bs("w"))
+                            .build();
+            Kvrpcpb.Mutation check =
+                    Kvrpcpb.Mutation.newBuilder()
+                            .setOp(Kvrpcpb.Op.CheckNotExists)
+                            .setKey(bs("n"))
+                            .build();
+
+            prewriteOk(ts(0, 5), "k", insert, check);
+
+            assertThat(lockOf("k").type).isEqualTo(Kvrpcpb.Op.Put);
+            assertThat(lockOf("n")).isNull();
+        }
+
+        @Test
+        void asyncCommitAndOnePcAreRefusedWithAbort() {
+            for (Kvrpcpb.PrewriteRequest req :
+                    List.of(
+                            prewriteReq(ts(0, 1), "k", put("k", "v"))
+                                    .setUseAsyncCommit(true)
+                                    .build(),
+                            prewriteReq(ts(0, 1), "k", put("k", "v")).setTryOnePc(true).build())) {
+                Kvrpcpb.PrewriteResponse resp = percolator.prewrite(req);
+                assertThat(resp.getErrorsList()).hasSize(1);
+                assertThat(resp.getErrors(0).getAbort()).isNotEmpty();
+                assertThat(lockOf("k")).isNull();
+            }
+        }
+
+        @Test
         void lockMutationWritesALockTypeLock() {
             prewriteOk(ts(0, 1), "k", lockOp("k"));
             assertThat(lockOf("k").type).isEqualTo(Kvrpcpb.Op.Lock);
@@ -974,6 +1029,55 @@ class PercolatorTest {
             assertThat(resp.hasError()).isFalse();
             assertThat(resp.getCommitVersion()).isZero();
             assertThat(recordOf("p", start).type).isEqualTo(Write.Type.ROLLBACK);
+        }
+
+        @Test
+        void scanLocksReturnsLocksAtOrBelowMaxVersionInRange() {
+            prewriteOk(ts(0, 1), "a", put("a", "1"), put("c", "1"));
+            prewriteOk(ts(0, 5), "b", put("b", "1"));
+
+            List<Kvrpcpb.LockInfo> locks =
+                    percolator.scanLocks(new byte[0], new byte[0], ts(0, 4), 0);
+            assertThat(locks).extracting(l -> l.getKey().toStringUtf8()).containsExactly("a", "c");
+            assertLockInfo(locks.get(1), "c", "a", ts(0, 1), Kvrpcpb.Op.Put);
+            assertThat(percolator.scanLocks(b("b"), new byte[0], ts(0, 9), 0)).hasSize(2);
+            assertThat(percolator.scanLocks(new byte[0], b("c"), ts(0, 9), 0)).hasSize(2);
+            assertThat(percolator.scanLocks(new byte[0], new byte[0], ts(0, 9), 1)).hasSize(1);
+        }
+
+        @Test
+        void pessimisticRollbackRemovesOnlyMatchingPessimisticLocks() {
+            long start = ts(0, 1);
+            Lock pessimistic =
+                    new Lock(
+                            Kvrpcpb.Op.PessimisticLock,
+                            b("p"),
+                            start,
+                            TTL,
+                            null,
+                            ts(0, 2),
+                            0,
+                            0,
+                            false,
+                            List.of());
+            store.write(
+                    (s, batch) -> {
+                        batch.add(Modify.putLock(b("p"), pessimistic));
+                        return null;
+                    });
+            prewriteOk(start, "p", put("o", "v"));
+
+            percolator.pessimisticRollback(
+                    Kvrpcpb.PessimisticRollbackRequest.newBuilder()
+                            .setStartVersion(start)
+                            .setForUpdateTs(ts(0, 2))
+                            .addKeys(bs("p"))
+                            .addKeys(bs("o"))
+                            .build());
+
+            assertThat(lockOf("p")).isNull();
+            assertThat(lockOf("o")).isNotNull();
+            assertThat(recordOf("p", start)).isNull();
         }
 
         @Test
