@@ -1,7 +1,7 @@
 package io.tiflink.minicluster.pd;
 
-import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * PD's GC safe point and service safe points (v6.5 semantics): a service cannot set a safe point
@@ -25,7 +25,9 @@ public final class GcSafePoints {
         }
     }
 
-    private final Map<String, ServiceSafePoint> services = new HashMap<>();
+    /** By service id: PD keeps them in etcd, so ties for the minimum go to the first id. */
+    private final Map<String, ServiceSafePoint> services = new TreeMap<>();
+
     private long gcSafePoint;
 
     public GcSafePoints() {
@@ -44,14 +46,19 @@ public final class GcSafePoints {
 
     /**
      * PD's UpdateServiceGCSafePoint: TTL {@code <= 0} removes the service's safe point; a safe
-     * point below the current minimum is refused. Returns the minimum after the call.
+     * point below the current minimum is refused. Returns the minimum as PD reports it: the one
+     * from before the update, reloaded only if the caller was that minimum.
+     *
+     * @throws IllegalArgumentException where PD fails the call: removing gc_worker, giving it a
+     *     finite TTL, or an empty service id
      */
     public synchronized ServiceSafePoint updateServiceSafePoint(
             String serviceId, long safePoint, long ttlSec, long nowSec) {
         if (ttlSec <= 0) {
-            if (!GC_WORKER.equals(serviceId)) {
-                services.remove(serviceId);
+            if (GC_WORKER.equals(serviceId)) {
+                throw new IllegalArgumentException("cannot remove service safe point of gc_worker");
             }
+            services.remove(serviceId);
             return min(nowSec);
         }
         ServiceSafePoint min = min(nowSec);
@@ -59,8 +66,16 @@ public final class GcSafePoints {
             return min;
         }
         long expires = Long.MAX_VALUE - nowSec <= ttlSec ? Long.MAX_VALUE : nowSec + ttlSec;
+        if (serviceId.isEmpty()) {
+            throw new IllegalArgumentException("service id of service safepoint cannot be empty");
+        }
+        if (GC_WORKER.equals(serviceId) && expires != Long.MAX_VALUE) {
+            throw new IllegalArgumentException(
+                    "TTL of gc_worker's service safe point must be infinity");
+        }
         services.put(serviceId, new ServiceSafePoint(serviceId, safePoint, expires));
-        return min(nowSec);
+        // PD reloads the minimum only when the caller held it.
+        return serviceId.equals(min.serviceId) ? min(nowSec) : min;
     }
 
     /** The smallest live service safe point (gc_worker's always lives). */

@@ -598,13 +598,14 @@ public final class Percolator {
      */
     public Kvrpcpb.ResolveLockResponse resolveLock(
             Kvrpcpb.ResolveLockRequest req, byte[] regionStart, byte[] regionEnd) {
+        // As TiKV's kv.rs: txn_infos only count when start_version is 0.
         Map<Long, Long> txnStatus = new HashMap<>();
-        if (req.getTxnInfosCount() > 0) {
+        if (req.getStartVersion() > 0) {
+            txnStatus.put(req.getStartVersion(), req.getCommitVersion());
+        } else {
             for (Kvrpcpb.TxnInfo info : req.getTxnInfosList()) {
                 txnStatus.put(info.getTxn(), info.getStatus());
             }
-        } else {
-            txnStatus.put(req.getStartVersion(), req.getCommitVersion());
         }
         try {
             store.write(
@@ -619,6 +620,16 @@ public final class Percolator {
                             for (Map.Entry<byte[], Lock> e :
                                     s.locks(regionStart, regionEnd).entrySet()) {
                                 Long commitTs = txnStatus.get(e.getValue().startTs);
+                                if (commitTs != null
+                                        && commitTs != 0
+                                        && commitTs <= e.getValue().startTs) {
+                                    // TiKV commands/resolve_lock.rs: InvalidTxnTso.
+                                    throw KeyErrorException.abort(
+                                            String.format(
+                                                    "invalid transaction tso with start_ts:%d,"
+                                                            + " commit_ts:%d",
+                                                    e.getValue().startTs, commitTs));
+                                }
                                 if (commitTs != null) {
                                     resolveKey(
                                             s, batch, e.getKey(), e.getValue().startTs, commitTs);
