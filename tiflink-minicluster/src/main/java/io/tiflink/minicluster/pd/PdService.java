@@ -83,7 +83,18 @@ public final class PdService extends PDGrpc.PDImplBase {
     private <R> void reply(StreamObserver<R> observer, Supplier<R> response) {
         Runnable run =
                 () -> {
-                    observer.onNext(response.get());
+                    R r;
+                    try {
+                        r = response.get();
+                    } catch (IllegalArgumentException e) {
+                        // PD returns such errors (e.g. on gc_worker's safe point) as a failed call.
+                        observer.onError(
+                                Status.UNKNOWN
+                                        .withDescription(e.getMessage())
+                                        .asRuntimeException());
+                        return;
+                    }
+                    observer.onNext(r);
                     observer.onCompleted();
                 };
         Duration delay = faults.delayOf(FaultInjector.PD);
@@ -361,9 +372,9 @@ public final class PdService extends PDGrpc.PDImplBase {
                                 .setHeader(header())
                                 .setServiceId(ByteString.copyFromUtf8(min.serviceId))
                                 .setTTL(
-                                        min.expiresAtSec == Long.MAX_VALUE
-                                                ? Long.MAX_VALUE
-                                                : min.expiresAtSec - nowSec)
+                                        // PD reports MaxInt64 - now for a safe point that never
+                                        // expires.
+                                        min.expiresAtSec - nowSec)
                                 .setMinSafePoint(min.safePoint)
                                 .build();
                     });

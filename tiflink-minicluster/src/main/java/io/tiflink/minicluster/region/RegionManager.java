@@ -147,6 +147,8 @@ public final class RegionManager {
             int i = 0;
             while (i < sorted.length) {
                 Region r = byStart.floorEntry(sorted[i]).getValue();
+                // Keys are sorted, so if any key of this region is its start, the first one is.
+                boolean startsAtKey = KeyCodec.compare(sorted[i], r.start) == 0;
                 List<byte[]> inside = new ArrayList<>();
                 while (i < sorted.length && r.contains(sorted[i])) {
                     if (KeyCodec.compare(sorted[i], r.start) != 0
@@ -162,7 +164,7 @@ public final class RegionManager {
                     continue;
                 }
                 List<Region> parts = splitLocked(r, inside);
-                started.addAll(parts.subList(1, parts.size()));
+                started.addAll(parts.subList(startsAtKey ? 0 : 1, parts.size()));
                 events.add(() -> listeners.forEach(l -> l.onSplit(r, parts)));
             }
         } finally {

@@ -48,6 +48,17 @@ class RegionManagerTest {
     }
 
     @Test
+    void splitReturnsEveryRegionThatStartsAtAGivenKey() {
+        regions.split(List.of(b("m")));
+
+        // "m" already starts a region, "t" splits that same region.
+        List<Region> started = regions.split(List.of(b("m"), b("t")));
+
+        assertThat(started).extracting(r -> s(r.start)).containsExactly("m", "t");
+        assertThat(started).containsExactly(regions.locate(b("m")), regions.locate(b("t")));
+    }
+
+    @Test
     void splitKeepsTheIdOnTheRightAndBumpsTheVersion() {
         Region before = regions.locate(b("m"));
 
