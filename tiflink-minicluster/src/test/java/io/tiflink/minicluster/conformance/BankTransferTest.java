@@ -3,6 +3,7 @@ package io.tiflink.minicluster.conformance;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.minicluster.region.Region;
+import io.tiflink.minicluster.region.RegionListener;
 import io.tiflink.minicluster.storage.Write;
 
 import org.tikv.common.BytePairWrapper;
@@ -63,6 +64,10 @@ class BankTransferTest {
     private static final Logger LOG = LoggerFactory.getLogger(BankTransferTest.class);
 
     private static final int ACCOUNTS = 200;
+
+    /** Small enough that the split checker splits regions the injector merged back together. */
+    private static final int REGION_MAX_KEYS = 64;
+
     private static final long INITIAL_BALANCE = 1_000;
     private static final long TOTAL = ACCOUNTS * INITIAL_BALANCE;
     private static final int WRITERS = 4;
@@ -87,7 +92,8 @@ class BankTransferTest {
     private static final ByteString SCAN_END = ByteString.copyFromUtf8("acct.");
 
     @RegisterExtension
-    static final MiniTiKVExtension TIKV = new MiniTiKVExtension(b -> b.stores(3));
+    static final MiniTiKVExtension TIKV =
+            new MiniTiKVExtension(b -> b.stores(3).regionMaxKeys(REGION_MAX_KEYS));
 
     private static Level savedClientLevel;
 
@@ -102,6 +108,8 @@ class BankTransferTest {
     private final AtomicLong splits = new AtomicLong();
     private final AtomicLong merges = new AtomicLong();
     private final AtomicLong leaderTransfers = new AtomicLong();
+    private final AtomicLong raced = new AtomicLong();
+    private final AtomicLong allSplits = new AtomicLong();
     private final Map<String, LongAdder> abortReasons = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> readFailures = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> readsGivenUp = new ConcurrentHashMap<>();
@@ -158,7 +166,19 @@ class BankTransferTest {
                 loadAccounts(session);
                 assertThat(readTotalByScan(session)).isEqualTo(TOTAL);
             }
-            runWorkload(cluster);
+            RegionListener splitCounter =
+                    new RegionListener() {
+                        @Override
+                        public void onSplit(Region before, List<Region> after) {
+                            allSplits.addAndGet(after.size() - 1);
+                        }
+                    };
+            cluster.regions().addListener(splitCounter);
+            try {
+                runWorkload(cluster);
+            } finally {
+                cluster.regions().removeListener(splitCounter);
+            }
             verifyAfterwards(cluster);
         } finally {
             logSummary(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
@@ -291,9 +311,10 @@ class BankTransferTest {
         LOG.info(
                 "bank run took {} ms: {} transfers committed, {} aborted {}, {} commit_ts_expired"
                         + " retries, {} secondary commit failures; {} reads ({} scans, {}"
-                        + " batch gets), reads the client gave up on {}, failed reads {}; {} splits, {} merges, {} leader"
-                        + " transfers; {} crashed txns ({} with a committed primary);"
-                        + " violations {}",
+                        + " batch gets), reads the client gave up on {}, failed reads {}; {}"
+                        + " splits injected ({} in all with the split checker's), {} merges, {}"
+                        + " leader transfers, {} injections skipped; {} crashed txns ({} with a"
+                        + " committed primary); violations {}",
                 tookMs,
                 committed.sum(),
                 aborted.sum(),
@@ -306,8 +327,10 @@ class BankTransferTest {
                 readsGivenUp,
                 readFailures,
                 splits.get(),
+                allSplits.get(),
                 merges.get(),
                 leaderTransfers.get(),
+                raced.get(),
                 crashed.size(),
                 crashed.stream().filter(c -> c.commitTs != 0).count(),
                 violations);
@@ -782,48 +805,60 @@ class BankTransferTest {
         await().pollDelay(d).atMost(d.plusSeconds(1)).until(() -> true);
     }
 
-    /** Splits, merges and moves leaders at random until the deadline. */
+    /**
+     * Splits, merges and moves leaders at random until the deadline. The split checker splits
+     * regions that grow past {@code regionMaxKeys} meanwhile, so an operation can find its regions
+     * gone or no longer adjacent; those are skipped.
+     */
     private void injector(MiniTiKVCluster cluster, long deadline) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         List<Long> stores = cluster.storeIds();
         while (System.nanoTime() < deadline && violations.isEmpty()) {
-            List<Region> regions = cluster.regions().all();
-            int op = random.nextInt(3);
-            if (regions.size() < 4) {
-                op = 0;
-            } else if (regions.size() > 16) {
-                op = 1;
-            }
-            if (op == 0) {
-                byte[] at = account(1 + random.nextInt(ACCOUNTS - 1)).toByteArray();
-                if (regions.stream().noneMatch(r -> Arrays.equals(r.start, at))) {
-                    cluster.split(at);
-                    splits.incrementAndGet();
-                }
-            } else if (op == 1) {
-                int i = random.nextInt(regions.size() - 1);
-                Region left = regions.get(i);
-                Region right = regions.get(i + 1);
-                Region source = random.nextBoolean() ? left : right;
-                Region target = source == left ? right : left;
-                if (source.leaderStoreId != target.leaderStoreId && random.nextBoolean()) {
-                    // Half the time the leaders are lined up first. A scan that was talking to
-                    // the source's leader store otherwise finds the merged region led elsewhere,
-                    // which client-java's scan loop does not recover from (see reader()).
-                    cluster.transferLeader(source.id, target.leaderStoreId);
-                    leaderTransfers.incrementAndGet();
-                }
-                cluster.merge(source.id, target.id);
-                merges.incrementAndGet();
-            } else {
-                Region r = regions.get(random.nextInt(regions.size()));
-                long to = stores.get(random.nextInt(stores.size()));
-                if (to != r.leaderStoreId) {
-                    cluster.transferLeader(r.id, to);
-                    leaderTransfers.incrementAndGet();
-                }
+            try {
+                injectOne(cluster, stores, random);
+            } catch (IllegalArgumentException e) {
+                raced.incrementAndGet();
             }
             pause(Duration.ofMillis(100 + random.nextInt(200)));
+        }
+    }
+
+    private void injectOne(MiniTiKVCluster cluster, List<Long> stores, ThreadLocalRandom random) {
+        List<Region> regions = cluster.regions().all();
+        int op = random.nextInt(3);
+        if (regions.size() < 4) {
+            op = 0;
+        } else if (regions.size() > 16) {
+            op = 1;
+        }
+        if (op == 0) {
+            byte[] at = account(1 + random.nextInt(ACCOUNTS - 1)).toByteArray();
+            if (regions.stream().noneMatch(r -> Arrays.equals(r.start, at))) {
+                cluster.split(at);
+                splits.incrementAndGet();
+            }
+        } else if (op == 1) {
+            int i = random.nextInt(regions.size() - 1);
+            Region left = regions.get(i);
+            Region right = regions.get(i + 1);
+            Region source = random.nextBoolean() ? left : right;
+            Region target = source == left ? right : left;
+            if (source.leaderStoreId != target.leaderStoreId && random.nextBoolean()) {
+                // Half the time the leaders are lined up first. A scan that was talking to the
+                // source's leader store otherwise finds the merged region led elsewhere, which
+                // client-java's scan loop does not recover from (see reader()).
+                cluster.transferLeader(source.id, target.leaderStoreId);
+                leaderTransfers.incrementAndGet();
+            }
+            cluster.merge(source.id, target.id);
+            merges.incrementAndGet();
+        } else {
+            Region r = regions.get(random.nextInt(regions.size()));
+            long to = stores.get(random.nextInt(stores.size()));
+            if (to != r.leaderStoreId) {
+                cluster.transferLeader(r.id, to);
+                leaderTransfers.incrementAndGet();
+            }
         }
     }
 }
