@@ -71,7 +71,7 @@ class BankTransferTest {
     private static final long INITIAL_BALANCE = 1_000;
     private static final long TOTAL = ACCOUNTS * INITIAL_BALANCE;
     private static final int WRITERS = 4;
-    private static final int READERS = 2;
+    private static final int READERS = 3;
     private static final Duration RUN_TIME = Duration.ofSeconds(15);
     private static final int MAX_TRANSFERS_PER_WRITER = 5_000;
 
