@@ -81,7 +81,11 @@ class BankTransferTest {
     private static final long TOTAL = ACCOUNTS * INITIAL_BALANCE;
     private static final int WRITERS = 4;
     private static final int READERS = 3;
-    private static final Duration RUN_TIME = Duration.ofSeconds(15);
+
+    /** How long the workload runs; {@code -Dbank.runSeconds=N} for a longer soak. */
+    private static final Duration RUN_TIME =
+            Duration.ofSeconds(Long.getLong("bank.runSeconds", 15));
+
     private static final int MAX_TRANSFERS_PER_WRITER = 5_000;
 
     /**
