@@ -9,6 +9,7 @@ import org.tikv.kvproto.Kvrpcpb;
 import org.tikv.kvproto.Metapb;
 import org.tikv.shade.com.google.protobuf.ByteString;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -96,12 +97,14 @@ final class RegionErrors {
                 .build();
     }
 
+    /** TiKV's {@code MAX_REGIONS_IN_ERROR}: at most this many siblings ride along. */
+    private static final int MAX_REGIONS_IN_ERROR = 10;
+
     static Errorpb.Error epochNotMatch(
             RegionManager regions, Region current, Metapb.RegionEpoch requested) {
         Errorpb.EpochNotMatch.Builder enm =
                 Errorpb.EpochNotMatch.newBuilder().addCurrentRegions(current.toProto());
-        Region sibling = regions.leftSibling(current);
-        if (sibling != null) {
+        for (Region sibling : siblings(regions, current, requested.getVersion())) {
             enm.addCurrentRegions(sibling.toProto());
         }
         return Errorpb.Error.newBuilder()
@@ -116,6 +119,40 @@ final class RegionErrors {
                                 + requested.getVersion())
                 .setEpochNotMatch(enm)
                 .build();
+    }
+
+    /**
+     * TiKV's {@code collect_sibling_region} (raftstore {@code fsm/peer.rs}, right-derive split):
+     * the regions just left of {@code current}, as many as its version moved past the requested one
+     * (each sibling with a newer version than seen so far extends the count), at most {@link
+     * #MAX_REGIONS_IN_ERROR}; none when the request's version is not older. These are the regions a
+     * split carved off the requested range, so the client can re-cache all of them at once.
+     */
+    private static List<Region> siblings(
+            RegionManager regions, Region current, long requestedVersion) {
+        List<Region> result = new ArrayList<>();
+        long maxVersion = current.version;
+        if (requestedVersion >= maxVersion) {
+            return result;
+        }
+        long collect = maxVersion - requestedVersion;
+        Region next = current;
+        for (int i = 0; i < MAX_REGIONS_IN_ERROR; i++) {
+            next = regions.leftSibling(next);
+            if (next == null) {
+                break;
+            }
+            collect--;
+            if (next.version >= maxVersion) {
+                collect += next.version - maxVersion;
+                maxVersion = next.version;
+            }
+            result.add(next);
+            if (collect == 0) {
+                break;
+            }
+        }
+        return result;
     }
 
     static Errorpb.Error keyNotInRegion(Region region, byte[] key) {
