@@ -275,6 +275,22 @@ public final class TikvService extends TikvGrpc.TikvImplBase {
                 });
     }
 
+    /**
+     * RawGet. This cluster holds no raw KV data, so a key that passes the region checks is not
+     * found. client-java still needs the region checks: after a store stops answering it probes the
+     * followers with RawGet, and the peer that answers without a region error is the new leader
+     * ({@code AbstractRegionStoreClient.seekLeaderStore}).
+     */
+    @Override
+    public void rawGet(Kvrpcpb.RawGetRequest req, StreamObserver<Kvrpcpb.RawGetResponse> obs) {
+        serve(
+                req.getContext(),
+                List.of(req.getKey().toByteArray()),
+                obs,
+                e -> Kvrpcpb.RawGetResponse.newBuilder().setRegionError(e).build(),
+                region -> Kvrpcpb.RawGetResponse.newBuilder().setNotFound(true).build());
+    }
+
     @Override
     public void splitRegion(
             Kvrpcpb.SplitRegionRequest req, StreamObserver<Kvrpcpb.SplitRegionResponse> obs) {

@@ -83,6 +83,33 @@ class RegionErrorConformanceTest {
     }
 
     @Test
+    void rawGetProbesFindTheLeader(MiniTiKVCluster cluster) {
+        // client-java's seekLeaderStore probes followers with RawGet after the leader's store
+        // stops answering; only the leader answers without a region error.
+        try (Wire wire = new Wire(cluster)) {
+            Region r = wire.region("probe");
+            for (long storeId : cluster.storeIds()) {
+                Kvrpcpb.RawGetResponse resp =
+                        wire.tikv(storeId)
+                                .rawGet(
+                                        Kvrpcpb.RawGetRequest.newBuilder()
+                                                .setContext(
+                                                        Wire.context(r).toBuilder()
+                                                                .setPeer(r.peerOn(storeId)))
+                                                .setKey(Wire.bs("probe"))
+                                                .build());
+                if (storeId == r.leaderStoreId) {
+                    assertThat(resp.hasRegionError()).isFalse();
+                } else {
+                    assertThat(resp.getRegionError().hasNotLeader()).isTrue();
+                    assertThat(resp.getRegionError().getNotLeader().getLeader())
+                            .isEqualTo(r.leader());
+                }
+            }
+        }
+    }
+
+    @Test
     void notLeaderWithoutAKnownLeaderMakesTheClientReload(MiniTiKVCluster cluster)
             throws Exception {
         try (TiSession session = Wire.session(cluster)) {
