@@ -131,7 +131,18 @@ public final class PdService extends PDGrpc.PDImplBase {
                                     .asRuntimeException());
                     return;
                 }
-                int count = Math.max(1, req.getCount());
+                if (req.getCount() == 0) {
+                    // PD's GenerateTSO refuses an empty batch; the stream ends with Unknown.
+                    failed = true;
+                    responses.onError(
+                            Status.UNKNOWN
+                                    .withDescription(
+                                            "[PD:tso:ErrGenerateTimestamp]generate timestamp"
+                                                    + " failed, tso count should be positive")
+                                    .asRuntimeException());
+                    return;
+                }
+                int count = req.getCount();
                 long ts = tso.allocate(count);
                 responses.onNext(
                         Pdpb.TsoResponse.newBuilder()
@@ -360,10 +371,9 @@ public final class PdService extends PDGrpc.PDImplBase {
                         return Pdpb.UpdateServiceGCSafePointResponse.newBuilder()
                                 .setHeader(header())
                                 .setServiceId(ByteString.copyFromUtf8(min.serviceId))
-                                .setTTL(
-                                        min.expiresAtSec == Long.MAX_VALUE
-                                                ? Long.MAX_VALUE
-                                                : min.expiresAtSec - nowSec)
+                                // PD answers ExpiredAt - now, also for gc_worker's
+                                // never-expiring MaxInt64.
+                                .setTTL(min.expiresAtSec - nowSec)
                                 .setMinSafePoint(min.safePoint)
                                 .build();
                     });

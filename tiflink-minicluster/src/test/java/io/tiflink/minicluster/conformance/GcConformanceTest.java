@@ -81,6 +81,33 @@ class GcConformanceTest {
     }
 
     @Test
+    void updateServiceGcSafePointAnswersTheMinimumServiceAndItsRemainingTtl(
+            MiniTiKVCluster cluster) {
+        try (Wire wire = new Wire(cluster)) {
+            long floor = cluster.gc(cluster.currentTs());
+            Pdpb.UpdateServiceGCSafePointResponse resp =
+                    wire.pd()
+                            .updateServiceGCSafePoint(
+                                    Pdpb.UpdateServiceGCSafePointRequest.newBuilder()
+                                            .setHeader(wire.pdHeader())
+                                            .setServiceId(
+                                                    org.tikv.shade.com.google.protobuf.ByteString
+                                                            .copyFromUtf8("raw-svc"))
+                                            .setTTL(60)
+                                            .setSafePoint(floor - 1)
+                                            .build());
+            assertThat(resp.getHeader().hasError()).isFalse();
+            // Refused: the minimum is still gc_worker's, which never expires.
+            assertThat(resp.getServiceId().toStringUtf8()).isEqualTo("gc_worker");
+            assertThat(resp.getMinSafePoint()).isEqualTo(floor);
+            long nowSec = System.currentTimeMillis() / 1000;
+            // PD answers ExpiredAt - now: MaxInt64 - now for gc_worker.
+            assertThat(resp.getTTL())
+                    .isBetween(Long.MAX_VALUE - nowSec - 5, Long.MAX_VALUE - nowSec + 5);
+        }
+    }
+
+    @Test
     void serviceSafePointAboveTheMinimumIsAcceptedAndHoldsBackGc(MiniTiKVCluster cluster)
             throws Exception {
         try (TiSession session = Wire.session(cluster)) {

@@ -122,6 +122,28 @@ class PdConformanceTest {
     }
 
     @Test
+    void tsoWithCountZeroIsRefused(MiniTiKVCluster cluster) {
+        try (Wire wire = new Wire(cluster)) {
+            assertThatThrownBy(
+                            () ->
+                                    org.tikv.shade.io.grpc.stub.ClientCalls.blockingUnaryCall(
+                                            wire.pd().getChannel(),
+                                            org.tikv.kvproto.PDGrpc.getTsoMethod(),
+                                            org.tikv.shade.io.grpc.CallOptions.DEFAULT,
+                                            Pdpb.TsoRequest.newBuilder()
+                                                    .setHeader(wire.pdHeader())
+                                                    .build()))
+                    .isInstanceOfSatisfying(
+                            StatusRuntimeException.class,
+                            e -> {
+                                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNKNOWN);
+                                assertThat(e.getStatus().getDescription())
+                                        .contains("tso count should be positive");
+                            });
+        }
+    }
+
+    @Test
     void getMembersNeedsNoClusterIdAndNamesAReachableLeader(MiniTiKVCluster cluster) {
         try (Wire wire = new Wire(cluster)) {
             Pdpb.GetMembersResponse resp =
