@@ -371,9 +371,10 @@ public final class PdService extends PDGrpc.PDImplBase {
                         return Pdpb.UpdateServiceGCSafePointResponse.newBuilder()
                                 .setHeader(header())
                                 .setServiceId(ByteString.copyFromUtf8(min.serviceId))
-                                // PD answers ExpiredAt - now, also for gc_worker's
-                                // never-expiring MaxInt64.
-                                .setTTL(min.expiresAtSec - nowSec)
+                                .setTTL(
+                                        // PD reports MaxInt64 - now for a safe point that never
+                                        // expires.
+                                        min.expiresAtSec - nowSec)
                                 .setMinSafePoint(min.safePoint)
                                 .build();
                     });

@@ -105,6 +105,20 @@ public final class TikvService extends TikvGrpc.TikvImplBase {
                 region -> percolator.kvGet(req));
     }
 
+    /**
+     * RawGet. Under API V1 the raw key space is separate from transactional data, which is all this
+     * store holds, so the key is never found; client-java probes leaders with this call.
+     */
+    @Override
+    public void rawGet(Kvrpcpb.RawGetRequest req, StreamObserver<Kvrpcpb.RawGetResponse> obs) {
+        serve(
+                req.getContext(),
+                List.of(req.getKey().toByteArray()),
+                obs,
+                e -> Kvrpcpb.RawGetResponse.newBuilder().setRegionError(e).build(),
+                region -> Kvrpcpb.RawGetResponse.newBuilder().setNotFound(true).build());
+    }
+
     @Override
     public void kvBatchGet(
             Kvrpcpb.BatchGetRequest req, StreamObserver<Kvrpcpb.BatchGetResponse> obs) {
@@ -273,22 +287,6 @@ public final class TikvService extends TikvGrpc.TikvImplBase {
                                             start, end, req.getMaxVersion(), req.getLimit()))
                             .build();
                 });
-    }
-
-    /**
-     * RawGet. This cluster holds no raw KV data, so a key that passes the region checks is not
-     * found. client-java still needs the region checks: after a store stops answering it probes the
-     * followers with RawGet, and the peer that answers without a region error is the new leader
-     * ({@code AbstractRegionStoreClient.seekLeaderStore}).
-     */
-    @Override
-    public void rawGet(Kvrpcpb.RawGetRequest req, StreamObserver<Kvrpcpb.RawGetResponse> obs) {
-        serve(
-                req.getContext(),
-                List.of(req.getKey().toByteArray()),
-                obs,
-                e -> Kvrpcpb.RawGetResponse.newBuilder().setRegionError(e).build(),
-                region -> Kvrpcpb.RawGetResponse.newBuilder().setNotFound(true).build());
     }
 
     @Override
