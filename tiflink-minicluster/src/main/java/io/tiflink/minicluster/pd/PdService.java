@@ -142,7 +142,18 @@ public final class PdService extends PDGrpc.PDImplBase {
                                     .asRuntimeException());
                     return;
                 }
-                int count = Math.max(1, req.getCount());
+                if (req.getCount() == 0) {
+                    // PD's GenerateTSO refuses an empty batch; the stream ends with Unknown.
+                    failed = true;
+                    responses.onError(
+                            Status.UNKNOWN
+                                    .withDescription(
+                                            "[PD:tso:ErrGenerateTimestamp]generate timestamp"
+                                                    + " failed, tso count should be positive")
+                                    .asRuntimeException());
+                    return;
+                }
+                int count = req.getCount();
                 long ts = tso.allocate(count);
                 responses.onNext(
                         Pdpb.TsoResponse.newBuilder()

@@ -32,8 +32,9 @@ final class RegionErrors {
 
     static Checked check(
             long storeId, RegionManager regions, Kvrpcpb.Context ctx, List<byte[]> keys) {
+        // TiKV's check_store_id: a context without a peer names store 0 and is rejected too.
         long requestStore = ctx.getPeer().getStoreId();
-        if (requestStore != 0 && requestStore != storeId) {
+        if (requestStore != storeId) {
             return error(
                     Errorpb.Error.newBuilder()
                             .setMessage(
@@ -52,7 +53,7 @@ final class RegionErrors {
         if (local == null) {
             return error(regionNotFound(ctx.getRegionId()));
         }
-        if (ctx.getPeer().getId() != 0 && ctx.getPeer().getId() != local.getId()) {
+        if (ctx.getPeer().getId() != local.getId()) {
             return error(
                     Errorpb.Error.newBuilder()
                             .setMessage(

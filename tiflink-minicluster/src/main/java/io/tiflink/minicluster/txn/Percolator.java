@@ -128,8 +128,22 @@ public final class Percolator {
      * Scans {@code [start, end)} (forward) or {@code [end, start)} backwards when {@code reverse},
      * returning at most {@code limit} entries; a locked key is an entry with an error and the scan
      * goes on past it, as TiKV's does.
+     *
+     * <p>The scan runs under the engine's write latch: TiKV scans a snapshot, and walking the live
+     * lock and write maps side by side while a commit moves a key from one to the other (write put,
+     * then lock deleted) could miss the key in both, although the commit is older than the read.
      */
     public List<Kvrpcpb.KvPair> scan(
+            byte[] start,
+            byte[] end,
+            int limit,
+            boolean keyOnly,
+            boolean reverse,
+            ReadContext read) {
+        return store.underLatch(s -> scanSnapshot(start, end, limit, keyOnly, reverse, read));
+    }
+
+    private List<Kvrpcpb.KvPair> scanSnapshot(
             byte[] start,
             byte[] end,
             int limit,
