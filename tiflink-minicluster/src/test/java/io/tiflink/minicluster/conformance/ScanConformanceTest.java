@@ -15,7 +15,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -176,18 +178,22 @@ class ScanConformanceTest {
         load(cluster, expected);
         AtomicBoolean done = new AtomicBoolean();
         AtomicInteger splits = new AtomicInteger();
+        // The iterating thread hands out split permits; the splitter spends them concurrently.
+        Semaphore permits = new Semaphore(0);
         Thread splitter =
                 new Thread(
                         () -> {
                             while (!done.get()) {
-                                int at = ThreadLocalRandom.current().nextInt(1, count);
-                                cluster.split(Wire.bytes(key("s3-", at)));
-                                splits.incrementAndGet();
                                 try {
-                                    Thread.sleep(5); // pacing of the splitter, not a wait
+                                    if (!permits.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+                                        continue;
+                                    }
                                 } catch (InterruptedException e) {
                                     return;
                                 }
+                                int at = ThreadLocalRandom.current().nextInt(1, count);
+                                cluster.split(Wire.bytes(key("s3-", at)));
+                                splits.incrementAndGet();
                             }
                         },
                         "splitter");
@@ -201,6 +207,7 @@ class ScanConformanceTest {
                             () -> {
                                 // Make sure regions really change under the iterator.
                                 int seen = splits.get();
+                                permits.release(3);
                                 await().atMost(Duration.ofSeconds(5))
                                         .until(() -> splits.get() > seen + 2);
                             });
