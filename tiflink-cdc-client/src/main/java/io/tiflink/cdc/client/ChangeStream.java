@@ -1,0 +1,29 @@
+package io.tiflink.cdc.client;
+
+import java.time.Duration;
+
+/**
+ * The changes of a subscription, in the order a consumer can apply them: between two resolved
+ * events R1 < R2, every change with commit_ts in (R1, R2], ordered by commit_ts and then by key, so
+ * that each transaction arrives whole and each key's changes in commit order; then R2. Every
+ * committed change with commit_ts above the start ts is delivered exactly once.
+ *
+ * <p>A stream is consumed by one thread. A consumer that does not poll slows the subscription down;
+ * nothing is dropped.
+ */
+public interface ChangeStream extends AutoCloseable {
+    /**
+     * The next event, waiting up to {@code timeout}; null if none came.
+     *
+     * @throws CdcException if the subscription failed for good (e.g. its start ts is below the GC
+     *     safe point)
+     */
+    ChangeEvent poll(Duration timeout) throws InterruptedException;
+
+    /** The last resolved ts delivered (the start ts before the first). */
+    long resolvedTs();
+
+    /** Stops the subscription and releases its streams. */
+    @Override
+    void close();
+}

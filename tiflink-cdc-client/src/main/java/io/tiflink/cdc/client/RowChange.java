@@ -1,0 +1,91 @@
+package io.tiflink.cdc.client;
+
+import java.util.Arrays;
+
+/** One committed change of one key, as TiKV's CDC service reports it. */
+public final class RowChange {
+    /** What the change did to the key. */
+    public enum Op {
+        PUT,
+        DELETE
+    }
+
+    private final byte[] key;
+    private final byte[] value;
+    private final byte[] oldValue;
+    private final Op op;
+    private final long startTs;
+    private final long commitTs;
+
+    public RowChange(
+            byte[] key, byte[] value, byte[] oldValue, Op op, long startTs, long commitTs) {
+        this.key = key;
+        this.value = value;
+        this.oldValue = oldValue;
+        this.op = op;
+        this.startTs = startTs;
+        this.commitTs = commitTs;
+    }
+
+    /** The raw key (in TiDB, a record or index key). */
+    public byte[] key() {
+        return key;
+    }
+
+    /** The new value of a PUT; empty for a DELETE. */
+    public byte[] value() {
+        return value;
+    }
+
+    /** The value before this change; empty if the key did not exist (or was deleted). */
+    public byte[] oldValue() {
+        return oldValue;
+    }
+
+    public Op op() {
+        return op;
+    }
+
+    public long startTs() {
+        return startTs;
+    }
+
+    public long commitTs() {
+        return commitTs;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof RowChange)) {
+            return false;
+        }
+        RowChange r = (RowChange) o;
+        return startTs == r.startTs
+                && commitTs == r.commitTs
+                && op == r.op
+                && Arrays.equals(key, r.key)
+                && Arrays.equals(value, r.value)
+                && Arrays.equals(oldValue, r.oldValue);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(key) * 31 + Long.hashCode(commitTs);
+    }
+
+    @Override
+    public String toString() {
+        return op
+                + " key="
+                + Arrays.toString(key)
+                + " start="
+                + startTs
+                + " commit="
+                + commitTs
+                + " value="
+                + value.length
+                + "B old="
+                + oldValue.length
+                + "B";
+    }
+}
