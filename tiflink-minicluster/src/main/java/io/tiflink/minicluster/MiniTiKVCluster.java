@@ -1,5 +1,7 @@
 package io.tiflink.minicluster;
 
+import io.tiflink.minicluster.cdc.CdcEndpoint;
+import io.tiflink.minicluster.cdc.CdcService;
 import io.tiflink.minicluster.fault.FaultInjector;
 import io.tiflink.minicluster.grpc.GrpcServers;
 import io.tiflink.minicluster.pd.GcSafePoints;
@@ -39,6 +41,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -70,6 +73,7 @@ public final class MiniTiKVCluster implements AutoCloseable {
     private final RegionManager regions;
     private final SplitChecker splitChecker;
     private final Map<Long, StoreServer> stores = new LinkedHashMap<>();
+    private final CdcEndpoint cdc;
     private final Server pdServer;
 
     private MiniTiKVCluster(Builder b) {
@@ -87,6 +91,23 @@ public final class MiniTiKVCluster implements AutoCloseable {
             storeIds.add(ids.allocate());
         }
         this.regions = new RegionManager(ids, storeIds);
+        // Topology changes happen between applied batches, as raft admin commands do.
+        regions.serializeChangesWith(
+                new RegionManager.Serializer() {
+                    @Override
+                    public <T> T run(Supplier<T> change) {
+                        return store.underLatch(s -> change.get());
+                    }
+                });
+        this.cdc =
+                new CdcEndpoint(
+                        clusterId,
+                        store,
+                        regions,
+                        tso,
+                        b.cdcResolvedTsInterval,
+                        b.cdcMemoryQuota,
+                        scheduler);
         this.splitChecker = new SplitChecker(store, regions, b.regionMaxKeys, b.regionMaxBytes);
         for (int i = 0; i < storeIds.size(); i++) {
             long storeId = storeIds.get(i);
@@ -101,8 +122,8 @@ public final class MiniTiKVCluster implements AutoCloseable {
                                     GrpcServers.start(
                                             p,
                                             ServerInterceptors.intercept(
-                                                    kv,
-                                                    new ForwardingInterceptor(this::upStoreAt)))));
+                                                    kv, new ForwardingInterceptor(this::upStoreAt)),
+                                            new CdcService(cdc, storeId).bindService())));
         }
         if (!b.initialSplitKeys.isEmpty()) {
             regions.split(b.initialSplitKeys);
@@ -269,6 +290,7 @@ public final class MiniTiKVCluster implements AutoCloseable {
     public void stopStore(long storeId) {
         StoreServer s = store(storeId);
         s.stop();
+        cdc.onStoreStopped(storeId);
         Set<Long> up = new HashSet<>();
         synchronized (stores) {
             for (StoreServer other : stores.values()) {
@@ -285,6 +307,12 @@ public final class MiniTiKVCluster implements AutoCloseable {
      */
     public void startStore(long storeId) {
         store(storeId).start();
+    }
+
+    /** Fails every CDC EventFeed stream of the store, as a broken connection would. */
+    public void dropCdcStreams(long storeId) {
+        store(storeId);
+        cdc.dropStreams(storeId);
     }
 
     public boolean isStoreUp(long storeId) {
@@ -327,6 +355,7 @@ public final class MiniTiKVCluster implements AutoCloseable {
     @Override
     public void close() {
         scheduler.shutdownNow();
+        cdc.close();
         GrpcServers.stop(pdServer);
         List<StoreServer> all;
         synchronized (stores) {
@@ -348,6 +377,9 @@ public final class MiniTiKVCluster implements AutoCloseable {
         private long regionMaxKeys = 1_440_000;
         private long regionMaxBytes = 144L * 1024 * 1024;
         private Duration splitCheckInterval = Duration.ofMillis(200);
+        // TiKV's cdc.min-ts-interval and cdc.sink-memory-quota.
+        private Duration cdcResolvedTsInterval = Duration.ofSeconds(1);
+        private long cdcMemoryQuota = 512L * 1024 * 1024;
 
         private Builder() {}
 
@@ -400,6 +432,28 @@ public final class MiniTiKVCluster implements AutoCloseable {
 
         public Builder splitCheckInterval(Duration interval) {
             this.splitCheckInterval = interval;
+            return this;
+        }
+
+        /** How often CDC advances and sends resolved ts (TiKV cdc.min-ts-interval, 1 s). */
+        public Builder cdcResolvedTsInterval(Duration interval) {
+            if (interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException(
+                        "cdcResolvedTsInterval must be positive, got " + interval);
+            }
+            this.cdcResolvedTsInterval = interval;
+            return this;
+        }
+
+        /**
+         * Bytes one CDC stream may have queued for a slow client before its congested regions are
+         * dropped with region_not_found (TiKV cdc.sink-memory-quota, 512 MiB).
+         */
+        public Builder cdcMemoryQuota(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("cdcMemoryQuota must be positive, got " + bytes);
+            }
+            this.cdcMemoryQuota = bytes;
             return this;
         }
 

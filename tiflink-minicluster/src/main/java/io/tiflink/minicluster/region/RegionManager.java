@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 
 /**
  * The region table that PD and every store share: regions that tile the key space, their epochs,
@@ -27,6 +28,16 @@ public final class RegionManager {
     private final ReadWriteLock rw = new ReentrantReadWriteLock();
     private final IdAllocator ids;
     private final List<RegionListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile Serializer serializer = Supplier::get;
+
+    /**
+     * Runs a topology change. The minicluster runs them under the engine's write latch, so a split
+     * or merge falls between two applied batches, as a raft admin command does in TiKV: observers
+     * (CDC) never see a write routed to a region they were not told of.
+     */
+    public interface Serializer {
+        <T> T run(Supplier<T> change);
+    }
 
     /** Creates one region covering the whole key space, with a peer on each store. */
     public RegionManager(IdAllocator ids, List<Long> storeIds) {
@@ -38,6 +49,10 @@ public final class RegionManager {
         Region first =
                 new Region(ids.allocate(), new byte[0], new byte[0], 1, 1, peers, storeIds.get(0));
         put(first);
+    }
+
+    public void serializeChangesWith(Serializer serializer) {
+        this.serializer = serializer;
     }
 
     public void addListener(RegionListener listener) {
@@ -138,6 +153,10 @@ public final class RegionManager {
      * is skipped. Returns the regions that now start at the given keys, in key order.
      */
     public List<Region> split(List<byte[]> rawKeys) {
+        return serializer.run(() -> splitNow(rawKeys));
+    }
+
+    private List<Region> splitNow(List<byte[]> rawKeys) {
         List<Region> started = new ArrayList<>();
         List<Runnable> events = new ArrayList<>();
         rw.writeLock().lock();
@@ -203,6 +222,10 @@ public final class RegionManager {
      * ranges and a version above both, the source is gone (RegionNotFound from then on).
      */
     public Region merge(long sourceId, long targetId) {
+        return serializer.run(() -> mergeNow(sourceId, targetId));
+    }
+
+    private Region mergeNow(long sourceId, long targetId) {
         Region source;
         Region merged;
         rw.writeLock().lock();
@@ -246,6 +269,10 @@ public final class RegionManager {
 
     /** Moves the leader of a region to {@code storeId} (the epoch does not change, as in TiKV). */
     public Region transferLeader(long regionId, long storeId) {
+        return serializer.run(() -> transferLeaderNow(regionId, storeId));
+    }
+
+    private Region transferLeaderNow(long regionId, long storeId) {
         Region before;
         Region after;
         rw.writeLock().lock();

@@ -24,12 +24,29 @@ public final class Modify {
     /** For a lock delete, the lock that was removed, so observers can untrack it. */
     public final Lock removedLock;
 
-    private Modify(Cf cf, byte[] key, long ts, Object value, Lock removedLock) {
+    /**
+     * A commit record rewritten only to mark a rollback of the txn whose start_ts is its commit_ts
+     * (TiKV sets gc_fence then; CDC reports it as that txn's ROLLBACK, not as a new commit).
+     */
+    public final boolean overlappedRollbackMark;
+
+    private Modify(
+            Cf cf,
+            byte[] key,
+            long ts,
+            Object value,
+            Lock removedLock,
+            boolean overlappedRollbackMark) {
         this.cf = cf;
         this.key = key;
         this.ts = ts;
         this.value = value;
         this.removedLock = removedLock;
+        this.overlappedRollbackMark = overlappedRollbackMark;
+    }
+
+    private Modify(Cf cf, byte[] key, long ts, Object value, Lock removedLock) {
+        this(cf, key, ts, value, removedLock, false);
     }
 
     public static Modify putDefault(byte[] key, long startTs, byte[] value) {
@@ -50,6 +67,12 @@ public final class Modify {
 
     public static Modify putWrite(byte[] key, Write write) {
         return new Modify(Cf.WRITE, key, write.commitTs, write, null);
+    }
+
+    /** Rewrites a commit record with its overlapped-rollback flag set. */
+    public static Modify markOverlappedRollback(byte[] key, Write committed) {
+        return new Modify(
+                Cf.WRITE, key, committed.commitTs, committed.withOverlappedRollback(), null, true);
     }
 
     public static Modify deleteWrite(byte[] key, long commitTs) {

@@ -4,9 +4,12 @@ import io.tiflink.minicluster.codec.KeyCodec;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -171,6 +174,60 @@ public final class MvccStore {
         return end.length == 0
                 ? writes.tailMap(start, true)
                 : writes.subMap(start, true, end, false);
+    }
+
+    /** Keys in {@code [start, end)} that have a lock or write records, ascending. */
+    public Iterator<byte[]> keys(byte[] start, byte[] end) {
+        return new MergedKeys(
+                locks(start, end).navigableKeySet().iterator(),
+                writes(start, end).navigableKeySet().iterator(),
+                KeyCodec.ORDER);
+    }
+
+    /** Keys in {@code [start, end)} that have a lock or write records, descending. */
+    public Iterator<byte[]> keysDescending(byte[] start, byte[] end) {
+        return new MergedKeys(
+                locks(start, end).descendingKeySet().iterator(),
+                writes(start, end).descendingKeySet().iterator(),
+                KeyCodec.ORDER.reversed());
+    }
+
+    /** The union of two sorted key iterators, each key once. */
+    private static final class MergedKeys implements Iterator<byte[]> {
+        private final Iterator<byte[]> a;
+        private final Iterator<byte[]> b;
+        private final Comparator<byte[]> order;
+        private byte[] nextA;
+        private byte[] nextB;
+
+        MergedKeys(Iterator<byte[]> a, Iterator<byte[]> b, Comparator<byte[]> order) {
+            this.a = a;
+            this.b = b;
+            this.order = order;
+            this.nextA = a.hasNext() ? a.next() : null;
+            this.nextB = b.hasNext() ? b.next() : null;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return nextA != null || nextB != null;
+        }
+
+        @Override
+        public byte[] next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            int c = nextA == null ? 1 : nextB == null ? -1 : order.compare(nextA, nextB);
+            byte[] key = c <= 0 ? nextA : nextB;
+            if (c <= 0) {
+                nextA = a.hasNext() ? a.next() : null;
+            }
+            if (c >= 0) {
+                nextB = b.hasNext() ? b.next() : null;
+            }
+            return key;
+        }
     }
 
     /** The key's write records, newest first. */

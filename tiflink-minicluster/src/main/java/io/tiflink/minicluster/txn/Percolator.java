@@ -17,7 +17,6 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Set;
 
 /**
@@ -151,32 +150,9 @@ public final class Percolator {
             boolean reverse,
             ReadContext read) {
         List<Kvrpcpb.KvPair> pairs = new ArrayList<>();
-        byte[] lower = reverse ? end : start;
-        byte[] upper = reverse ? start : end;
-        NavigableMap<byte[], Lock> locks = store.locks(lower, upper);
-        NavigableMap<byte[], Write[]> writes = store.writes(lower, upper);
-        Iterator<byte[]> lockKeys =
-                (reverse ? locks.descendingKeySet() : locks.navigableKeySet()).iterator();
-        Iterator<byte[]> writeKeys =
-                (reverse ? writes.descendingKeySet() : writes.navigableKeySet()).iterator();
-        byte[] nextLock = lockKeys.hasNext() ? lockKeys.next() : null;
-        byte[] nextWrite = writeKeys.hasNext() ? writeKeys.next() : null;
-        while (pairs.size() < limit && (nextLock != null || nextWrite != null)) {
-            byte[] key;
-            if (nextWrite == null) {
-                key = nextLock;
-            } else if (nextLock == null) {
-                key = nextWrite;
-            } else {
-                int c = KeyCodec.compare(nextLock, nextWrite);
-                key = (reverse ? c >= 0 : c <= 0) ? nextLock : nextWrite;
-            }
-            if (nextLock != null && Arrays.equals(key, nextLock)) {
-                nextLock = lockKeys.hasNext() ? lockKeys.next() : null;
-            }
-            if (nextWrite != null && Arrays.equals(key, nextWrite)) {
-                nextWrite = writeKeys.hasNext() ? writeKeys.next() : null;
-            }
+        Iterator<byte[]> keys = reverse ? store.keysDescending(end, start) : store.keys(start, end);
+        while (pairs.size() < limit && keys.hasNext()) {
+            byte[] key = keys.next();
             try {
                 byte[] value = get(key, read);
                 if (value != null) {
@@ -448,7 +424,7 @@ public final class Percolator {
         if (atStartTs != null && atStartTs.commitTs == startTs) {
             if (atStartTs.type != Write.Type.ROLLBACK && !atStartTs.overlappedRollback) {
                 // Another txn committed at exactly our start_ts: keep its record, mark it.
-                batch.add(Modify.putWrite(key, atStartTs.withOverlappedRollback()));
+                batch.add(Modify.markOverlappedRollback(key, atStartTs));
             }
             return;
         }
