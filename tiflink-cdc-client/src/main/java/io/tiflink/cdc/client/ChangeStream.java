@@ -23,6 +23,12 @@ public interface ChangeStream extends AutoCloseable {
     /** The last resolved ts delivered (the start ts before the first). */
     long resolvedTs();
 
+    /**
+     * Bytes of changes the subscription holds: received, waiting for their resolved ts or for the
+     * consumer. Bounded by the client's memory quota (plus one message per store stream).
+     */
+    long bufferedBytes();
+
     /** Stops the subscription and releases its streams. */
     @Override
     void close();

@@ -1,6 +1,9 @@
 package io.tiflink.cdc.client;
 
+import org.tikv.kvproto.Cdcpb;
+
 import java.util.Arrays;
+import java.util.Comparator;
 
 /** One committed change of one key, as TiKV's CDC service reports it. */
 public final class RowChange {
@@ -9,6 +12,14 @@ public final class RowChange {
         PUT,
         DELETE
     }
+
+    /** Delivery order: by commit ts, then by key. */
+    static final Comparator<RowChange> COMMIT_ORDER =
+            Comparator.comparingLong(RowChange::commitTs)
+                    .thenComparing(RowChange::key, Arrays::compareUnsigned);
+
+    /** What a row costs in memory beyond its bytes, roughly. */
+    static final int OVERHEAD_BYTES = 96;
 
     private final byte[] key;
     private final byte[] value;
@@ -25,6 +36,27 @@ public final class RowChange {
         this.op = op;
         this.startTs = startTs;
         this.commitTs = commitTs;
+    }
+
+    /** A COMMITTED row of an incremental scan (or a 1PC commit), which carries its values. */
+    static RowChange committed(Cdcpb.Event.Row row) {
+        return of(row, row);
+    }
+
+    /** A COMMIT row, with the value and old value from its PREWRITE. */
+    static RowChange of(Cdcpb.Event.Row commit, Cdcpb.Event.Row values) {
+        return new RowChange(
+                commit.getKey().toByteArray(),
+                values.getValue().toByteArray(),
+                values.getOldValue().toByteArray(),
+                commit.getOpType() == Cdcpb.Event.Row.OpType.DELETE ? Op.DELETE : Op.PUT,
+                commit.getStartTs(),
+                commit.getCommitTs());
+    }
+
+    /** Bytes this change holds in memory, roughly. */
+    long sizeBytes() {
+        return OVERHEAD_BYTES + key.length + value.length + oldValue.length;
     }
 
     /** The raw key (in TiDB, a record or index key). */
@@ -77,7 +109,7 @@ public final class RowChange {
     public String toString() {
         return op
                 + " key="
-                + Arrays.toString(key)
+                + KeyRange.hex(key)
                 + " start="
                 + startTs
                 + " commit="

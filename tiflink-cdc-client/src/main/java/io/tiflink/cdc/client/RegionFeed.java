@@ -1,0 +1,82 @@
+package io.tiflink.cdc.client;
+
+import org.tikv.common.region.TiRegion;
+
+import java.util.List;
+import java.util.PriorityQueue;
+
+/**
+ * One region registered on a store's stream: the parts of the subscription it covers, where it
+ * started, how far TiKV has resolved it, its PREWRITE/COMMIT matcher, and the changes it delivered
+ * above its resolved ts ("unsealed": if the feed fails they are dropped, because the feed that
+ * replaces it reads them again).
+ */
+final class RegionFeed {
+    final long requestId;
+    final TiRegion region;
+    final long storeId;
+    final StoreStream stream;
+
+    /** The parts of the subscription's ranges inside the region (usually one). */
+    final List<KeyRange> pieces;
+
+    final long checkpointTs;
+
+    /** Failed registrations in a row before this one; drives the retry backoff. */
+    final int attempt;
+
+    final Matcher matcher = new Matcher();
+    final PriorityQueue<RowChange> unsealed = new PriorityQueue<>(RowChange.COMMIT_ORDER);
+    long unsealedBytes;
+    boolean initialized;
+    long resolvedTs;
+
+    RegionFeed(
+            long requestId,
+            TiRegion region,
+            long storeId,
+            StoreStream stream,
+            List<KeyRange> pieces,
+            long checkpointTs,
+            int attempt) {
+        this.requestId = requestId;
+        this.region = region;
+        this.storeId = storeId;
+        this.stream = stream;
+        this.pieces = pieces;
+        this.checkpointTs = checkpointTs;
+        this.attempt = attempt;
+        this.resolvedTs = checkpointTs;
+    }
+
+    long regionId() {
+        return region.getId();
+    }
+
+    /** Whether a key of this region belongs to the subscription. */
+    boolean covers(byte[] key) {
+        for (KeyRange p : pieces) {
+            if (p.contains(key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Bytes held for this feed. */
+    long bytes() {
+        return unsealedBytes + matcher.bytes();
+    }
+
+    @Override
+    public String toString() {
+        return "region "
+                + region.getId()
+                + " (version "
+                + region.getRegionEpoch().getVersion()
+                + ") on store "
+                + storeId
+                + " from "
+                + checkpointTs;
+    }
+}

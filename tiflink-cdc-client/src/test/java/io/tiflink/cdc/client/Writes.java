@@ -1,0 +1,123 @@
+package io.tiflink.cdc.client;
+
+import io.tiflink.minicluster.MiniTiKVCluster;
+
+import org.tikv.kvproto.Kvrpcpb;
+import org.tikv.shade.com.google.protobuf.ByteString;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Percolator transactions against a minicluster's engine, as a TiKV client drives them: prewrite
+ * every key with the first as primary, then commit the primary, then the rest.
+ */
+final class Writes {
+    private final MiniTiKVCluster cluster;
+
+    Writes(MiniTiKVCluster cluster) {
+        this.cluster = cluster;
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static String string(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** A mutation: a null value deletes the key. */
+    static Kvrpcpb.Mutation mutation(byte[] key, byte[] value) {
+        Kvrpcpb.Mutation.Builder m = Kvrpcpb.Mutation.newBuilder().setKey(ByteString.copyFrom(key));
+        return value == null
+                ? m.setOp(Kvrpcpb.Op.Del).build()
+                : m.setOp(Kvrpcpb.Op.Put).setValue(ByteString.copyFrom(value)).build();
+    }
+
+    /** Writes the mutations in one transaction; returns its commit ts. */
+    long commit(List<Kvrpcpb.Mutation> mutations) {
+        long startTs = prewrite(mutations, 3000);
+        long commitTs = cluster.currentTs();
+        commit(startTs, commitTs, mutations);
+        return commitTs;
+    }
+
+    long put(String key, String value) {
+        return commit(List.of(mutation(bytes(key), bytes(value))));
+    }
+
+    long delete(String key) {
+        return commit(List.of(mutation(bytes(key), null)));
+    }
+
+    /** Prewrites the mutations (the first key is the primary); returns the start ts. */
+    long prewrite(List<Kvrpcpb.Mutation> mutations, long ttlMillis) {
+        long startTs = cluster.currentTs();
+        Kvrpcpb.PrewriteResponse resp =
+                cluster.percolator()
+                        .prewrite(
+                                Kvrpcpb.PrewriteRequest.newBuilder()
+                                        .setStartVersion(startTs)
+                                        .setPrimaryLock(mutations.get(0).getKey())
+                                        .setLockTtl(ttlMillis)
+                                        .setMinCommitTs(startTs + 1)
+                                        .setTxnSize(mutations.size())
+                                        .addAllMutations(mutations)
+                                        .build());
+        assertThat(resp.getErrorsList()).as("prewrite errors").isEmpty();
+        return startTs;
+    }
+
+    /** Commits the primary, then the secondaries. */
+    void commit(long startTs, long commitTs, List<Kvrpcpb.Mutation> mutations) {
+        List<ByteString> keys = new ArrayList<>();
+        mutations.forEach(m -> keys.add(m.getKey()));
+        commitKeys(startTs, commitTs, keys.subList(0, 1));
+        if (keys.size() > 1) {
+            commitKeys(startTs, commitTs, keys.subList(1, keys.size()));
+        }
+    }
+
+    private void commitKeys(long startTs, long commitTs, List<ByteString> keys) {
+        Kvrpcpb.CommitResponse resp =
+                cluster.percolator()
+                        .commit(
+                                Kvrpcpb.CommitRequest.newBuilder()
+                                        .setStartVersion(startTs)
+                                        .setCommitVersion(commitTs)
+                                        .addAllKeys(keys)
+                                        .build());
+        assertThat(resp.hasError()).as("commit error %s", resp.getError()).isFalse();
+    }
+
+    /** Rolls the transaction back on every key. */
+    void rollback(long startTs, List<Kvrpcpb.Mutation> mutations) {
+        List<ByteString> keys = new ArrayList<>();
+        mutations.forEach(m -> keys.add(m.getKey()));
+        Kvrpcpb.BatchRollbackResponse resp =
+                cluster.percolator()
+                        .batchRollback(
+                                Kvrpcpb.BatchRollbackRequest.newBuilder()
+                                        .setStartVersion(startTs)
+                                        .addAllKeys(keys)
+                                        .build());
+        assertThat(resp.hasError()).isFalse();
+    }
+
+    /** Extends the primary lock's TTL, as a live transaction's heartbeat does. */
+    void heartbeat(byte[] primary, long startTs, long ttlMillis) {
+        Kvrpcpb.TxnHeartBeatResponse resp =
+                cluster.percolator()
+                        .txnHeartBeat(
+                                Kvrpcpb.TxnHeartBeatRequest.newBuilder()
+                                        .setPrimaryLock(ByteString.copyFrom(primary))
+                                        .setStartVersion(startTs)
+                                        .setAdviseLockTtl(ttlMillis)
+                                        .build());
+        assertThat(resp.hasError()).isFalse();
+    }
+}
