@@ -22,6 +22,10 @@ final class Writes {
         this.cluster = cluster;
     }
 
+    MiniTiKVCluster cluster() {
+        return cluster;
+    }
+
     static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
@@ -57,19 +61,24 @@ final class Writes {
     /** Prewrites the mutations (the first key is the primary); returns the start ts. */
     long prewrite(List<Kvrpcpb.Mutation> mutations, long ttlMillis) {
         long startTs = cluster.currentTs();
-        Kvrpcpb.PrewriteResponse resp =
-                cluster.percolator()
-                        .prewrite(
-                                Kvrpcpb.PrewriteRequest.newBuilder()
-                                        .setStartVersion(startTs)
-                                        .setPrimaryLock(mutations.get(0).getKey())
-                                        .setLockTtl(ttlMillis)
-                                        .setMinCommitTs(startTs + 1)
-                                        .setTxnSize(mutations.size())
-                                        .addAllMutations(mutations)
-                                        .build());
-        assertThat(resp.getErrorsList()).as("prewrite errors").isEmpty();
+        assertThat(prewrite(startTs, mutations, ttlMillis)).as("prewrite errors").isEmpty();
         return startTs;
+    }
+
+    /** Prewrites at {@code startTs}; returns the key errors (conflicts), if any. */
+    List<Kvrpcpb.KeyError> prewrite(
+            long startTs, List<Kvrpcpb.Mutation> mutations, long ttlMillis) {
+        return cluster.percolator()
+                .prewrite(
+                        Kvrpcpb.PrewriteRequest.newBuilder()
+                                .setStartVersion(startTs)
+                                .setPrimaryLock(mutations.get(0).getKey())
+                                .setLockTtl(ttlMillis)
+                                .setMinCommitTs(startTs + 1)
+                                .setTxnSize(mutations.size())
+                                .addAllMutations(mutations)
+                                .build())
+                .getErrorsList();
     }
 
     /** Commits the primary, then the secondaries. */
@@ -82,7 +91,7 @@ final class Writes {
         }
     }
 
-    private void commitKeys(long startTs, long commitTs, List<ByteString> keys) {
+    void commitKeys(long startTs, long commitTs, List<ByteString> keys) {
         Kvrpcpb.CommitResponse resp =
                 cluster.percolator()
                         .commit(
