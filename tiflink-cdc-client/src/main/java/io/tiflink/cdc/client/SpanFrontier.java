@@ -65,15 +65,20 @@ final class SpanFrontier {
         if (piece.end().length > 0) {
             splitAt(piece.end());
         }
-        NavigableMap<byte[], Part> inside = overlapping(piece);
-        for (Part p : inside.values()) {
+        for (Part p : overlapping(piece).values()) {
             if (p.ts < ts) {
                 decrement(p.ts);
                 p.ts = ts;
                 increment(ts);
             }
         }
-        coalesce(inside);
+        // Join with the neighbours on both sides too, so parts do not pile up.
+        byte[] before = parts.lowerKey(piece.start());
+        byte[] from = before != null ? before : piece.start();
+        coalesce(
+                piece.end().length == 0
+                        ? parts.tailMap(from, true)
+                        : parts.subMap(from, true, piece.end(), true));
     }
 
     /** Moves every part to {@code ts}, backwards too: the ranges will be read again from there. */
