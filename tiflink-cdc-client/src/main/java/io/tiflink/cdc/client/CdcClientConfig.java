@@ -1,5 +1,7 @@
 package io.tiflink.cdc.client;
 
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.UUID;
@@ -15,6 +17,7 @@ public final class CdcClientConfig {
     private final Duration gcTtl;
     private final Duration retryBackoffMin;
     private final Duration retryBackoffMax;
+    private final Path spillDirectory;
 
     private CdcClientConfig(Builder b) {
         this.memoryQuota = b.memoryQuota;
@@ -23,6 +26,7 @@ public final class CdcClientConfig {
         this.gcTtl = b.gcTtl;
         this.retryBackoffMin = b.retryBackoffMin;
         this.retryBackoffMax = b.retryBackoffMax;
+        this.spillDirectory = b.spillDirectory;
     }
 
     public static Builder builder() {
@@ -64,6 +68,14 @@ public final class CdcClientConfig {
         return retryBackoffMax;
     }
 
+    /**
+     * Where changes go that do not fit in memory while the resolved ts cannot pass them (a long
+     * transaction, or catching up from an old start ts).
+     */
+    public Path spillDirectory() {
+        return spillDirectory;
+    }
+
     /** Builds a {@link CdcClientConfig}; every setting has a default. */
     public static final class Builder {
         private long memoryQuota = 128L << 20;
@@ -72,6 +84,8 @@ public final class CdcClientConfig {
         private Duration gcTtl = Duration.ofMinutes(10);
         private Duration retryBackoffMin = Duration.ofMillis(20);
         private Duration retryBackoffMax = Duration.ofSeconds(2);
+        private Path spillDirectory =
+                Paths.get(System.getProperty("java.io.tmpdir"), "tiflink-cdc");
 
         private Builder() {}
 
@@ -117,6 +131,12 @@ public final class CdcClientConfig {
             }
             this.retryBackoffMin = min;
             this.retryBackoffMax = max;
+            return this;
+        }
+
+        /** Default {@code <java.io.tmpdir>/tiflink-cdc}. */
+        public Builder spillDirectory(Path directory) {
+            this.spillDirectory = Objects.requireNonNull(directory, "spillDirectory");
             return this;
         }
 

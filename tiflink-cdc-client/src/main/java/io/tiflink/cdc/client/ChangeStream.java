@@ -25,9 +25,16 @@ public interface ChangeStream extends AutoCloseable {
 
     /**
      * Bytes of changes the subscription holds: received, waiting for their resolved ts or for the
-     * consumer. Bounded by the client's memory quota (plus one message per store stream).
+     * consumer. Bounded by the client's memory quota, plus one message per store stream and the
+     * values of transactions prewritten but not yet committed.
      */
     long bufferedBytes();
+
+    /**
+     * Bytes of changes spilled to disk and not yet delivered: what did not fit in memory while the
+     * resolved ts could not move past it.
+     */
+    long spilledBytes();
 
     /** Stops the subscription and releases its streams. */
     @Override

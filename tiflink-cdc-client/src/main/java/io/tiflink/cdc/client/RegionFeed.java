@@ -28,6 +28,10 @@ final class RegionFeed {
     final Matcher matcher = new Matcher();
     final PriorityQueue<RowChange> unsealed = new PriorityQueue<>(RowChange.COMMIT_ORDER);
     long unsealedBytes;
+
+    /** Whether some of its unsealed changes went to disk. */
+    boolean spilled;
+
     boolean initialized;
     long resolvedTs;
 

@@ -8,9 +8,9 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 
 /**
- * The resolved ts of every part of a subscription's key ranges. A part's ts only moves forward
- * (except for an explicit {@link #rewind}), and the minimum over all parts is the subscription's
- * resolved ts: every change at or below it, anywhere in the ranges, has been received.
+ * The resolved ts of every part of a subscription's key ranges. A part's ts only moves forward, and
+ * the minimum over all parts is the subscription's resolved ts: every change at or below it,
+ * anywhere in the ranges, has been received.
  */
 final class SpanFrontier {
     private static final class Part {
@@ -79,16 +79,6 @@ final class SpanFrontier {
                 piece.end().length == 0
                         ? parts.tailMap(from, true)
                         : parts.subMap(from, true, piece.end(), true));
-    }
-
-    /** Moves every part to {@code ts}, backwards too: the ranges will be read again from there. */
-    void rewind(long ts) {
-        for (Part p : parts.values()) {
-            decrement(p.ts);
-            p.ts = ts;
-            increment(ts);
-        }
-        coalesce(parts);
     }
 
     int size() {

@@ -13,6 +13,7 @@ import org.tikv.shade.com.google.protobuf.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -20,7 +21,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -71,18 +71,16 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     private final Map<Long, StoreStream> streams = new HashMap<>();
 
     /** Changes at or below their feed's resolved ts, above the emitted resolved ts. */
-    private final PriorityQueue<RowChange> sealed = new PriorityQueue<>(RowChange.COMMIT_ORDER);
+    private final Sorter sorter;
 
     /** What the consumer can take, in order. */
     private final ArrayDeque<ChangeEvent> ready = new ArrayDeque<>();
 
-    private long sealedBytes;
     private long readyBytes;
     private long feedBytes;
     private long nextRequestId = 1;
     private long emittedResolvedTs;
     private volatile long consumedResolvedTs;
-    private int rewindsWithoutProgress;
     private CdcException failure;
     private boolean closed;
 
@@ -112,6 +110,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         this.ranges = KeyRange.normalize(ranges);
         this.startTs = startTs;
         this.frontier = new SpanFrontier(this.ranges, startTs);
+        this.sorter = new Sorter(config.spillDirectory());
         this.emittedResolvedTs = startTs;
         this.consumedResolvedTs = startTs;
     }
@@ -187,6 +186,8 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             }
             closed = true;
             cancelStreams("subscription closed");
+            sorter.close();
+            ready.clear();
             readyOrFailed.signalAll();
         } finally {
             lock.unlock();
@@ -198,6 +199,26 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         }
         onClose.accept(this);
         LOG.info("CDC subscription closed at resolved ts {}", consumedResolvedTs);
+    }
+
+    @Override
+    public long spilledBytes() {
+        lock.lock();
+        try {
+            return sorter.spilledBytes();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sorted runs written to disk so far. */
+    int spills() {
+        lock.lock();
+        try {
+            return sorter.runCount();
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ---- registering regions (scheduler thread) ----
@@ -410,9 +431,8 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                 }
             }
             release();
-            if (overQuota()) {
-                stream.paused = true;
-                rewindIfStuck();
+            if (overQuota() && !ready.isEmpty()) {
+                stream.paused = true; // the consumer will free memory
             } else {
                 stream.requestNext();
                 relieve();
@@ -511,29 +531,31 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             RowChange c = feed.unsealed.poll();
             feed.unsealedBytes -= c.sizeBytes();
             feedBytes -= c.sizeBytes();
-            sealed.add(c);
-            sealedBytes += c.sizeBytes();
+            sorter.add(c);
         }
         for (KeyRange p : feed.pieces) {
             frontier.advance(p, ts);
         }
     }
 
-    /** Moves everything at or below the frontier to the consumer, then the new resolved ts. */
+    /**
+     * Moves the changes at or below the frontier to the consumer, then the new resolved ts. From
+     * disk, only as much as the consumer's share of the quota holds; the rest follows as it polls.
+     */
     private void release() {
         long resolved = frontier.min();
         if (resolved <= emittedResolvedTs) {
             return;
         }
-        while (!sealed.isEmpty() && sealed.peek().commitTs() <= resolved) {
-            RowChange c = sealed.poll();
-            sealedBytes -= c.sizeBytes();
+        RowChange c;
+        while (readyBytes < config.memoryQuota() / 2 && (c = sorter.next(resolved)) != null) {
             readyBytes += c.sizeBytes();
             ready.add(ChangeEvent.row(c));
         }
-        ready.add(ChangeEvent.resolved(resolved));
-        emittedResolvedTs = resolved;
-        rewindsWithoutProgress = 0;
+        if (readyBytes < config.memoryQuota() / 2) {
+            ready.add(ChangeEvent.resolved(resolved));
+            emittedResolvedTs = resolved;
+        }
         readyOrFailed.signalAll();
     }
 
@@ -619,6 +641,9 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         }
         feedBytes -= feed.bytes();
         feed.unsealed.clear();
+        if (feed.spilled) {
+            sorter.feedFailed(feed.requestId, feed.resolvedTs);
+        }
     }
 
     private void retry(List<KeyRange> pieces, int attempt) {
@@ -634,18 +659,25 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     // ---- memory ----
 
     private long heldBytes() {
-        return feedBytes + sealedBytes + readyBytes;
+        return feedBytes + sorter.memoryBytes() + readyBytes;
     }
 
     private boolean overQuota() {
         return heldBytes() >= config.memoryQuota();
     }
 
-    /** After memory was freed: resume paused streams, or rewind if still stuck. */
+    /**
+     * After memory was freed or the frontier moved: releases what it can, then resumes paused
+     * streams if there is room. When the quota is full of changes the consumer cannot have yet (the
+     * resolved ts is held back, or a catch-up scan is larger than memory), they go to disk.
+     */
     private void relieve() {
+        release();
         if (overQuota()) {
-            rewindIfStuck();
-            return;
+            if (!ready.isEmpty()) {
+                return; // the consumer will free memory
+            }
+            spill();
         }
         for (StoreStream s : streams.values()) {
             if (s.paused) {
@@ -655,31 +687,30 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         }
     }
 
-    /**
-     * The quota is full of changes above the resolved ts, so the consumer cannot free anything and
-     * the frontier cannot move while the streams wait. Drop everything above the resolved ts and
-     * read it again from TiKV, which keeps it (the GC safe point is held at the resolved ts).
-     */
-    private void rewindIfStuck() {
-        if (!ready.isEmpty()) {
-            return; // the consumer will free memory
+    private void spill() {
+        Map<Long, List<RowChange>> unsealed = new HashMap<>();
+        for (RegionFeed feed : feedsByRequest.values()) {
+            if (!feed.unsealed.isEmpty()) {
+                unsealed.put(feed.requestId, new ArrayList<>(feed.unsealed));
+                feed.unsealed.clear();
+                feedBytes -= feed.unsealedBytes;
+                feed.unsealedBytes = 0;
+                feed.spilled = true;
+            }
         }
-        long resolved = emittedResolvedTs;
-        LOG.warn(
-                "{} bytes of changes above resolved ts {} fill the memory quota of {} bytes"
-                        + " (a transaction holds the resolved ts back, or the quota is too small"
-                        + " for one region's changes); reading them again from TiKV",
-                heldBytes(),
-                resolved,
-                config.memoryQuota());
-        cancelStreams("rewinding to resolved ts " + resolved);
-        sealed.clear();
-        sealedBytes = 0;
-        frontier.rewind(resolved);
-        rewindsWithoutProgress++;
-        for (KeyRange r : ranges) {
-            retryLater(r, rewindsWithoutProgress + 2);
+        long before = sorter.spilledBytes();
+        try {
+            sorter.spill(unsealed);
+        } catch (UncheckedIOException e) {
+            fail(new CdcException("the change stream cannot spill what does not fit in memory", e));
+            return;
         }
+        LOG.info(
+                "memory quota of {} bytes is full above resolved ts {}: spilled {} bytes to {}",
+                config.memoryQuota(),
+                emittedResolvedTs,
+                sorter.spilledBytes() - before,
+                config.spillDirectory());
     }
 
     private void cancelStreams(String reason) {

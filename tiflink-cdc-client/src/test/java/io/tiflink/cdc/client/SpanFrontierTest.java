@@ -28,16 +28,13 @@ class SpanFrontierTest {
     }
 
     @Test
-    void neverGoesBackwardsExceptOnRewind() {
+    void neverGoesBackwards() {
         SpanFrontier f = new SpanFrontier(List.of(range("a", "z")), 10);
         f.advance(range("c", "f"), 30);
         f.advance(range("a", "z"), 20);
         assertThat(f.tsAt(bytes("d"))).isEqualTo(30);
         assertThat(f.tsAt(bytes("a"))).isEqualTo(20);
-        f.rewind(12);
-        assertThat(f.tsAt(bytes("d"))).isEqualTo(12);
-        assertThat(f.min()).isEqualTo(12);
-        assertThat(f.size()).isEqualTo(1);
+        assertThat(f.min()).isEqualTo(20);
     }
 
     @Test
