@@ -9,8 +9,9 @@ import io.tiflink.minicluster.storage.Write;
 import org.tikv.common.TiConfiguration;
 import org.tikv.kvproto.Kvrpcpb;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +43,7 @@ class CdcChaosTest {
     private static final Logger LOG = LoggerFactory.getLogger(CdcChaosTest.class);
     private static final int KEYS = 200;
     private static final Duration WRITE_PACE = Duration.ofMillis(2);
-    private static final Duration RUN = Duration.ofSeconds(Long.getLong("chaos.runSeconds", 8));
+    private static final Duration RUN = Duration.ofSeconds(Long.getLong("chaos.runSeconds", 6));
 
     @RegisterExtension
     static final MiniTiKVExtension TIKV =
@@ -57,8 +58,11 @@ class CdcChaosTest {
         return bytes(String.format("k/%03d", i));
     }
 
-    @Test
-    void deliversTheMvccHistoryExactlyOnceThroughChaos(MiniTiKVCluster cluster) throws Exception {
+    /** Once with room to spare, once with a quota so small that changes keep going to disk. */
+    @ParameterizedTest(name = "memory quota {0} bytes")
+    @ValueSource(longs = {128L << 20, 64L << 10})
+    void deliversTheMvccHistoryExactlyOnceThroughChaos(long memoryQuota, MiniTiKVCluster cluster)
+            throws Exception {
         long seed = Long.getLong("chaos.seed", System.nanoTime());
         random.setSeed(seed);
         LOG.info("chaos seed {}", seed);
@@ -72,6 +76,7 @@ class CdcChaosTest {
                 CdcClientConfig.builder()
                         .lockResolveAfter(Duration.ofMillis(500))
                         .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(500))
+                        .memoryQuota(memoryQuota)
                         .build();
         try (CdcClient client =
                         CdcClient.create(
@@ -101,9 +106,10 @@ class CdcChaosTest {
             long end = cluster.currentTs();
             log.awaitResolved(stream, end, Duration.ofSeconds(60));
             LOG.info(
-                    "chaos: {} changes, {} resolved events, {}",
+                    "chaos: {} changes, {} resolved events, {} spills, {}",
                     log.rows.size(),
                     log.resolvedEvents(),
+                    ((Subscription) stream).spills(),
                     counts);
             List<RowChange> expected = history(cluster.storage(), range, start, log.resolved());
             assertThat(expected.size()).as("committed changes").isGreaterThan(100);
