@@ -80,6 +80,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     private long feedBytes;
     private long nextRequestId = 1;
     private long emittedResolvedTs;
+    private long spilledAtResolvedTs;
     private volatile long consumedResolvedTs;
     private CdcException failure;
     private boolean closed;
@@ -699,18 +700,27 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             }
         }
         long before = sorter.spilledBytes();
+        boolean first = spilledAtResolvedTs != emittedResolvedTs;
+        spilledAtResolvedTs = emittedResolvedTs;
         try {
             sorter.spill(unsealed);
         } catch (UncheckedIOException e) {
             fail(new CdcException("the change stream cannot spill what does not fit in memory", e));
             return;
         }
-        LOG.info(
-                "memory quota of {} bytes is full above resolved ts {}: spilled {} bytes to {}",
-                config.memoryQuota(),
-                emittedResolvedTs,
-                sorter.spilledBytes() - before,
-                config.spillDirectory());
+        String message =
+                "memory quota of {} bytes is full above resolved ts {}: spilled {} bytes to {}";
+        Object[] args = {
+            config.memoryQuota(),
+            emittedResolvedTs,
+            sorter.spilledBytes() - before,
+            config.spillDirectory()
+        };
+        if (first) {
+            LOG.info(message, args); // once per resolved ts: a long hold-back spills many times
+        } else {
+            LOG.debug(message, args);
+        }
     }
 
     private void cancelStreams(String reason) {
