@@ -22,6 +22,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -69,6 +71,9 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     private final TreeMap<byte[], Piece> activePieces = new TreeMap<>(Arrays::compareUnsigned);
 
     private final Map<Long, StoreStream> streams = new HashMap<>();
+
+    /** The subscription's periodic tasks, cancelled when it ends. */
+    private final List<Future<?>> periodic = new CopyOnWriteArrayList<>();
 
     /** Changes at or below their feed's resolved ts, above the emitted resolved ts. */
     private final Sorter sorter;
@@ -186,6 +191,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                 return;
             }
             closed = true;
+            periodic.forEach(f -> f.cancel(false));
             cancelStreams("subscription closed");
             sorter.close();
             ready.clear();
@@ -819,6 +825,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             }
             LOG.error("CDC subscription failed", e);
             failure = e;
+            periodic.forEach(f -> f.cancel(false));
             cancelStreams("subscription failed");
             readyOrFailed.signalAll();
         } finally {
