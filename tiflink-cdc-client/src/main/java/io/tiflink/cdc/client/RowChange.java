@@ -14,7 +14,7 @@ public final class RowChange {
     }
 
     /** Delivery order: by commit ts, then by key. */
-    static final Comparator<RowChange> COMMIT_ORDER =
+    public static final Comparator<RowChange> COMMIT_ORDER =
             Comparator.comparingLong(RowChange::commitTs)
                     .thenComparing(RowChange::key, Arrays::compareUnsigned);
 

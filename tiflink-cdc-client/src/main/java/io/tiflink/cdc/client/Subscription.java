@@ -5,7 +5,6 @@ import org.tikv.common.codec.Codec;
 import org.tikv.common.codec.CodecDataOutput;
 import org.tikv.common.region.TiRegion;
 import org.tikv.common.region.TiStore;
-import org.tikv.common.util.ConcreteBackOffer;
 import org.tikv.kvproto.Cdcpb;
 import org.tikv.kvproto.Errorpb;
 import org.tikv.shade.com.google.protobuf.ByteString;
@@ -200,7 +199,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             lock.unlock();
         }
         try {
-            session.getPDClient().updateServiceGCSafePoint(config.gcServiceId(), 0, 0, backOffer());
+            GcSafePoint.release(session, config.gcServiceId());
         } catch (RuntimeException e) {
             LOG.warn("could not release GC service safe point {}", config.gcServiceId(), e);
         }
@@ -784,26 +783,8 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         }
     }
 
-    /** Holds the service GC safe point at {@code ts}, failing if GC has already passed it. */
     private void holdGcSafePoint(long ts) {
-        long min =
-                session.getPDClient()
-                        .updateServiceGCSafePoint(
-                                config.gcServiceId(), config.gcTtl().getSeconds(), ts, backOffer());
-        if (min > ts) {
-            throw new CdcException(
-                    "ts "
-                            + ts
-                            + " is below the GC safe point "
-                            + min
-                            + ": changes after it may have been collected; start from a ts at or"
-                            + " above the safe point");
-        }
-    }
-
-    private ConcreteBackOffer backOffer() {
-        return ConcreteBackOffer.newCustomBackOff(
-                (int) Math.max(5_000, session.getConf().getTimeout() * 10));
+        GcSafePoint.hold(session, config.gcServiceId(), config.gcTtl(), ts);
     }
 
     // ---- failure ----

@@ -114,6 +114,27 @@ class CdcLocksTest {
     }
 
     @Test
+    void anotherServicesHigherSafePointDoesNotRefuseAStartTsGcHasNotPassed(MiniTiKVCluster cluster)
+            throws Exception {
+        long start = cluster.currentTs();
+        try (org.tikv.common.TiSession other =
+                org.tikv.common.TiSession.create(
+                        TiConfiguration.createDefault(cluster.pdAddress()))) {
+            // A TiCDC changefeed, say, that is further ahead than GC.
+            GcSafePoint.hold(other, "other-service", Duration.ofMinutes(1), cluster.currentTs());
+            try (ChangeStream stream =
+                    client.subscribe(List.of(KeyRange.of(bytes("o/"), bytes("o0"))), start)) {
+                long c = new Writes(cluster).put("o/1", "x");
+                ChangeLog log = new ChangeLog(start);
+                log.awaitResolved(stream, c, WAIT);
+                assertThat(log.rows).hasSize(1);
+            } finally {
+                GcSafePoint.release(other, "other-service");
+            }
+        }
+    }
+
+    @Test
     void holdsTheGcSafePointAtItsResolvedTsAndReleasesItOnClose(MiniTiKVCluster cluster)
             throws Exception {
         long start = cluster.currentTs();
