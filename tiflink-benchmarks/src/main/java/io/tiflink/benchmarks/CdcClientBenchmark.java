@@ -286,7 +286,7 @@ public final class CdcClientBenchmark {
             long last = lastCommit;
             Round ours =
                     () -> {
-                        Tally tally = new Tally(1);
+                        Tally tally = new Tally(txnKeys);
                         long t0 = System.nanoTime();
                         long done;
                         try (ChangeStream stream = client.subscribe(List.of(range), startTs)) {
@@ -603,19 +603,19 @@ public final class CdcClientBenchmark {
 
     private void stall() throws Exception {
         byte[] prefix = bytes("st/");
+        byte[] rawPrefix = bytes("sr/");
         KeyRange range = KeyRange.of(prefix, BenchKeys.end(prefix));
         int txns = stallRate * stallSeconds;
-        long rows = (long) txns * stallTxnKeys;
         long quota = stallQuotaMiB << 20;
         System.out.printf(
                 "# stall: child-JVM minicluster, %d txns/s x %d keys of %d B for %d s; client"
-                        + " quota %d MiB%n",
+                        + " quota %d MiB; then the same for a paused raw feed%n",
                 stallRate, stallTxnKeys, stallValueSize, stallSeconds, stallQuotaMiB);
-        try (ClusterProcess child = new ClusterProcess(prefix, 1000);
+        try (ClusterProcess child = new ClusterProcess(List.of(prefix, rawPrefix), 1000);
+                TiSession session = TiSession.create(clientConf(child.pdAddress));
                 CdcClient client =
                         CdcClient.create(
-                                clientConf(child.pdAddress),
-                                CdcClientConfig.builder().memoryQuota(quota).build())) {
+                                session, CdcClientConfig.builder().memoryQuota(quota).build())) {
             long startTs = client.currentTs();
             long baseline = usedHeapAfterGc();
             try (ChangeStream stream = client.subscribe(List.of(range), startTs);
@@ -623,17 +623,7 @@ public final class CdcClientBenchmark {
                 // Registered and resolved once; no rows yet, so the consumer takes none.
                 consume(stream, new Tally(1), new Goal(0, startTs + 1), null);
                 watch.resetPeaks();
-                String[] written =
-                        child.command(
-                                String.format(
-                                        Locale.ROOT,
-                                        "write st/ %d %d %d %d %d",
-                                        regions,
-                                        txns,
-                                        stallRate,
-                                        stallTxnKeys,
-                                        stallValueSize),
-                                "written");
+                String[] written = child.command(writeCommand("st/", txns), "written");
                 long writtenRows = Long.parseLong(written[1]);
                 long writtenBytes = Long.parseLong(written[2]);
                 long lastCommit = Long.parseLong(written[4]);
@@ -654,6 +644,9 @@ public final class CdcClientBenchmark {
                                 && tally.duplicates == 0
                                 && missing == 0
                                 && tally.outOfOrder == 0;
+                stream.close();
+
+                double rawDrainSeconds = rawStall(child, session, rawPrefix, txns, writtenRows);
 
                 stat("Client memory quota", mib(quota));
                 stat(
@@ -666,7 +659,6 @@ public final class CdcClientBenchmark {
                                 writtenRows,
                                 mib(writtenBytes),
                                 writeSeconds));
-                stat("Consumer stalled for", String.format(Locale.ROOT, "%.1f s", writeSeconds));
                 stat(
                         "Peak `bufferedBytes()` while stalled / draining",
                         mib(stallPeaks[0]) + " / " + mib(drainPeaks[0]));
@@ -676,8 +668,13 @@ public final class CdcClientBenchmark {
                         mib(stallPeaks[1]) + " / " + mib(drainPeaks[1]));
                 stat("Client JVM heap after full GC, before subscribing", mib(baseline));
                 stat(
-                        "Client JVM heap after full GC at the end of the stall (delta)",
-                        mib(liveAtEnd) + " (+" + mib(liveAtEnd - baseline) + ")");
+                        "Client JVM heap after full GC at the end of the stall (delta; delta/quota)",
+                        String.format(
+                                Locale.ROOT,
+                                "%s (+%s; %.2f)",
+                                mib(liveAtEnd),
+                                mib(liveAtEnd - baseline),
+                                (double) (liveAtEnd - baseline) / quota));
                 stat(
                         "Client JVM peak heap after any GC (GC notifications), stalled / draining",
                         mib(stallPeaks[2]) + " / " + mib(drainPeaks[2]));
@@ -686,15 +683,20 @@ public final class CdcClientBenchmark {
                                 + " draining",
                         mib(stallPeaks[3]) + " / " + mib(drainPeaks[3]));
                 stat(
-                        "Server (child JVM) heap after full GC at the end of the stall",
+                        "Server (child JVM) heap after full GC at the end of the stall (all data +"
+                                + " queued events)",
                         mib(childHeap));
                 stat(
-                        "Drain after the stall",
+                        "Drain after the stall: CdcClient (part already in memory) / raw feed"
+                                + " paused the same way (ours/raw)",
                         String.format(
                                 Locale.ROOT,
-                                "%.1f s, %,.0f events/s",
+                                "%.1f s, %,.0f events/s / %.1f s, %,.0f events/s (%.2f)",
                                 drainSeconds,
-                                writtenRows / drainSeconds));
+                                writtenRows / drainSeconds,
+                                rawDrainSeconds,
+                                writtenRows / rawDrainSeconds,
+                                rawDrainSeconds / drainSeconds));
                 stat(
                         "Exactly once, in (commit ts, key) and txn order",
                         String.format(
@@ -709,6 +711,54 @@ public final class CdcClientBenchmark {
                     System.out.println("# stall: delivery check FAILED");
                 }
             }
+        }
+    }
+
+    private String writeCommand(String prefix, int txns) {
+        return String.format(
+                Locale.ROOT,
+                "write %s %d %d %d %d %d",
+                prefix,
+                regions,
+                txns,
+                stallRate,
+                stallTxnKeys,
+                stallValueSize);
+    }
+
+    /**
+     * The raw feed stalled the same way: registered, paused (no message taken, so the server queues
+     * them) while the same writes go on, then resumed. Returns the drain's seconds.
+     */
+    private double rawStall(
+            ClusterProcess child, TiSession session, byte[] prefix, int txns, long rows)
+            throws Exception {
+        long startTs = session.getTimestamp().getVersion();
+        List<RawEventFeed.Target> targets =
+                RawEventFeed.regionsOf(session, prefix, BenchKeys.end(prefix));
+        try (RawEventFeed feed =
+                new RawEventFeed(
+                        session,
+                        session.getPDClient().getClusterId(),
+                        targets,
+                        startTs,
+                        row -> {},
+                        true)) {
+            feed.awaitInitialized(TIMEOUT);
+            feed.pause();
+            String[] written = child.command(writeCommand("sr/", txns), "written");
+            if (Long.parseLong(written[1]) != rows) {
+                throw new IllegalStateException("raw stall wrote " + written[1] + " rows");
+            }
+            long t0 = System.nanoTime();
+            feed.resume();
+            feed.awaitCommitRows(rows, TIMEOUT);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (feed.commitRows() != rows) {
+                throw new IllegalStateException(
+                        "raw stall saw " + feed.commitRows() + " rows of " + rows);
+            }
+            return seconds;
         }
     }
 
@@ -814,10 +864,12 @@ public final class CdcClientBenchmark {
         private final BufferedReader out;
         private final PrintWriter in;
 
-        ClusterProcess(byte[] prefix, long resolvedTsMs) throws IOException {
+        ClusterProcess(List<byte[]> prefixes, long resolvedTsMs) throws IOException {
             List<String> split = new ArrayList<>();
-            for (byte[] k : BenchKeys.splitKeys(prefix, regions)) {
-                split.add(new String(k, StandardCharsets.US_ASCII));
+            for (byte[] prefix : prefixes) {
+                for (byte[] k : BenchKeys.splitKeys(prefix, regions)) {
+                    split.add(new String(k, StandardCharsets.US_ASCII));
+                }
             }
             List<String> cmd = new ArrayList<>();
             cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());

@@ -4,10 +4,12 @@ import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.region.Region;
 
 import org.tikv.common.TiSession;
+import org.tikv.common.region.TiRegion;
 import org.tikv.kvproto.Cdcpb;
 import org.tikv.kvproto.ChangeDataGrpc;
 import org.tikv.kvproto.Kvrpcpb;
 import org.tikv.kvproto.Metapb;
+import org.tikv.shade.com.google.protobuf.ByteString;
 import org.tikv.shade.io.grpc.stub.ClientCallStreamObserver;
 import org.tikv.shade.io.grpc.stub.ClientResponseObserver;
 
@@ -66,7 +68,32 @@ final class RawEventFeed implements AutoCloseable {
         return out;
     }
 
+    /** The regions that overlap the raw key range {@code [start, end)}, as PD reports them. */
+    static List<Target> regionsOf(TiSession session, byte[] start, byte[] end) {
+        List<Target> out = new ArrayList<>();
+        byte[] key = start;
+        while (Arrays.compareUnsigned(key, end) < 0) {
+            TiRegion r = session.getRegionManager().getRegionByKey(ByteString.copyFrom(key));
+            long storeId = r.getLeader().getStoreId();
+            out.add(
+                    new Target(
+                            r.getId(),
+                            r.getRegionEpoch(),
+                            storeId,
+                            session.getRegionManager()
+                                    .getStoreById(storeId)
+                                    .getStore()
+                                    .getAddress()));
+            key = r.getEndKey().toByteArray();
+            if (key.length == 0) {
+                break;
+            }
+        }
+        return out;
+    }
+
     private final RowSink sink;
+    private final boolean pausable;
     private final CountDownLatch initialized;
     private final AtomicLong committedRows = new AtomicLong();
     private final AtomicLong commitRows = new AtomicLong();
@@ -81,7 +108,23 @@ final class RawEventFeed implements AutoCloseable {
             List<Target> regions,
             long checkpointTs,
             RowSink sink) {
+        this(session, clusterId, regions, checkpointTs, sink, false);
+    }
+
+    /**
+     * With {@code pausable}, messages are asked for one at a time (manual gRPC flow control), so
+     * that {@link #pause} can stop taking them and let them queue on the server, as a stalled
+     * consumer does.
+     */
+    RawEventFeed(
+            TiSession session,
+            long clusterId,
+            List<Target> regions,
+            long checkpointTs,
+            RowSink sink,
+            boolean pausable) {
         this.sink = sink;
+        this.pausable = pausable;
         this.initialized = new CountDownLatch(regions.size());
         Map<Long, List<Target>> byStore = new LinkedHashMap<>();
         for (Target t : regions) {
@@ -136,6 +179,20 @@ final class RawEventFeed implements AutoCloseable {
         }
     }
 
+    /** Stops asking for messages (after the one in hand); only for a pausable feed. */
+    void pause() {
+        for (StoreObserver s : streams) {
+            s.setFlowing(false);
+        }
+    }
+
+    /** Asks for messages again. */
+    void resume() {
+        for (StoreObserver s : streams) {
+            s.setFlowing(true);
+        }
+    }
+
     /** COMMITTED rows (from incremental scans) so far. */
     long committedRows() {
         return committedRows.get();
@@ -173,10 +230,32 @@ final class RawEventFeed implements AutoCloseable {
     private final class StoreObserver
             implements ClientResponseObserver<Cdcpb.ChangeDataRequest, Cdcpb.ChangeDataEvent> {
         private ClientCallStreamObserver<Cdcpb.ChangeDataRequest> call;
+        private boolean flowing = true;
+        private boolean owed;
 
         @Override
         public void beforeStart(ClientCallStreamObserver<Cdcpb.ChangeDataRequest> requests) {
             this.call = requests;
+            if (pausable) {
+                requests.disableAutoRequestWithInitial(1);
+            }
+        }
+
+        synchronized void setFlowing(boolean on) {
+            flowing = on;
+            if (on && owed) {
+                owed = false;
+                call.request(1);
+            }
+        }
+
+        /** Asks for the next message unless paused (then owes it). */
+        private synchronized void next() {
+            if (flowing) {
+                call.request(1);
+            } else {
+                owed = true;
+            }
         }
 
         synchronized void send(Cdcpb.ChangeDataRequest request) {
@@ -226,6 +305,9 @@ final class RawEventFeed implements AutoCloseable {
                     default:
                         break;
                 }
+            }
+            if (pausable) {
+                next();
             }
         }
 
