@@ -232,8 +232,8 @@ public final class CdcClientBenchmark {
         if (!catchUpTable.isEmpty()) {
             System.out.println(
                     "| Catch-up | Path | Rows/round | Rounds | events/s (median) | events/s"
-                            + " (min..max) | ours/raw |");
-            System.out.println("|---|---|---:|---:|---:|---:|---:|");
+                            + " (min..max) | First row after, ms (median) | ours/raw |");
+            System.out.println("|---|---|---:|---:|---:|---:|---:|---:|");
             catchUpTable.forEach(System.out::println);
             System.out.println();
         }
@@ -293,10 +293,13 @@ public final class CdcClientBenchmark {
                             done = consume(stream, tally, new Goal(catchUpRows, last), null);
                         }
                         tally.check(catchUpRows, "catch-up");
-                        return catchUpRows * 1e9 / (done - t0);
+                        return new double[] {
+                            catchUpRows * 1e9 / (done - t0), (tally.firstAt - t0) / 1e6
+                        };
                     };
             Round raw =
                     () -> {
+                        AtomicLong first = new AtomicLong();
                         long t0 = System.nanoTime();
                         long done;
                         long rows;
@@ -306,7 +309,11 @@ public final class CdcClientBenchmark {
                                         cluster.clusterId(),
                                         targets,
                                         startTs,
-                                        row -> {})) {
+                                        row -> {
+                                            if (first.get() == 0) {
+                                                first.compareAndSet(0, System.nanoTime());
+                                            }
+                                        })) {
                             feed.awaitInitialized(TIMEOUT);
                             done = System.nanoTime();
                             rows = feed.committedRows();
@@ -315,9 +322,12 @@ public final class CdcClientBenchmark {
                             throw new IllegalStateException(
                                     "raw catch-up saw " + rows + " rows, not " + catchUpRows);
                         }
-                        return catchUpRows * 1e9 / (done - t0);
+                        return new double[] {
+                            catchUpRows * 1e9 / (done - t0), (first.get() - t0) / 1e6
+                        };
                     };
-            double[][] rates = alternate(ours, raw, warmups, rounds);
+            double[][][] results = alternate(ours, raw, warmups, rounds);
+            double[][] rates = {results[0][0], results[1][0]};
             String name =
                     String.format(
                             Locale.ROOT,
@@ -331,6 +341,7 @@ public final class CdcClientBenchmark {
                             "CdcClient, resolved-ts interval " + throughputResolvedTsMs + " ms",
                             catchUpRows,
                             rates[0],
+                            results[0][1],
                             String.format(
                                     Locale.ROOT, "%.2f", median(rates[0]) / median(rates[1]))));
             catchUpTable.add(
@@ -339,6 +350,7 @@ public final class CdcClientBenchmark {
                             "raw EventFeed (COMMITTED rows until INITIALIZED)",
                             catchUpRows,
                             rates[1],
+                            results[1][1],
                             ""));
         }
     }
@@ -954,6 +966,9 @@ public final class CdcClientBenchmark {
                 if (e.isResolved()) {
                     resolved.add(new long[] {e.resolvedTs(), now});
                 } else {
+                    if (tally.rows == 0) {
+                        tally.firstAt = now;
+                    }
                     tally.add(e.row());
                     if (arrivals != null) {
                         arrivals[(int) BenchKeys.seq(e.row().key())] = now;
@@ -985,6 +1000,10 @@ public final class CdcClientBenchmark {
         long rows;
         long duplicates;
         long outOfOrder;
+
+        /** When the first row arrived (nanoTime). */
+        long firstAt;
+
         private long lastCommitTs;
         private byte[] lastKey = new byte[0];
         private long lastTxn = -1;
@@ -1034,13 +1053,16 @@ public final class CdcClientBenchmark {
 
     // ---- harness ----
 
-    /** One measured round; returns events/s. */
+    /** One measured round; returns {events/s, ms to the first row}. */
     private interface Round {
-        double run() throws Exception;
+        double[] run() throws Exception;
     }
 
-    /** Warm-ups, then measured rounds alternating the two paths. Returns {ours[], raw[]}. */
-    private static double[][] alternate(Round ours, Round raw, int warmups, int rounds)
+    /**
+     * Warm-ups, then measured rounds alternating the two paths. Returns [path][metric][round], path
+     * 0 ours and 1 raw.
+     */
+    private static double[][][] alternate(Round ours, Round raw, int warmups, int rounds)
             throws Exception {
         for (int i = 0; i < warmups; i++) {
             System.gc();
@@ -1048,23 +1070,25 @@ public final class CdcClientBenchmark {
             System.gc();
             raw.run();
         }
-        double[][] rates = new double[2][rounds];
+        double[][][] results = new double[2][2][rounds];
         for (int i = 0; i < rounds; i++) {
-            System.gc();
-            rates[0][i] = ours.run();
-            System.gc();
-            rates[1][i] = raw.run();
+            for (int path = 0; path < 2; path++) {
+                System.gc();
+                double[] r = (path == 0 ? ours : raw).run();
+                results[path][0][i] = r[0];
+                results[path][1][i] = r[1];
+            }
         }
-        return rates;
+        return results;
     }
 
     private static String rateRow(
-            String name, String path, long rows, double[] rates, String ratio) {
+            String name, String path, long rows, double[] rates, double[] firstMs, String ratio) {
         double[] sorted = rates.clone();
         Arrays.sort(sorted);
         return String.format(
                 Locale.ROOT,
-                "| %s | %s | %,d | %d | %,.0f | %,.0f..%,.0f | %s |",
+                "| %s | %s | %,d | %d | %,.0f | %,.0f..%,.0f | %,.0f | %s |",
                 name,
                 path,
                 rows,
@@ -1072,6 +1096,7 @@ public final class CdcClientBenchmark {
                 median(rates),
                 sorted[0],
                 sorted[sorted.length - 1],
+                median(firstMs),
                 ratio);
     }
 
