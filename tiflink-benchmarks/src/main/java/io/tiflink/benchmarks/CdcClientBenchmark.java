@@ -662,7 +662,8 @@ public final class CdcClientBenchmark {
 
                 stat("Client memory quota", mib(quota));
                 stat(
-                        "Written in the child JVM (engine-direct, fresh keys, no old values)",
+                        "Written in the child JVM while the consumer took nothing (engine-direct, fresh"
+                                + " keys, no old values)",
                         String.format(
                                 Locale.ROOT,
                                 "%,d txns x %d keys = %,d rows, %s (key+value) in %.1f s",
