@@ -68,7 +68,8 @@ import static io.tiflink.benchmarks.BenchKeys.bytes;
  *       client and of the raw feed (subscribed together) at each resolved-ts interval.
  *   <li>{@code stall}: a minicluster in a child JVM, a writer there at {@code stallRate} txns/s for
  *       {@code stallSeconds} while the consumer takes nothing, then a drain; the client JVM's heap,
- *       its buffered and spilled bytes, and a check that every change came once, in order.
+ *       its buffered and spilled bytes, and a check that every change came once, in order; then a
+ *       raw feed paused the same way (no message taken) under the same writes, and its drain.
  * </ol>
  *
  * <p>Every setting is a system property {@code bench.<name>} or an argument {@code <name>=<value>}
