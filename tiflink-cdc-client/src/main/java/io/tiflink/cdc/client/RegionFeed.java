@@ -2,8 +2,8 @@ package io.tiflink.cdc.client;
 
 import org.tikv.common.region.TiRegion;
 
+import java.util.ArrayList;
 import java.util.List;
-import java.util.PriorityQueue;
 
 /**
  * One region registered on a store's stream: the parts of the subscription it covers, where it
@@ -26,7 +26,10 @@ final class RegionFeed {
     final int attempt;
 
     final Matcher matcher = new Matcher();
-    final PriorityQueue<RowChange> unsealed = new PriorityQueue<>(RowChange.COMMIT_ORDER);
+
+    /** In arrival order; sorted once, when sealed. */
+    List<RowChange> unsealed = new ArrayList<>();
+
     long unsealedBytes;
 
     /** Whether some of its unsealed changes went to disk. */
@@ -65,6 +68,24 @@ final class RegionFeed {
             }
         }
         return false;
+    }
+
+    /**
+     * Takes the unsealed changes at or below {@code ts}, sorted in commit order, and keeps the
+     * rest.
+     */
+    List<RowChange> seal(long ts) {
+        List<RowChange> sealed = new ArrayList<>();
+        List<RowChange> rest = new ArrayList<>();
+        for (RowChange c : unsealed) {
+            (c.commitTs() <= ts ? sealed : rest).add(c);
+        }
+        unsealed = rest;
+        for (RowChange c : sealed) {
+            unsealedBytes -= c.sizeBytes();
+        }
+        sealed.sort(RowChange.COMMIT_ORDER);
+        return sealed;
     }
 
     /** Bytes held for this feed. */

@@ -12,16 +12,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 
 /**
- * Changes waiting for the resolved ts to pass them, in (commit ts, key) order. Those in memory are
- * sealed (at or below their feed's resolved ts). When memory is full and nothing can be released,
- * everything held is written to disk as a sorted run, sealed or not: a run's unsealed changes carry
- * their feed's request id, and those of a feed that failed above its resolved ts are skipped when
- * read back (its successor delivers them again). Rows come out of a merge of memory and runs.
+ * Changes waiting for the resolved ts to pass them, merged in (commit ts, key) order from sorted
+ * runs: in memory, each batch a feed sealed (at or below its resolved ts); on disk, what memory
+ * could not hold while nothing could be released. A disk run holds everything held at the time,
+ * sealed or not: unsealed changes carry their feed's request id, and those of a feed that failed
+ * above its resolved ts are skipped when read back (its successor delivers them again).
  */
 final class Sorter implements AutoCloseable {
     /** The feed tag of a sealed change. */
@@ -33,7 +34,8 @@ final class Sorter implements AutoCloseable {
     private static final int RECORD_BYTES = 8 + 8 + 8 + 1 + 3 * 4;
 
     private final Path directory;
-    private final PriorityQueue<RowChange> memory = new PriorityQueue<>(RowChange.COMMIT_ORDER);
+
+    /** Every run with changes left, by its head. */
     private final PriorityQueue<Run> runs =
             new PriorityQueue<>(Comparator.comparing((Run r) -> r.head, RowChange.COMMIT_ORDER));
 
@@ -41,15 +43,24 @@ final class Sorter implements AutoCloseable {
     private final Map<Long, Long> failedFeeds = new HashMap<>();
 
     private long memoryBytes;
-    private int runCount;
+
+    /** Disk runs not yet read to their end, and written in all. */
+    private int diskRuns;
+
+    private int spills;
 
     Sorter(Path directory) {
         this.directory = directory;
     }
 
-    void add(RowChange sealed) {
-        memory.add(sealed);
-        memoryBytes += sealed.sizeBytes();
+    /** Adds sealed changes, sorted in commit order. */
+    void add(List<RowChange> sorted) {
+        if (!sorted.isEmpty()) {
+            for (RowChange c : sorted) {
+                memoryBytes += c.sizeBytes();
+            }
+            advance(new MemoryRun(sorted));
+        }
     }
 
     long memoryBytes() {
@@ -60,22 +71,34 @@ final class Sorter implements AutoCloseable {
     long spilledBytes() {
         long bytes = 0;
         for (Run r : runs) {
-            bytes += r.unread;
+            if (r instanceof DiskRun) {
+                bytes += ((DiskRun) r).unread;
+            }
         }
         return bytes;
     }
 
     /**
-     * Writes everything in memory, and the given unsealed changes of live feeds, to a new run.
+     * Writes everything held in memory, and the given unsealed changes of live feeds, to a new run
+     * on disk.
      *
      * @param unsealed changes by the request id of the feed that delivered them
      */
     void spill(Map<Long, List<RowChange>> unsealed) {
         List<Tagged> rows = new ArrayList<>();
-        for (RowChange c : memory) {
-            rows.add(new Tagged(c, SEALED));
+        for (Iterator<Run> it = runs.iterator(); it.hasNext(); ) {
+            Run r = it.next();
+            if (r instanceof MemoryRun) {
+                MemoryRun m = (MemoryRun) r;
+                rows.add(new Tagged(m.head, SEALED));
+                for (int i = m.next; i < m.changes.size(); i++) {
+                    rows.add(new Tagged(m.changes.get(i), SEALED));
+                }
+                it.remove();
+            }
         }
         unsealed.forEach((feed, changes) -> changes.forEach(c -> rows.add(new Tagged(c, feed))));
+        memoryBytes = 0;
         if (rows.isEmpty()) {
             return;
         }
@@ -90,49 +113,37 @@ final class Sorter implements AutoCloseable {
                     write(out, t);
                 }
             }
-            runCount++;
-            advance(new Run(file));
+            diskRuns++;
+            spills++;
+            advance(new DiskRun(file));
         } catch (IOException e) {
             throw new UncheckedIOException("spilling changes to " + directory + " failed", e);
         }
-        memory.clear();
-        memoryBytes = 0;
     }
 
     /** A feed failed at {@code resolvedTs}; its unsealed changes on disk are void. */
     void feedFailed(long requestId, long resolvedTs) {
-        if (!runs.isEmpty()) {
+        if (diskRuns > 0) {
             failedFeeds.put(requestId, resolvedTs);
         }
     }
 
     /** The next change at or below {@code upTo}, or null if there is none. */
     RowChange next(long upTo) {
-        RowChange inMemory = memory.peek();
-        Run run = validRun();
-        boolean fromMemory =
-                inMemory != null
-                        && (run == null || RowChange.COMMIT_ORDER.compare(inMemory, run.head) < 0);
-        RowChange next = fromMemory ? inMemory : run == null ? null : run.head;
-        if (next == null || next.commitTs() > upTo) {
-            return null;
-        }
-        if (fromMemory) {
-            memory.poll();
-            memoryBytes -= next.sizeBytes();
-        } else {
-            advance(runs.poll());
-        }
-        return next;
-    }
-
-    /** The run with the least head, skipping heads that became void since they were read. */
-    private Run validRun() {
         Run run;
+        // Skip heads that became void since they were read.
         while ((run = runs.peek()) != null && !isValid(run.headFeed, run.head.commitTs())) {
             advance(runs.poll());
         }
-        return run;
+        if (run == null || run.head.commitTs() > upTo) {
+            return null;
+        }
+        RowChange next = run.head;
+        if (run instanceof MemoryRun) {
+            memoryBytes -= next.sizeBytes();
+        }
+        advance(runs.poll());
+        return next;
     }
 
     private boolean isValid(long feed, long commitTs) {
@@ -140,36 +151,40 @@ final class Sorter implements AutoCloseable {
         return failedAt == null || commitTs <= failedAt;
     }
 
-    /** Reads a run's next change and puts it back in line, or deletes it at its end. */
+    /** Reads a run's next change and puts it back in line, or drops it at its end. */
     private void advance(Run run) {
         try {
             if (run.advance()) {
                 runs.add(run);
                 return;
             }
+            run.close();
         } catch (IOException e) {
-            throw new UncheckedIOException("reading spilled changes from " + run.file, e);
+            throw new UncheckedIOException("reading spilled changes from " + directory, e);
         }
-        run.delete();
-        if (runs.isEmpty()) {
+        if (run instanceof DiskRun && --diskRuns == 0) {
             failedFeeds.clear();
         }
     }
 
-    /** Drops everything (the subscription reads again from its resolved ts). */
+    /** Drops everything. */
     void clear() {
-        memory.clear();
-        memoryBytes = 0;
         for (Run r : runs) {
-            r.delete();
+            try {
+                r.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("deleting spilled changes in " + directory, e);
+            }
         }
         runs.clear();
         failedFeeds.clear();
+        memoryBytes = 0;
+        diskRuns = 0;
     }
 
-    /** Runs written so far. */
+    /** Disk runs written so far. */
     int runCount() {
-        return runCount;
+        return spills;
     }
 
     @Override
@@ -209,15 +224,41 @@ final class Sorter implements AutoCloseable {
         return b;
     }
 
-    /** A sorted run on disk, read one change ahead. */
-    private static final class Run {
+    /** A sorted run, read one change ahead. */
+    private abstract static class Run {
+        RowChange head;
+        long headFeed = SEALED;
+
+        /** Moves to the next change; false at the end. */
+        abstract boolean advance() throws IOException;
+
+        abstract void close() throws IOException;
+    }
+
+    private static final class MemoryRun extends Run {
+        final List<RowChange> changes;
+        int next;
+
+        MemoryRun(List<RowChange> changes) {
+            this.changes = changes;
+        }
+
+        @Override
+        boolean advance() {
+            head = next < changes.size() ? changes.get(next++) : null;
+            return head != null;
+        }
+
+        @Override
+        void close() {}
+    }
+
+    private static final class DiskRun extends Run {
         final Path file;
         final DataInputStream in;
         long unread;
-        RowChange head;
-        long headFeed;
 
-        Run(Path file) throws IOException {
+        DiskRun(Path file) throws IOException {
             this.file = file;
             this.unread = Files.size(file);
             this.in =
@@ -225,7 +266,7 @@ final class Sorter implements AutoCloseable {
                             new BufferedInputStream(Files.newInputStream(file), READ_BUFFER));
         }
 
-        /** Reads the next change into {@link #head}; false at the end. */
+        @Override
         boolean advance() throws IOException {
             try {
                 headFeed = in.readLong();
@@ -244,13 +285,10 @@ final class Sorter implements AutoCloseable {
             return true;
         }
 
-        void delete() {
-            try {
-                in.close();
-                Files.deleteIfExists(file);
-            } catch (IOException e) {
-                throw new UncheckedIOException("deleting spilled changes " + file, e);
-            }
+        @Override
+        void close() throws IOException {
+            in.close();
+            Files.deleteIfExists(file);
         }
     }
 }

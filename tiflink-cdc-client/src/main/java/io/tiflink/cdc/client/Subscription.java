@@ -533,12 +533,10 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             return;
         }
         feed.resolvedTs = ts;
-        while (!feed.unsealed.isEmpty() && feed.unsealed.peek().commitTs() <= ts) {
-            RowChange c = feed.unsealed.poll();
-            feed.unsealedBytes -= c.sizeBytes();
-            feedBytes -= c.sizeBytes();
-            sorter.add(c);
-        }
+        long before = feed.unsealedBytes;
+        List<RowChange> sealed = feed.seal(ts);
+        feedBytes -= before - feed.unsealedBytes;
+        sorter.add(sealed);
         for (KeyRange p : feed.pieces) {
             frontier.advance(p, ts);
         }
@@ -697,8 +695,8 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         Map<Long, List<RowChange>> unsealed = new HashMap<>();
         for (RegionFeed feed : feedsByRequest.values()) {
             if (!feed.unsealed.isEmpty()) {
-                unsealed.put(feed.requestId, new ArrayList<>(feed.unsealed));
-                feed.unsealed.clear();
+                unsealed.put(feed.requestId, feed.unsealed);
+                feed.unsealed = new ArrayList<>();
                 feedBytes -= feed.unsealedBytes;
                 feed.unsealedBytes = 0;
                 feed.spilled = true;

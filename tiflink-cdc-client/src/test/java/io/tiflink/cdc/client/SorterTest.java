@@ -46,22 +46,23 @@ class SorterTest {
     @Test
     void mergesMemoryAndRunsInCommitOrderUpToTheBound() throws IOException {
         try (Sorter s = new Sorter(dir)) {
-            s.add(change("b", 20));
-            s.add(change("a", 20));
+            s.add(List.of(change("a", 20), change("b", 20)));
             s.spill(Map.of(5L, List.of(change("c", 35), change("a", 10))));
-            s.add(change("z", 15));
+            s.add(List.of(change("z", 15)));
             s.spill(Map.of());
-            s.add(change("m", 30));
+            s.add(List.of(change("m", 30)));
+            s.add(List.of(change("n", 12), change("n", 31)));
             assertThat(s.memoryBytes()).isPositive();
             assertThat(s.spilledBytes()).isPositive();
             assertThat(drain(s, 30))
                     .containsExactly(
                             change("a", 10),
+                            change("n", 12),
                             change("z", 15),
                             change("a", 20),
                             change("b", 20),
                             change("m", 30));
-            assertThat(drain(s, 40)).containsExactly(change("c", 35));
+            assertThat(drain(s, 40)).containsExactly(change("n", 31), change("c", 35));
             assertThat(s.spilledBytes()).isZero();
             assertThat(s.runCount()).isEqualTo(2);
             assertThat(files()).isZero();
@@ -86,7 +87,7 @@ class SorterTest {
     void skipsAFailedFeedsChangeAlreadyReadAhead() {
         try (Sorter s = new Sorter(dir)) {
             s.spill(Map.of(7L, List.of(change("a", 12))));
-            s.add(change("b", 11));
+            s.add(List.of(change("b", 11)));
             s.feedFailed(7, 11);
             assertThat(drain(s, 100)).containsExactly(change("b", 11));
         }
@@ -97,14 +98,22 @@ class SorterTest {
         Random rnd = new Random(7);
         List<RowChange> all = new ArrayList<>();
         try (Sorter s = new Sorter(dir)) {
+            List<RowChange> batch = new ArrayList<>();
             for (int i = 0; i < 2000; i++) {
-                RowChange c = change("k" + rnd.nextInt(100), 1 + i);
+                RowChange c = change("k" + rnd.nextInt(100), 1 + rnd.nextInt(5000));
                 all.add(c);
-                s.add(c);
+                batch.add(c);
+                if (rnd.nextInt(50) == 0) {
+                    batch.sort(RowChange.COMMIT_ORDER);
+                    s.add(batch);
+                    batch = new ArrayList<>();
+                }
                 if (rnd.nextInt(300) == 0) {
                     s.spill(Map.of());
                 }
             }
+            batch.sort(RowChange.COMMIT_ORDER);
+            s.add(batch);
             all.sort(RowChange.COMMIT_ORDER);
             assertThat(s.runCount()).isGreaterThan(2);
             assertThat(drain(s, Long.MAX_VALUE)).containsExactlyElementsOf(all);
