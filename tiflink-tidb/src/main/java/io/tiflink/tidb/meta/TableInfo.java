@@ -70,6 +70,15 @@ public final class TableInfo extends MetaObject {
     @JsonProperty("version")
     public int version = CURRENT_VERSION;
 
+    /** A view's definition ({@code model.ViewInfo}); null for a base table. */
+    @JsonProperty("view")
+    public Object view;
+
+    @JsonIgnore
+    public boolean isView() {
+        return view != null;
+    }
+
     @JsonIgnore
     public String name() {
         return name.o;
