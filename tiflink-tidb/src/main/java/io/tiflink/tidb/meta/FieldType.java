@@ -70,46 +70,50 @@ public final class FieldType extends MetaObject {
 
     /** The SQL form of the type, e.g. {@code varchar(64)} or {@code bigint unsigned}. */
     public String sqlName() {
-        StringBuilder sb = new StringBuilder(MysqlType.name(tp));
-        if (tp == MysqlType.STRING && "binary".equals(charset)) {
-            sb = new StringBuilder("binary");
-        } else if ((tp == MysqlType.VARCHAR || tp == MysqlType.VAR_STRING)
-                && "binary".equals(charset)) {
-            sb = new StringBuilder("varbinary");
-        } else if (MysqlType.isString(tp)
-                && tp != MysqlType.STRING
-                && tp != MysqlType.VARCHAR
-                && tp != MysqlType.VAR_STRING
-                && !"binary".equals(charset)) {
-            sb = new StringBuilder(MysqlType.name(tp).replace("blob", "text"));
+        boolean bytes = "binary".equals(charset);
+        String name = MysqlType.name(tp);
+        String args = "";
+        switch (tp) {
+            case MysqlType.STRING:
+                name = bytes ? "binary" : "char";
+                args = "(" + flen + ")";
+                break;
+            case MysqlType.VARCHAR:
+            case MysqlType.VAR_STRING:
+                name = bytes ? "varbinary" : "varchar";
+                args = "(" + flen + ")";
+                break;
+            case MysqlType.TINY_BLOB:
+            case MysqlType.BLOB:
+            case MysqlType.MEDIUM_BLOB:
+            case MysqlType.LONG_BLOB:
+                name = bytes ? name : name.replace("blob", "text");
+                break;
+            case MysqlType.NEWDECIMAL:
+                args = "(" + flen + "," + decimal + ")";
+                break;
+            case MysqlType.BIT:
+                args = "(" + flen + ")";
+                break;
+            case MysqlType.DATETIME:
+            case MysqlType.TIMESTAMP:
+            case MysqlType.DURATION:
+                args = decimal > 0 ? "(" + decimal + ")" : "";
+                break;
+            case MysqlType.ENUM:
+            case MysqlType.SET:
+                StringBuilder sb = new StringBuilder("(");
+                for (String e : elemsOrEmpty()) {
+                    sb.append(sb.length() > 1 ? "," : "")
+                            .append('\'')
+                            .append(e.replace("'", "''"))
+                            .append('\'');
+                }
+                args = sb.append(')').toString();
+                break;
+            default:
+                break;
         }
-        if (tp == MysqlType.NEWDECIMAL) {
-            sb.append('(').append(flen).append(',').append(decimal).append(')');
-        } else if ((MysqlType.isString(tp)
-                                && !sb.toString().endsWith("text")
-                                && !sb.toString().endsWith("blob")
-                        || tp == MysqlType.BIT)
-                && flen >= 0) {
-            sb.append('(').append(flen).append(')');
-        } else if ((tp == MysqlType.DATETIME
-                        || tp == MysqlType.TIMESTAMP
-                        || tp == MysqlType.DURATION)
-                && decimal > 0) {
-            sb.append('(').append(decimal).append(')');
-        }
-        if ((tp == MysqlType.ENUM || tp == MysqlType.SET) && elems != null) {
-            sb.append('(');
-            for (int i = 0; i < elems.size(); i++) {
-                sb.append(i > 0 ? "," : "")
-                        .append('\'')
-                        .append(elems.get(i).replace("'", "''"))
-                        .append('\'');
-            }
-            sb.append(')');
-        }
-        if (isUnsigned()) {
-            sb.append(" unsigned");
-        }
-        return sb.toString();
+        return name + args + (isUnsigned() && tp != MysqlType.BIT ? " unsigned" : "");
     }
 }

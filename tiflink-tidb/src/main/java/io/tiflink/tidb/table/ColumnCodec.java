@@ -131,9 +131,14 @@ final class ColumnCodec {
                         return d.setScale(Math.max(info.type.decimal, 0), RoundingMode.HALF_UP);
                     }
                 case STRING:
-                    return v instanceof byte[]
-                            ? new String((byte[]) v, StandardCharsets.UTF_8)
-                            : v.toString();
+                    {
+                        String s =
+                                v instanceof byte[]
+                                        ? new String((byte[]) v, StandardCharsets.UTF_8)
+                                        : v.toString();
+                        // TiDB stores CHAR(n) without trailing spaces.
+                        return info.type.tp == MysqlType.STRING ? stripTrailingSpaces(s) : s;
+                    }
                 case BYTES:
                     {
                         byte[] b = v instanceof byte[] ? (byte[]) v : Codec.utf8(v.toString());
@@ -193,6 +198,14 @@ final class ColumnCodec {
         } catch (IndexOutOfBoundsException e) {
             throw error("no element " + v);
         }
+    }
+
+    private static String stripTrailingSpaces(String s) {
+        int end = s.length();
+        while (end > 0 && s.charAt(end - 1) == ' ') {
+            end--;
+        }
+        return s.substring(0, end);
     }
 
     private void checkIntRange(long l) {

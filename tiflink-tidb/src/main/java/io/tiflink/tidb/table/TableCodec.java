@@ -144,6 +144,19 @@ public final class TableCodec {
         return key.length > PREFIX_LEN && key[0] == 't' && key[9] == '_' && key[10] == 'r';
     }
 
+    /** Whether {@code key} is an index key ({@code t..._i...}). */
+    public static boolean isIndexKey(byte[] key) {
+        return key.length >= 19 && key[0] == 't' && key[9] == '_' && key[10] == 'i';
+    }
+
+    /** The index id of an index key. */
+    public static long indexId(byte[] indexKey) {
+        if (!isIndexKey(indexKey)) {
+            throw new CodecException("not an index key: " + Codec.hex(indexKey));
+        }
+        return Codec.readComparableInt(new BytesReader(indexKey, PREFIX_LEN, PREFIX_LEN + 8));
+    }
+
     /** The physical table id of a table key. */
     public static long physicalId(byte[] key) {
         if (key.length < 9 || key[0] != 't') {
