@@ -9,7 +9,6 @@ import io.tiflink.tidb.meta.SchemaState;
 import io.tiflink.tidb.meta.TableInfo;
 
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.table.api.Schema;
 import org.apache.flink.table.catalog.AbstractCatalog;
 import org.apache.flink.table.catalog.CatalogBaseTable;
@@ -62,17 +61,16 @@ public class TiDBCatalog extends AbstractCatalog {
     static final String DATABASE_NAME = "database-name";
     static final String TABLE_NAME = "table-name";
 
-    private final ReadableConfig options;
+    private final Configuration options;
     private final Map<String, String> tableOptions;
     private TiSession session;
 
-    public TiDBCatalog(String name, String defaultDatabase, ReadableConfig options) {
+    public TiDBCatalog(String name, String defaultDatabase, Configuration options) {
         super(name, defaultDatabase);
         this.options = options;
         this.tableOptions = new LinkedHashMap<>();
         tableOptions.put(CONNECTOR, CONNECTOR_NAME);
-        Map<String, String> all = ((Configuration) options).toMap();
-        for (Map.Entry<String, String> e : all.entrySet()) {
+        for (Map.Entry<String, String> e : options.toMap().entrySet()) {
             if (e.getKey().equals(TiKVOptions.PD_ADDRESSES.key())
                     || e.getKey().startsWith("tikv.")) {
                 tableOptions.put(e.getKey(), e.getValue());

@@ -1,5 +1,7 @@
 package io.tiflink.tidb.meta;
 
+import io.tiflink.tidb.types.TimeFormat;
+
 import org.tikv.common.BytePairWrapper;
 import org.tikv.common.ByteWrapper;
 import org.tikv.common.TiSession;
@@ -8,6 +10,9 @@ import org.tikv.common.util.ConcreteBackOffer;
 import org.tikv.txn.TwoPhaseCommitter;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -280,7 +285,15 @@ public final class SchemaWriter {
                     c.id = ++t.maxColumnId;
                     c.offset = t.columns.size();
                     c.state = SchemaState.PUBLIC;
-                    c.originDefault = c.defaultValue;
+                    // Old rows read the default as of this DDL, as TiDB evaluates it once.
+                    c.originDefault =
+                            "CURRENT_TIMESTAMP".equals(c.defaultValue)
+                                    ? TimeFormat.datetime(
+                                            LocalDateTime.ofInstant(
+                                                    Instant.ofEpochMilli(txn.startTs >> 18),
+                                                    ZoneOffset.UTC),
+                                            Math.max(c.type.decimal, 0))
+                                    : c.defaultValue;
                     c.originDefaultBit = c.defaultBit;
                     t.columns.add(c);
                     return alter(txn, db, t, SchemaDiff.ADD_COLUMN);

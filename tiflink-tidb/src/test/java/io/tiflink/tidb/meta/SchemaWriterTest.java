@@ -141,8 +141,18 @@ class SchemaWriterTest {
         byte[] value = new Snapshot(session.getTimestamp(), session).get(key);
         assertThat(new TableCodec(altered).decode(key, value)).containsExactly(1L, "on");
 
+        ColumnInfo at = new ColumnInfo();
+        at.name = CIStr.of("at");
+        at.type = new FieldType(MysqlType.TIMESTAMP);
+        at.defaultValue = "CURRENT_TIMESTAMP";
+        long before = System.currentTimeMillis() / 1000;
+        altered = writer.addColumn("alter_db", "t", at);
+        Object[] row = new TableCodec(altered).decode(key, value);
+        assertThat(((java.time.Instant) row[2]).getEpochSecond())
+                .isBetween(before - 5, before + 60);
+
         TableInfo dropped = writer.dropColumn("alter_db", "t", "flag");
-        assertThat(dropped.columns).hasSize(1);
+        assertThat(dropped.columns).extracting(ColumnInfo::name).containsExactly("id", "at");
         writer.dropTable("alter_db", "t");
         assertThat(MetaReader.latest(session).table("alter_db", "t")).isNull();
         writer.dropDatabase("alter_db");
