@@ -53,11 +53,6 @@ public final class BytesReader {
         return buf[pos++] & 0xFF;
     }
 
-    public int peekUnsignedByte() {
-        need(1);
-        return buf[pos] & 0xFF;
-    }
-
     public byte[] read(int n) {
         need(n);
         byte[] out = new byte[n];
@@ -78,17 +73,6 @@ public final class BytesReader {
             v = (v << 8) | (buf[pos + i] & 0xFF);
         }
         pos += 8;
-        return v;
-    }
-
-    /** Reads {@code n} bytes as an unsigned little-endian number. */
-    public long readLE(int n) {
-        need(n);
-        long v = 0;
-        for (int i = n - 1; i >= 0; i--) {
-            v = (v << 8) | (buf[pos + i] & 0xFF);
-        }
-        pos += n;
         return v;
     }
 }

@@ -138,12 +138,6 @@ public final class TableInfo extends MetaObject {
         return names;
     }
 
-    /** Whether rows are keyed by the hidden {@code _tidb_rowid}. */
-    @JsonIgnore
-    public boolean hasRowIdHandle() {
-        return !pkIsHandle && !isCommonHandle;
-    }
-
     /** Ids of the physical tables holding the rows: the partitions', or this table's own. */
     @JsonIgnore
     public List<Long> physicalIds() {

@@ -7,7 +7,6 @@ import io.tiflink.tidb.codec.CodecException;
 import io.tiflink.tidb.collation.Collator;
 import io.tiflink.tidb.collation.Collators;
 import io.tiflink.tidb.meta.ColumnInfo;
-import io.tiflink.tidb.meta.FieldType;
 import io.tiflink.tidb.types.BinaryJson;
 import io.tiflink.tidb.types.MyDecimal;
 import io.tiflink.tidb.types.MysqlType;
@@ -691,19 +690,20 @@ final class ColumnCodec {
         return kind == ColumnKind.STRING && !(collator.isBinary() && !collator.padSpace());
     }
 
-    /** {@code types.NeedRestoredData}: the key loses something the index value must keep. */
+    /**
+     * {@code types.NeedRestoredData}: the key loses something the index value must keep. A _bin
+     * (PAD SPACE) varchar loses trailing spaces; char and text under _bin keep none worth
+     * restoring, and utf8mb4_0900_bin keys are the bytes themselves.
+     */
     boolean needsRestoredData() {
         if (kind != ColumnKind.STRING) {
             return false;
         }
         if (collator.isBinary()) {
-            // _bin is PAD SPACE: a varchar loses trailing spaces; a char has none to lose.
-            return collator.padSpace() && info.type.tp != MysqlType.STRING;
+            boolean varchar =
+                    info.type.tp == MysqlType.VARCHAR || info.type.tp == MysqlType.VAR_STRING;
+            return varchar && collator.padSpace();
         }
         return true;
-    }
-
-    FieldType type() {
-        return info.type;
     }
 }

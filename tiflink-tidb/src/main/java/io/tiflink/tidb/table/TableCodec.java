@@ -88,24 +88,7 @@ public final class TableCodec {
         return table;
     }
 
-    /** The {@link ColumnKind} of each column, by offset. */
-    public ColumnKind[] kinds() {
-        ColumnKind[] k = new ColumnKind[columns.length];
-        for (int i = 0; i < k.length; i++) {
-            k[i] = columns[i].kind;
-        }
-        return k;
-    }
-
     // ---- keys ----
-
-    /** {@code t<physicalId>}: every key of a physical table starts with it. */
-    public static byte[] tablePrefix(long physicalId) {
-        BytesWriter out = new BytesWriter(9);
-        out.write('t');
-        Codec.writeComparableInt(out, physicalId);
-        return out.toByteArray();
-    }
 
     /** {@code t<physicalId>_r}: every record key of a physical table starts with it. */
     public static byte[] recordPrefix(long physicalId) {

@@ -68,10 +68,6 @@ public final class MysqlType {
                 || tp == BLOB;
     }
 
-    public static boolean isTime(int tp) {
-        return tp == DATE || tp == DATETIME || tp == TIMESTAMP || tp == NEWDATE;
-    }
-
     /** The SQL name of a type code, for messages. */
     public static String name(int tp) {
         switch (tp) {
