@@ -45,7 +45,14 @@ class CatalogSqlClientTest {
         cmd.add("-f");
         cmd.add(script.toString());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("FLINK_CONF_DIR", System.getenv("FLINK_CONF_DIR"));
+        // Surefire sets FLINK_CONF_DIR (an empty config.yaml is all the client needs).
+        String confDir = System.getenv("FLINK_CONF_DIR");
+        pb.environment()
+                .put(
+                        "FLINK_CONF_DIR",
+                        confDir != null
+                                ? confDir
+                                : Path.of("src/test/flink-conf").toAbsolutePath().toString());
         Process p = pb.start();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         p.getInputStream().transferTo(out);
