@@ -163,7 +163,9 @@ final class ColumnCodec {
                     {
                         Duration d = (Duration) v;
                         long unit = pow10(9 - fsp);
-                        long nanos = Math.round((double) d.toNanos() / unit) * unit;
+                        // Half away from zero, as MySQL rounds fractional seconds.
+                        long abs = Math.abs(d.toNanos());
+                        long nanos = Long.signum(d.toNanos()) * ((abs + unit / 2) / unit * unit);
                         if (Math.abs(nanos) > MAX_DURATION_NANOS) {
                             throw error("value " + d + " out of TIME range");
                         }
