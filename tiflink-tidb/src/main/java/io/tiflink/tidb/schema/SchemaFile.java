@@ -206,8 +206,8 @@ public final class SchemaFile {
         while (charsetOrCollate(cs, true)) {
             // consumed
         }
+        // As in TiDB, CREATE DATABASE does not USE it.
         statements.add(new Statement(file, name, null, cs[0], cs[1], ine, start));
-        currentDb = name;
     }
 
     /** Parses [DEFAULT] CHARACTER SET|CHARSET x / COLLATE y into cs = {charset, collate}. */

@@ -125,8 +125,11 @@ class SchemaFileTest {
                 .isInstanceOf(SchemaFileException.class)
                 .hasMessage(
                         "s.sql:5:5: column 'g' of table 't' has type 'geometry', which the schema file does not support");
-        assertThatThrownBy(() -> SchemaFile.parse("s.sql", "CREATE TABLE t (a INT);"))
-                .hasMessageContaining("s.sql:1:1")
+        assertThatThrownBy(
+                        () ->
+                                SchemaFile.parse(
+                                        "s.sql", "CREATE DATABASE d; CREATE TABLE t (a INT);"))
+                .hasMessageContaining("s.sql:1:20")
                 .hasMessageContaining("no USE");
         assertThatThrownBy(() -> SchemaFile.parse("s.sql", "USE d; CREATE TABLE t (a VARCHAR);"))
                 .hasMessageContaining("s.sql:1:26")
