@@ -18,7 +18,7 @@ import java.util.concurrent.CountDownLatch;
  * or Ctrl-C.
  */
 public final class MiniClusterMain {
-    static final String USAGE =
+    public static final String USAGE =
             "usage: tiflink-minicluster [--pd-port PORT] [--stores N] [--store-ports P1,P2,...]\n"
                     + "  --pd-port      PD's port on 127.0.0.1 (default 2379; 0 picks a free one)\n"
                     + "  --stores       number of TiKV stores (default 3)\n"
@@ -50,7 +50,7 @@ public final class MiniClusterMain {
     }
 
     /** Parses the arguments, starts the cluster and prints the ready line to {@code out}. */
-    static MiniTiKVCluster start(String[] args, PrintStream out) {
+    public static MiniTiKVCluster start(String[] args, PrintStream out) {
         int pdPort = 2379;
         int stores = 3;
         List<Integer> storePorts = null;
