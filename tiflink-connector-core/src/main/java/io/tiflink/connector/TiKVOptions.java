@@ -8,6 +8,7 @@ import org.tikv.common.ConfigUtils;
 import org.tikv.common.TiConfiguration;
 
 import java.time.Duration;
+import java.util.Set;
 
 /**
  * Options for reaching a TiKV cluster, shared by the TiKV source, sink and catalog. Names follow
@@ -47,6 +48,15 @@ public final class TiKVOptions {
                     .withDescription("Number of concurrent scan requests.");
 
     private TiKVOptions() {}
+
+    /** The connection options besides {@link #PD_ADDRESSES}, all optional. */
+    public static Set<ConfigOption<?>> optional() {
+        return Set.of(
+                TIKV_GRPC_TIMEOUT,
+                TIKV_GRPC_SCAN_TIMEOUT,
+                TIKV_BATCH_GET_CONCURRENCY,
+                TIKV_BATCH_SCAN_CONCURRENCY);
+    }
 
     /**
      * The tikv-client-java configuration for these options.

@@ -1,0 +1,100 @@
+package io.tiflink.connector.source;
+
+import io.tiflink.connector.TiKVOptions;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Builds a {@link TiKVSource}:
+ *
+ * <pre>{@code
+ * TiKVSource<MyRow> source = TiKVSource.<MyRow>builder()
+ *     .pdAddresses("pd0:2379")
+ *     .database("shop").table("orders")
+ *     .deserializer(new MyDeserializer())
+ *     .build();
+ * env.fromSource(source, WatermarkStrategy.noWatermarks(), "orders");
+ * }</pre>
+ *
+ * The source emits watermarks itself, from the resolved ts of its streams.
+ */
+public final class TiKVSourceBuilder<T> {
+    private final Configuration options = new Configuration();
+    private HandleRange handles = HandleRange.ALL;
+    private boolean handOffAfterCheckpoint = true;
+    private TiKVDeserializationSchema<T> deserializer;
+
+    TiKVSourceBuilder() {}
+
+    /** PD addresses, comma separated host:port pairs (option {@code pd-addresses}). */
+    public TiKVSourceBuilder<T> pdAddresses(String addresses) {
+        return option(TiKVOptions.PD_ADDRESSES, addresses);
+    }
+
+    public TiKVSourceBuilder<T> database(String database) {
+        return option(TiKVSourceOptions.DATABASE_NAME, database);
+    }
+
+    /** A table name, or a regular expression matching several tables of the database. */
+    public TiKVSourceBuilder<T> table(String table) {
+        return option(TiKVSourceOptions.TABLE_NAME, table);
+    }
+
+    public TiKVSourceBuilder<T> startupMode(StartupMode mode) {
+        return option(TiKVSourceOptions.STARTUP_MODE, mode.value());
+    }
+
+    /** Starts at the changes committed after this time (and sets the timestamp startup mode). */
+    public TiKVSourceBuilder<T> startupTimestampMillis(long epochMillis) {
+        startupMode(StartupMode.TIMESTAMP);
+        return option(TiKVSourceOptions.STARTUP_TIMESTAMP_MILLIS, epochMillis);
+    }
+
+    /** Reads only the rows whose integer primary key (when it is the row handle) is in range. */
+    public TiKVSourceBuilder<T> handles(HandleRange handles) {
+        this.handles = Objects.requireNonNull(handles);
+        return this;
+    }
+
+    /**
+     * Whether the changes after the snapshot start only once a checkpoint has completed after it
+     * (default). Without checkpoints, set false; changes may then reach a downstream operator
+     * before snapshot rows another reader emitted.
+     */
+    public TiKVSourceBuilder<T> handOffAfterCheckpoint(boolean wait) {
+        this.handOffAfterCheckpoint = wait;
+        return this;
+    }
+
+    /** Any option of {@link TiKVOptions} or {@link TiKVSourceOptions}. */
+    public <V> TiKVSourceBuilder<T> option(ConfigOption<V> option, V value) {
+        options.set(option, value);
+        return this;
+    }
+
+    /** Options as strings, as in a SQL table's WITH clause. */
+    public TiKVSourceBuilder<T> options(Map<String, String> values) {
+        options.addAll(Configuration.fromMap(values));
+        return this;
+    }
+
+    public TiKVSourceBuilder<T> deserializer(TiKVDeserializationSchema<T> deserializer) {
+        this.deserializer = deserializer;
+        return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the option at fault
+     */
+    public TiKVSource<T> build() {
+        if (deserializer == null) {
+            throw new IllegalArgumentException("a TiKV source needs a deserializer");
+        }
+        return new TiKVSource<>(
+                new TiKVSourceConfig(options, handles, handOffAfterCheckpoint), deserializer);
+    }
+}

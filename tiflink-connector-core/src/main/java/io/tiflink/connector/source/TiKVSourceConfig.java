@@ -1,0 +1,151 @@
+package io.tiflink.connector.source;
+
+import io.tiflink.cdc.client.CdcClientConfig;
+import io.tiflink.connector.TiKVOptions;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
+import org.tikv.common.TiConfiguration;
+
+import java.io.Serializable;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.UUID;
+
+/**
+ * A TiKV source's settings, validated once where the source is built (so that a wrong option fails
+ * the job submission with a message naming it) and shipped to the enumerator and readers.
+ */
+public final class TiKVSourceConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final Configuration options;
+    private final HandleRange handles;
+    private final boolean handOffAfterCheckpoint;
+
+    /**
+     * @param handOffAfterCheckpoint whether changes may start only once a checkpoint has completed
+     *     after the snapshot (so that no change overtakes a snapshot row read by another subtask);
+     *     false for jobs without checkpoints
+     */
+    public TiKVSourceConfig(
+            Configuration options, HandleRange handles, boolean handOffAfterCheckpoint) {
+        this.options = new Configuration(options);
+        this.handles = handles;
+        this.handOffAfterCheckpoint = handOffAfterCheckpoint;
+        validate();
+    }
+
+    private void validate() {
+        TiKVOptions.toTiConfiguration(options);
+        required(TiKVSourceOptions.DATABASE_NAME);
+        required(TiKVSourceOptions.TABLE_NAME);
+        StartupMode mode = startupMode();
+        if (mode == StartupMode.TIMESTAMP
+                && !options.getOptional(TiKVSourceOptions.STARTUP_TIMESTAMP_MILLIS).isPresent()) {
+            throw new IllegalArgumentException(
+                    "option '"
+                            + TiKVSourceOptions.STARTUP_TIMESTAMP_MILLIS.key()
+                            + "' is required when '"
+                            + TiKVSourceOptions.STARTUP_MODE.key()
+                            + "' is timestamp");
+        }
+        if (fetchSize() <= 0) {
+            throw new IllegalArgumentException(
+                    "option '"
+                            + TiKVSourceOptions.SNAPSHOT_FETCH_SIZE.key()
+                            + "' must be positive, got "
+                            + fetchSize());
+        }
+        upsert();
+        if (gcTtl().getSeconds() < 1) {
+            throw new IllegalArgumentException(
+                    "option '"
+                            + TiKVSourceOptions.GC_SAFE_POINT_TTL.key()
+                            + "' must be at least 1 s, got "
+                            + gcTtl());
+        }
+        cdcConfig();
+    }
+
+    private String required(ConfigOption<String> option) {
+        return options.getOptional(option)
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .orElseThrow(
+                        () ->
+                                new IllegalArgumentException(
+                                        "option '" + option.key() + "' is required"));
+    }
+
+    public TiConfiguration tiConfiguration() {
+        return TiKVOptions.toTiConfiguration(options);
+    }
+
+    public String database() {
+        return required(TiKVSourceOptions.DATABASE_NAME);
+    }
+
+    public String table() {
+        return required(TiKVSourceOptions.TABLE_NAME);
+    }
+
+    public StartupMode startupMode() {
+        return StartupMode.of(options.get(TiKVSourceOptions.STARTUP_MODE));
+    }
+
+    /** For {@link StartupMode#TIMESTAMP}: the start as a TSO. */
+    public long startupTs() {
+        return options.get(TiKVSourceOptions.STARTUP_TIMESTAMP_MILLIS) << 18;
+    }
+
+    public int fetchSize() {
+        return options.get(TiKVSourceOptions.SNAPSHOT_FETCH_SIZE);
+    }
+
+    /** Whether updates are emitted as +U only (true) or as -U, +U (false). */
+    public boolean upsert() {
+        String mode = options.get(TiKVSourceOptions.CHANGELOG_MODE).trim();
+        if (mode.equalsIgnoreCase("upsert")) {
+            return true;
+        }
+        if (mode.equalsIgnoreCase("all")) {
+            return false;
+        }
+        throw new IllegalArgumentException(
+                "option '"
+                        + TiKVSourceOptions.CHANGELOG_MODE.key()
+                        + "' has '"
+                        + mode
+                        + "'; expected all or upsert");
+    }
+
+    public Duration gcTtl() {
+        return options.get(TiKVSourceOptions.GC_SAFE_POINT_TTL);
+    }
+
+    public HandleRange handles() {
+        return handles;
+    }
+
+    public boolean handOffAfterCheckpoint() {
+        return handOffAfterCheckpoint;
+    }
+
+    /** The CDC client's settings, with a fresh GC service id per reader. */
+    public CdcClientConfig cdcConfig() {
+        CdcClientConfig.Builder b =
+                CdcClientConfig.builder()
+                        .memoryQuota(options.get(TiKVSourceOptions.CDC_MEMORY_QUOTA).getBytes())
+                        .lockResolveAfter(options.get(TiKVSourceOptions.CDC_LOCK_RESOLVE_AFTER))
+                        .gcServiceId("tiflink-source-reader-" + UUID.randomUUID());
+        options.getOptional(TiKVSourceOptions.CDC_SPILL_DIRECTORY)
+                .ifPresent(d -> b.spillDirectory(Paths.get(d)));
+        return b.build();
+    }
+
+    public Configuration options() {
+        return options;
+    }
+}

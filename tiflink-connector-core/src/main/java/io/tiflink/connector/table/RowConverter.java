@@ -1,0 +1,255 @@
+package io.tiflink.connector.table;
+
+import io.tiflink.tidb.meta.ColumnInfo;
+import io.tiflink.tidb.meta.TableInfo;
+import io.tiflink.tidb.table.ColumnKind;
+
+import org.apache.flink.table.data.DecimalData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.TimestampData;
+import org.apache.flink.table.types.logical.DecimalType;
+import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.RowType;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.function.Function;
+
+/**
+ * Converts the values of a TiDB table's columns ({@link ColumnKind} classes) into the internal
+ * values of a Flink row type, column by column, matched by name. Built once per schema; every
+ * mismatch (a Flink column the table lacks, a type that cannot hold the column) is reported when it
+ * is built, naming the table and column.
+ */
+public final class RowConverter {
+    private final int[] offsets;
+    private final Function<Object, Object>[] converters;
+
+    @SuppressWarnings("unchecked")
+    public RowConverter(String qualifiedTable, TableInfo table, RowType rowType) {
+        int n = rowType.getFieldCount();
+        this.offsets = new int[n];
+        this.converters = new Function[n];
+        for (int i = 0; i < n; i++) {
+            String name = rowType.getFieldNames().get(i);
+            ColumnInfo column = table.column(name);
+            if (column == null) {
+                throw new IllegalArgumentException(
+                        "column '"
+                                + name
+                                + "' does not exist in TiDB table "
+                                + qualifiedTable
+                                + "; it has "
+                                + columnNames(table));
+            }
+            offsets[i] = column.offset;
+            converters[i] =
+                    converter(qualifiedTable, column, ColumnKind.of(column), rowType.getTypeAt(i));
+        }
+    }
+
+    /** The Flink internal values of {@code row}'s columns, in the row type's order. */
+    public Object[] toInternal(Object[] row) {
+        Object[] out = new Object[offsets.length];
+        for (int i = 0; i < offsets.length; i++) {
+            Object v = row[offsets[i]];
+            out[i] = v == null ? null : converters[i].apply(v);
+        }
+        return out;
+    }
+
+    private static String columnNames(TableInfo table) {
+        StringBuilder sb = new StringBuilder();
+        for (ColumnInfo c : table.columns) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(c.name());
+        }
+        return sb.toString();
+    }
+
+    private static Function<Object, Object> converter(
+            String table, ColumnInfo column, ColumnKind kind, LogicalType type) {
+        Function<Object, Object> f = byType(kind, type, column);
+        if (f == null) {
+            throw new IllegalArgumentException(
+                    "column '"
+                            + column.name()
+                            + "' of TiDB table "
+                            + table
+                            + " has type "
+                            + column.type.sqlName()
+                            + ", which cannot be read as Flink type "
+                            + type.asSummaryString());
+        }
+        return v -> {
+            try {
+                return f.apply(v);
+            } catch (ArithmeticException | IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        "value "
+                                + v
+                                + " of column '"
+                                + column.name()
+                                + "' of TiDB table "
+                                + table
+                                + " does not fit Flink type "
+                                + type.asSummaryString()
+                                + ": "
+                                + e.getMessage(),
+                        e);
+            }
+        };
+    }
+
+    private static Function<Object, Object> byType(
+            ColumnKind kind, LogicalType type, ColumnInfo column) {
+        switch (type.getTypeRoot()) {
+            case BOOLEAN:
+                return kind == ColumnKind.BIT || kind == ColumnKind.INT
+                        ? v -> ((Long) v) != 0
+                        : null;
+            case TINYINT:
+                return integral(
+                        kind,
+                        v -> (byte) Math.toIntExact(check(v, Byte.MIN_VALUE, Byte.MAX_VALUE)));
+            case SMALLINT:
+                return integral(
+                        kind,
+                        v -> (short) Math.toIntExact(check(v, Short.MIN_VALUE, Short.MAX_VALUE)));
+            case INTEGER:
+                return integral(kind, v -> Math.toIntExact(v));
+            case BIGINT:
+                if (kind == ColumnKind.UINT64) {
+                    return v -> ((BigInteger) v).longValueExact();
+                }
+                return integral(kind, v -> v);
+            case FLOAT:
+                return kind == ColumnKind.FLOAT ? v -> v : null;
+            case DOUBLE:
+                if (kind == ColumnKind.DOUBLE) {
+                    return v -> v;
+                }
+                return kind == ColumnKind.FLOAT ? v -> ((Float) v).doubleValue() : null;
+            case DECIMAL:
+                {
+                    DecimalType d = (DecimalType) type;
+                    Function<Object, BigDecimal> big = bigDecimal(kind);
+                    return big == null
+                            ? null
+                            : v -> {
+                                DecimalData data =
+                                        DecimalData.fromBigDecimal(
+                                                big.apply(v), d.getPrecision(), d.getScale());
+                                if (data == null) {
+                                    throw new ArithmeticException(
+                                            "more than " + d.getPrecision() + " digits");
+                                }
+                                return data;
+                            };
+                }
+            case CHAR:
+            case VARCHAR:
+                return string(kind);
+            case BINARY:
+            case VARBINARY:
+                if (kind == ColumnKind.BYTES) {
+                    return v -> v;
+                }
+                if (kind == ColumnKind.BIT) {
+                    int length = Math.max(1, (column.type.flen + 7) / 8);
+                    return v -> bitBytes((Long) v, length);
+                }
+                return kind == ColumnKind.STRING
+                        ? v -> ((String) v).getBytes(StandardCharsets.UTF_8)
+                        : null;
+            case DATE:
+                return kind == ColumnKind.DATE ? v -> (int) ((LocalDate) v).toEpochDay() : null;
+            case TIME_WITHOUT_TIME_ZONE:
+                return kind == ColumnKind.DURATION ? v -> timeOfDay((Duration) v) : null;
+            case TIMESTAMP_WITHOUT_TIME_ZONE:
+                if (kind == ColumnKind.DATETIME) {
+                    return v -> TimestampData.fromLocalDateTime((LocalDateTime) v);
+                }
+                // TiDB keeps TIMESTAMP in UTC.
+                return kind == ColumnKind.TIMESTAMP
+                        ? v ->
+                                TimestampData.fromLocalDateTime(
+                                        LocalDateTime.ofInstant((Instant) v, ZoneOffset.UTC))
+                        : null;
+            case TIMESTAMP_WITH_LOCAL_TIME_ZONE:
+                if (kind == ColumnKind.TIMESTAMP) {
+                    return v -> TimestampData.fromInstant((Instant) v);
+                }
+                return kind == ColumnKind.DATETIME
+                        ? v ->
+                                TimestampData.fromInstant(
+                                        ((LocalDateTime) v).toInstant(ZoneOffset.UTC))
+                        : null;
+            default:
+                return null;
+        }
+    }
+
+    private static Function<Object, Object> integral(ColumnKind kind, Function<Long, Object> f) {
+        if (kind == ColumnKind.INT || kind == ColumnKind.YEAR || kind == ColumnKind.BIT) {
+            return v -> f.apply((Long) v);
+        }
+        if (kind == ColumnKind.UINT64) {
+            return v -> f.apply(((BigInteger) v).longValueExact());
+        }
+        return null;
+    }
+
+    private static long check(long v, long min, long max) {
+        if (v < min || v > max) {
+            throw new ArithmeticException("out of range [" + min + ", " + max + "]");
+        }
+        return v;
+    }
+
+    private static Function<Object, BigDecimal> bigDecimal(ColumnKind kind) {
+        switch (kind) {
+            case DECIMAL:
+                return v -> (BigDecimal) v;
+            case INT:
+            case YEAR:
+                return v -> BigDecimal.valueOf((Long) v);
+            case UINT64:
+                return v -> new BigDecimal((BigInteger) v);
+            default:
+                return null;
+        }
+    }
+
+    private static Function<Object, Object> string(ColumnKind kind) {
+        switch (kind) {
+            case BYTES:
+                return v -> StringData.fromBytes((byte[]) v);
+            case DECIMAL:
+                return v -> StringData.fromString(((BigDecimal) v).toPlainString());
+            default:
+                return v -> StringData.fromString(v.toString());
+        }
+    }
+
+    private static int timeOfDay(Duration d) {
+        if (d.isNegative() || d.compareTo(Duration.ofDays(1)) >= 0) {
+            throw new ArithmeticException("Flink's TIME holds 00:00:00 to 23:59:59.999 only");
+        }
+        return (int) d.toMillis();
+    }
+
+    private static byte[] bitBytes(long bits, int length) {
+        byte[] b = new byte[length];
+        for (int i = length - 1; i >= 0; i--) {
+            b[i] = (byte) bits;
+            bits >>>= 8;
+        }
+        return b;
+    }
+}

@@ -1,0 +1,102 @@
+package io.tiflink.connector.table;
+
+import io.tiflink.connector.TiKVOptions;
+import io.tiflink.connector.source.TiKVSourceOptions;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.catalog.UniqueConstraint;
+import org.apache.flink.table.connector.source.DynamicTableSource;
+import org.apache.flink.table.factories.DynamicTableSourceFactory;
+import org.apache.flink.table.factories.FactoryUtil;
+import org.apache.flink.table.types.logical.LogicalTypeRoot;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** {@code 'connector' = 'tikv'}: TiDB tables read from TiKV as a Flink SQL changelog. */
+public final class TiKVDynamicTableSourceFactory implements DynamicTableSourceFactory {
+    public static final String IDENTIFIER = "tikv";
+
+    @Override
+    public String factoryIdentifier() {
+        return IDENTIFIER;
+    }
+
+    @Override
+    public Set<ConfigOption<?>> requiredOptions() {
+        Set<ConfigOption<?>> o = new HashSet<>();
+        o.add(TiKVOptions.PD_ADDRESSES);
+        o.add(TiKVSourceOptions.DATABASE_NAME);
+        o.add(TiKVSourceOptions.TABLE_NAME);
+        return o;
+    }
+
+    @Override
+    public Set<ConfigOption<?>> optionalOptions() {
+        Set<ConfigOption<?>> o = new HashSet<>(TiKVOptions.optional());
+        o.add(TiKVSourceOptions.STARTUP_MODE);
+        o.add(TiKVSourceOptions.STARTUP_TIMESTAMP_MILLIS);
+        o.add(TiKVSourceOptions.SNAPSHOT_FETCH_SIZE);
+        o.add(TiKVSourceOptions.CHANGELOG_MODE);
+        o.add(TiKVSourceOptions.GC_SAFE_POINT_TTL);
+        o.add(TiKVSourceOptions.CDC_MEMORY_QUOTA);
+        o.add(TiKVSourceOptions.CDC_SPILL_DIRECTORY);
+        o.add(TiKVSourceOptions.CDC_LOCK_RESOLVE_AFTER);
+        return o;
+    }
+
+    @Override
+    public DynamicTableSource createDynamicTableSource(Context context) {
+        FactoryUtil.TableFactoryHelper helper = FactoryUtil.createTableFactoryHelper(this, context);
+        helper.validate();
+        ReadableConfig options = helper.getOptions();
+        Configuration config = Configuration.fromMap(context.getCatalogTable().getOptions());
+        ResolvedSchema schema = context.getCatalogTable().getResolvedSchema();
+        if (options.get(TiKVSourceOptions.CHANGELOG_MODE).trim().equalsIgnoreCase("upsert")
+                && !schema.getPrimaryKey().isPresent()) {
+            throw new IllegalArgumentException(
+                    "option '"
+                            + TiKVSourceOptions.CHANGELOG_MODE.key()
+                            + "' = 'upsert' needs a PRIMARY KEY on table "
+                            + context.getObjectIdentifier().asSummaryString());
+        }
+        return new TiKVDynamicTableSource(
+                config,
+                schema.toPhysicalRowDataType(),
+                integerKey(schema).orElse(null),
+                checkpointing(context.getConfiguration()));
+    }
+
+    /** The primary key's column, if it is a single integer column. */
+    private static Optional<String> integerKey(ResolvedSchema schema) {
+        Optional<UniqueConstraint> pk = schema.getPrimaryKey();
+        if (!pk.isPresent() || pk.get().getColumns().size() != 1) {
+            return Optional.empty();
+        }
+        String name = pk.get().getColumns().get(0);
+        LogicalTypeRoot root =
+                schema.getColumn(name).get().getDataType().getLogicalType().getTypeRoot();
+        return List.of(
+                                LogicalTypeRoot.TINYINT,
+                                LogicalTypeRoot.SMALLINT,
+                                LogicalTypeRoot.INTEGER,
+                                LogicalTypeRoot.BIGINT)
+                        .contains(root)
+                ? Optional.of(name)
+                : Optional.empty();
+    }
+
+    /** Whether the job takes checkpoints, so the snapshot-to-stream hand-off can wait for one. */
+    private static boolean checkpointing(ReadableConfig job) {
+        Optional<Duration> interval =
+                job.getOptional(
+                        org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_INTERVAL);
+        return interval.isPresent() && !interval.get().isZero() && !interval.get().isNegative();
+    }
+}
