@@ -46,10 +46,6 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
             SnapshotSplit split = state.split().asSnapshot();
             CapturedTable table = split.table();
             collector.timestamp = physicalMillis(split.snapshotTs());
-            LOG.debug(
-                    "XXX snapshot row {} of {}",
-                    io.tiflink.tidb.codec.Codec.hex(record.key),
-                    split);
             deserializer.deserialize(
                     new TiDBChange(
                             TiDBChange.Kind.SNAPSHOT,

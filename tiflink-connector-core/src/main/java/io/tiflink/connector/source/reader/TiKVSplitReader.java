@@ -10,6 +10,7 @@ import io.tiflink.connector.source.split.CapturedTable;
 import io.tiflink.connector.source.split.SnapshotSplit;
 import io.tiflink.connector.source.split.StreamSplit;
 import io.tiflink.connector.source.split.TiKVSplit;
+import io.tiflink.tidb.codec.Codec;
 
 import org.apache.flink.connector.base.source.reader.RecordsBySplits;
 import org.apache.flink.connector.base.source.reader.RecordsWithSplitIds;
@@ -101,8 +102,10 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
             for (Map.Entry<String, Stream> e : streams.entrySet()) {
                 Stream s = e.getValue();
                 // Wait for the first stream only, so that several streams do not add up waits.
-                ChangeEvent event = s.changes.poll(taken == 0 ? POLL : Duration.ZERO);
-                while (event != null && taken < MAX_EVENTS_PER_FETCH) {
+                Duration wait = taken == 0 ? POLL : Duration.ZERO;
+                ChangeEvent event;
+                while (taken < MAX_EVENTS_PER_FETCH && (event = s.changes.poll(wait)) != null) {
+                    wait = Duration.ZERO;
                     if (event.isResolved()) {
                         out.add(e.getKey(), TiKVRecord.resolved(event.resolvedTs()));
                         taken++;
@@ -110,7 +113,6 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
                         out.add(e.getKey(), TiKVRecord.change(event.row()));
                         taken++;
                     }
-                    event = s.changes.poll(Duration.ZERO);
                 }
             }
         } catch (InterruptedException ie) {
@@ -173,7 +175,16 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
             byte[] meta = t.metaKey();
             ranges.add(KeyRange.of(meta, Arrays.copyOf(meta, meta.length + 1)));
         }
-        LOG.info("reading {} from resolved ts {}", split, split.resolvedTs());
+        LOG.info(
+                "reading {} from resolved ts {}{}",
+                split,
+                split.resolvedTs(),
+                split.lastKey() == null
+                        ? ""
+                        : ", after the change of "
+                                + Codec.hex(split.lastKey())
+                                + " at "
+                                + split.lastCommitTs());
         streams.put(split.splitId(), new Stream(cdc.subscribe(ranges, split.resolvedTs()), split));
     }
 
