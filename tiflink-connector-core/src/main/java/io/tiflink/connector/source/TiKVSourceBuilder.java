@@ -48,7 +48,7 @@ public final class TiKVSourceBuilder<T> {
         return option(TiKVSourceOptions.STARTUP_MODE, mode.value());
     }
 
-    /** Starts at the changes committed after this time (and sets the timestamp startup mode). */
+    /** Starts at the changes committed at or after this time (sets the timestamp startup mode). */
     public TiKVSourceBuilder<T> startupTimestampMillis(long epochMillis) {
         startupMode(StartupMode.TIMESTAMP);
         return option(TiKVSourceOptions.STARTUP_TIMESTAMP_MILLIS, epochMillis);

@@ -95,9 +95,12 @@ public final class TiKVSourceConfig implements Serializable {
         return StartupMode.of(options.get(TiKVSourceOptions.STARTUP_MODE));
     }
 
-    /** For {@link StartupMode#TIMESTAMP}: the start as a TSO. */
+    /**
+     * For {@link StartupMode#TIMESTAMP}: the start as a TSO, just below the first TSO of that
+     * millisecond, so changes committed at or after it are read.
+     */
     public long startupTs() {
-        return options.get(TiKVSourceOptions.STARTUP_TIMESTAMP_MILLIS) << 18;
+        return (options.get(TiKVSourceOptions.STARTUP_TIMESTAMP_MILLIS) << 18) - 1;
     }
 
     public int fetchSize() {

@@ -40,8 +40,8 @@ public final class TiKVSourceOptions {
                     .longType()
                     .noDefaultValue()
                     .withDescription(
-                            "For scan.startup.mode = timestamp: changes committed after this time"
-                                    + " (epoch milliseconds) are read.");
+                            "For scan.startup.mode = timestamp: changes committed at or after this"
+                                    + " time (epoch milliseconds) are read.");
 
     public static final ConfigOption<Integer> SNAPSHOT_FETCH_SIZE =
             ConfigOptions.key("scan.snapshot.fetch.size")

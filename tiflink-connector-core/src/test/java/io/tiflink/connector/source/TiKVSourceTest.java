@@ -5,6 +5,8 @@ import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -20,6 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /** The source end to end on a Flink mini cluster: snapshot, hand-off, changes. */
 class TiKVSourceTest {
@@ -60,7 +64,6 @@ class TiKVSourceTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Timeout(90)
     void readsTheSnapshotThenEveryChangeAfterIt(MiniTiKVCluster cluster) throws Exception {
         TiDBTables.Txn load = tables.txn("shop", "orders");
         for (long i = 1; i <= 5; i++) {
@@ -103,5 +106,145 @@ class TiKVSourceTest {
                             "UPDATE orders [2,item2,20] -> [2,item2b,21]",
                             "DELETE orders [3,item3,30] -> -");
         }
+    }
+
+    /** A job that fails for good on the first error: these tests check the errors. */
+    private static StreamExecutionEnvironment env() {
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(1);
+        env.enableCheckpointing(200);
+        return env;
+    }
+
+    private static TiKVSourceBuilder<String> source(MiniTiKVCluster cluster, String table) {
+        return TiKVSource.<String>builder()
+                .pdAddresses(cluster.pdAddress())
+                .database("shop")
+                .table(table)
+                .deserializer(new ChangeStrings());
+    }
+
+    @Test
+    void snapshotModeIsBoundedAndReadsOneConsistentTs(MiniTiKVCluster cluster) throws Exception {
+        tables.ddl("USE shop; CREATE TABLE bounded (id BIGINT PRIMARY KEY, v INT);");
+        tables.txn("shop", "bounded").insert(1L, 1L).insert(2L, 2L).commit();
+        List<String> rows = new ArrayList<>();
+        try (CloseableIterator<String> it =
+                env().fromSource(
+                                source(cluster, "bounded")
+                                        .startupMode(StartupMode.SNAPSHOT)
+                                        .build(),
+                                WatermarkStrategy.noWatermarks(),
+                                "bounded")
+                        .executeAndCollect()) {
+            it.forEachRemaining(rows::add); // ends: the source is bounded
+        }
+        assertThat(rows)
+                .containsExactlyInAnyOrder(
+                        "SNAPSHOT bounded - -> [1,1]", "SNAPSHOT bounded - -> [2,2]");
+    }
+
+    @Test
+    void latestOffsetAndTimestampModesStartWithoutASnapshot(MiniTiKVCluster cluster)
+            throws Exception {
+        tables.ddl("USE shop; CREATE TABLE modes (id BIGINT PRIMARY KEY, v INT);");
+        tables.txn("shop", "modes").insert(1L, 1L).commit();
+        long first = System.currentTimeMillis();
+        await().until(() -> System.currentTimeMillis() > first); // a later millisecond
+        long afterFirst = System.currentTimeMillis();
+        tables.txn("shop", "modes").insert(2L, 2L).commit();
+        try (CloseableIterator<String> latest =
+                        env().fromSource(
+                                        source(cluster, "modes")
+                                                .startupMode(StartupMode.LATEST_OFFSET)
+                                                .build(),
+                                        WatermarkStrategy.noWatermarks(),
+                                        "latest")
+                                .executeAndCollect();
+                CloseableIterator<String> fromTime =
+                        env().fromSource(
+                                        source(cluster, "modes")
+                                                .startupTimestampMillis(afterFirst)
+                                                .build(),
+                                        WatermarkStrategy.noWatermarks(),
+                                        "timestamp")
+                                .executeAndCollect()) {
+            // The timestamp source starts before row 2 was written: it reads it from TiKV.
+            assertThat(take(fromTime, 1)).containsExactly("INSERT modes - -> [2,2]");
+            tables.txn("shop", "modes").insert(3L, 3L).commit();
+            assertThat(take(fromTime, 1)).containsExactly("INSERT modes - -> [3,3]");
+            // The latest-offset source started before row 3 (the job was running by then).
+            assertThat(take(latest, 1)).containsExactly("INSERT modes - -> [3,3]");
+        }
+    }
+
+    @Test
+    void followsAnAddedColumnAndFailsOnADroppedOne(MiniTiKVCluster cluster) throws Exception {
+        tables.ddl("USE shop; CREATE TABLE evolving (id BIGINT PRIMARY KEY, a INT, b INT);");
+        tables.txn("shop", "evolving").insert(1L, 10L, 100L).commit();
+        try (CloseableIterator<String> it =
+                env().fromSource(
+                                source(cluster, "evolving").build(),
+                                WatermarkStrategy.noWatermarks(),
+                                "evolving")
+                        .executeAndCollect()) {
+            assertThat(take(it, 1)).containsExactly("SNAPSHOT evolving - -> [1,10,100]");
+            io.tiflink.tidb.meta.ColumnInfo c = new io.tiflink.tidb.meta.ColumnInfo();
+            c.name = io.tiflink.tidb.meta.CIStr.of("c");
+            c.type = new io.tiflink.tidb.meta.FieldType(io.tiflink.tidb.types.MysqlType.LONG);
+            c.defaultValue = "7";
+            new io.tiflink.tidb.meta.SchemaWriter(tables.session())
+                    .addColumn("shop", "evolving", c);
+            tables.txn("shop", "evolving").insert(2L, 20L, 200L, 2000L).commit();
+            tables.txn("shop", "evolving")
+                    .update(new Object[] {1L, 10L, 100L, 7L}, new Object[] {1L, 11L, 100L, 7L})
+                    .commit();
+            // The old row reads the new column's default, as in TiDB.
+            assertThat(take(it, 2))
+                    .containsExactly(
+                            "INSERT evolving - -> [2,20,200,2000]",
+                            "UPDATE evolving [1,10,100,7] -> [1,11,100,7]");
+            new io.tiflink.tidb.meta.SchemaWriter(tables.session())
+                    .dropColumn("shop", "evolving", "b");
+            assertThatThrownBy(it::hasNext)
+                    .hasStackTraceContaining("table shop.evolving changed at ts")
+                    .hasStackTraceContaining("column 'b' was dropped");
+        }
+    }
+
+    @Test
+    void anUnknownTableFailsTheJobNamingIt(MiniTiKVCluster cluster) {
+        assertThatThrownBy(
+                        () -> {
+                            try (CloseableIterator<String> it =
+                                    env().fromSource(
+                                                    source(cluster, "nope").build(),
+                                                    WatermarkStrategy.noWatermarks(),
+                                                    "nope")
+                                            .executeAndCollect()) {
+                                it.hasNext();
+                            }
+                        })
+                .hasStackTraceContaining("table 'nope' does not exist in TiDB database 'shop'");
+    }
+
+    @Test
+    void aMissingOptionIsNamed(MiniTiKVCluster cluster) {
+        assertThatThrownBy(
+                        () ->
+                                TiKVSource.<String>builder()
+                                        .pdAddresses(cluster.pdAddress())
+                                        .table("orders")
+                                        .deserializer(new ChangeStrings())
+                                        .build())
+                .hasMessageContaining("option 'database-name' is required");
+        assertThatThrownBy(
+                        () ->
+                                source(cluster, "orders")
+                                        .option(TiKVSourceOptions.STARTUP_MODE, "sometimes")
+                                        .build())
+                .hasMessageContaining("'scan.startup.mode' has 'sometimes'");
     }
 }
