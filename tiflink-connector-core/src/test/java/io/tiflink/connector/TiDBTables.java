@@ -3,6 +3,7 @@ package io.tiflink.connector;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.txn.Percolator;
 import io.tiflink.tidb.meta.MetaReader;
+import io.tiflink.tidb.meta.PartitionInfo;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.schema.SchemaFile;
 import io.tiflink.tidb.table.Handle;
@@ -62,8 +63,24 @@ public final class TiDBTables implements AutoCloseable {
             this.codec = new TableCodec(table);
         }
 
+        /**
+         * The physical table of a row: the table's own, or for a table partitioned by HASH on an
+         * integer column, partition {@code abs(value) % n} as in TiDB.
+         */
+        private long physicalId(Object[] row) {
+            PartitionInfo p = codec.table().partition;
+            if (p == null) {
+                return codec.table().id;
+            }
+            assertThat(p.type)
+                    .as("test tables partition by HASH only")
+                    .isEqualTo(PartitionInfo.HASH);
+            long v = (Long) row[codec.table().column(p.expr.replace("`", "")).offset];
+            return p.definitions.get((int) (Math.abs(v) % p.definitions.size())).id;
+        }
+
         public Txn insert(Object... row) {
-            for (KeyValue kv : codec.encodeRecord(codec.table().id, row, codec.handleOf(row))) {
+            for (KeyValue kv : codec.encodeRecord(physicalId(row), row, codec.handleOf(row))) {
                 put(kv.key(), kv.value());
             }
             return this;
@@ -77,7 +94,7 @@ public final class TiDBTables implements AutoCloseable {
 
         public Txn delete(Object... row) {
             Handle h = codec.handleOf(row);
-            for (byte[] key : codec.recordKeys(codec.table().id, row, h)) {
+            for (byte[] key : codec.recordKeys(physicalId(row), row, h)) {
                 mutations.removeIf(m -> m.getKey().equals(ByteString.copyFrom(key)));
                 mutations.add(
                         Kvrpcpb.Mutation.newBuilder()
