@@ -1,37 +1,26 @@
 package io.tiflink.connector;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
-import io.tiflink.minicluster.txn.Percolator;
 import io.tiflink.tidb.meta.MetaReader;
-import io.tiflink.tidb.meta.PartitionInfo;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.schema.SchemaFile;
-import io.tiflink.tidb.table.Handle;
-import io.tiflink.tidb.table.KeyValue;
-import io.tiflink.tidb.table.TableCodec;
+import io.tiflink.tidb.standalone.MiniClusterRows;
 
 import org.tikv.common.TiConfiguration;
 import org.tikv.common.TiSession;
-import org.tikv.kvproto.Kvrpcpb;
-import org.tikv.shade.com.google.protobuf.ByteString;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/**
- * TiDB tables in a minicluster for tests: created from TiDB DDL (a schema file), and written row by
- * row as TiDB would (the record and its index entries, in one Percolator transaction).
- */
+/** TiDB tables in a minicluster for tests: created from TiDB DDL, written and read by row. */
 public final class TiDBTables implements AutoCloseable {
-    private final MiniTiKVCluster cluster;
     private final TiSession session;
+    private final MiniClusterRows rows;
 
     public TiDBTables(MiniTiKVCluster cluster) {
-        this.cluster = cluster;
         this.session = TiSession.create(TiConfiguration.createDefault(cluster.pdAddress()));
+        this.rows = new MiniClusterRows(cluster);
     }
 
     /** Runs {@code CREATE DATABASE} / {@code USE} / {@code CREATE TABLE} statements. */
@@ -49,125 +38,14 @@ public final class TiDBTables implements AutoCloseable {
         return session;
     }
 
-    /** One transaction of row changes to one table; returns its commit ts. */
-    public Txn txn(String database, String table) {
-        return new Txn(table(database, table));
+    /** Row changes of one table that commit together. */
+    public MiniClusterRows.Txn txn(String database, String table) {
+        return rows.txn(table(database, table));
     }
 
-    /** Row changes that commit together. */
-    public final class Txn {
-        private final TableCodec codec;
-        private final List<Kvrpcpb.Mutation> mutations = new ArrayList<>();
-
-        private Txn(TableInfo table) {
-            this.codec = new TableCodec(table);
-        }
-
-        /**
-         * The physical table of a row: the table's own, or for a table partitioned by HASH on an
-         * integer column, partition {@code abs(value) % n} as in TiDB.
-         */
-        private long physicalId(Object[] row) {
-            PartitionInfo p = codec.table().partition;
-            if (p == null) {
-                return codec.table().id;
-            }
-            assertThat(p.type)
-                    .as("test tables partition by HASH only")
-                    .isEqualTo(PartitionInfo.HASH);
-            long v = (Long) row[codec.table().column(p.expr.replace("`", "")).offset];
-            return p.definitions.get((int) (Math.abs(v) % p.definitions.size())).id;
-        }
-
-        public Txn insert(Object... row) {
-            for (KeyValue kv : codec.encodeRecord(physicalId(row), row, codec.handleOf(row))) {
-                put(kv.key(), kv.value());
-            }
-            return this;
-        }
-
-        /** Replaces {@code before} by {@code after} (same primary key). */
-        public Txn update(Object[] before, Object[] after) {
-            delete(before);
-            return insert(after);
-        }
-
-        public Txn delete(Object... row) {
-            Handle h = codec.handleOf(row);
-            for (byte[] key : codec.recordKeys(physicalId(row), row, h)) {
-                mutations.removeIf(m -> m.getKey().equals(ByteString.copyFrom(key)));
-                mutations.add(
-                        Kvrpcpb.Mutation.newBuilder()
-                                .setOp(Kvrpcpb.Op.Del)
-                                .setKey(ByteString.copyFrom(key))
-                                .build());
-            }
-            return this;
-        }
-
-        private void put(byte[] key, byte[] value) {
-            ByteString k = ByteString.copyFrom(key);
-            mutations.removeIf(m -> m.getKey().equals(k));
-            mutations.add(
-                    Kvrpcpb.Mutation.newBuilder()
-                            .setOp(Kvrpcpb.Op.Put)
-                            .setKey(k)
-                            .setValue(ByteString.copyFrom(value))
-                            .build());
-        }
-
-        /** Prewrites and commits; returns the commit ts. */
-        public long commit() {
-            long startTs = cluster.currentTs();
-            Kvrpcpb.PrewriteResponse p =
-                    cluster.percolator()
-                            .prewrite(
-                                    Kvrpcpb.PrewriteRequest.newBuilder()
-                                            .setStartVersion(startTs)
-                                            .setPrimaryLock(mutations.get(0).getKey())
-                                            .setLockTtl(3000)
-                                            .setMinCommitTs(startTs + 1)
-                                            .setTxnSize(mutations.size())
-                                            .addAllMutations(mutations)
-                                            .build());
-            assertThat(p.getErrorsList()).as("prewrite errors").isEmpty();
-            long commitTs = cluster.currentTs();
-            List<ByteString> keys = new ArrayList<>();
-            mutations.forEach(m -> keys.add(m.getKey()));
-            Kvrpcpb.CommitResponse c =
-                    cluster.percolator()
-                            .commit(
-                                    Kvrpcpb.CommitRequest.newBuilder()
-                                            .setStartVersion(startTs)
-                                            .setCommitVersion(commitTs)
-                                            .addAllKeys(keys)
-                                            .build());
-            assertThat(c.hasError()).as("commit error %s", c.getError()).isFalse();
-            return commitTs;
-        }
-    }
-
-    /** The table's rows at {@code ts}, decoded, read from the engine. */
+    /** The table's rows at {@code ts}. */
     public List<Object[]> rows(String database, String table, long ts) {
-        TableCodec codec = new TableCodec(table(database, table));
-        List<Object[]> rows = new ArrayList<>();
-        for (long physicalId : codec.table().physicalIds()) {
-            byte[] prefix = TableCodec.recordPrefix(physicalId);
-            byte[] end = prefix.clone();
-            end[end.length - 1]++;
-            for (Kvrpcpb.KvPair p :
-                    cluster.percolator()
-                            .scan(
-                                    prefix,
-                                    end,
-                                    Integer.MAX_VALUE,
-                                    false,
-                                    false,
-                                    new Percolator.ReadContext(ts, Set.of(), false))) {
-                rows.add(codec.decode(p.getKey().toByteArray(), p.getValue().toByteArray()));
-            }
-        }
-        return rows;
+        return rows.rows(table(database, table), ts);
     }
 
     @Override

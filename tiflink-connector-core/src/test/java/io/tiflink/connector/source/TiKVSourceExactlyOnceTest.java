@@ -5,6 +5,7 @@ import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.minicluster.region.Region;
+import io.tiflink.tidb.standalone.MiniClusterRows;
 import io.tiflink.tidb.table.Handle;
 import io.tiflink.tidb.table.TableCodec;
 
@@ -81,7 +82,7 @@ class TiKVSourceExactlyOnceTest {
                         + " CREATE TABLE items (id BIGINT PRIMARY KEY, v BIGINT, s VARCHAR(64));");
         long tableId = tables.table("eo", "items").id;
         Map<Long, Long> model = new HashMap<>();
-        TiDBTables.Txn load = tables.txn("eo", "items");
+        MiniClusterRows.Txn load = tables.txn("eo", "items");
         for (long i = 0; i < INITIAL_ROWS; i++) {
             load.insert(i, i, "row" + i);
             model.put(i, i);
@@ -185,7 +186,7 @@ class TiKVSourceExactlyOnceTest {
     }
 
     private static void mutate(TiDBTables tables, Map<Long, Long> model, Random rnd) {
-        TiDBTables.Txn txn = tables.txn("eo", "items");
+        MiniClusterRows.Txn txn = tables.txn("eo", "items");
         Set<Long> touched = new HashSet<>();
         for (int i = 1 + rnd.nextInt(3); i > 0; i--) {
             long id = rnd.nextInt(KEYS);

@@ -3,6 +3,7 @@ package io.tiflink.connector.source;
 import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
+import io.tiflink.tidb.standalone.MiniClusterRows;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
@@ -65,7 +66,7 @@ class TiKVSourceTest {
 
     @Test
     void readsTheSnapshotThenEveryChangeAfterIt(MiniTiKVCluster cluster) throws Exception {
-        TiDBTables.Txn load = tables.txn("shop", "orders");
+        MiniClusterRows.Txn load = tables.txn("shop", "orders");
         for (long i = 1; i <= 5; i++) {
             load.insert(i, "item" + i, i * 10);
         }

@@ -3,6 +3,7 @@ package io.tiflink.connector.table;
 import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
+import io.tiflink.tidb.standalone.MiniClusterRows;
 
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.table.api.EnvironmentSettings;
@@ -47,7 +48,7 @@ class TiKVTableSourceTest {
                 "CREATE DATABASE sqldb; USE sqldb;"
                         + " CREATE TABLE products (id BIGINT PRIMARY KEY, name VARCHAR(32) NOT NULL,"
                         + " price DECIMAL(10,2), stock INT);");
-        TiDBTables.Txn load = tables.txn("sqldb", "products");
+        MiniClusterRows.Txn load = tables.txn("sqldb", "products");
         for (long i = 1; i <= 6; i++) {
             load.insert(i, "p" + i, new BigDecimal(i + ".50"), i * 10);
         }
