@@ -1,0 +1,103 @@
+package io.tiflink.connector.sink.committer;
+
+import io.tiflink.connector.sink.txn.TxnClient;
+
+import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+
+import java.io.IOException;
+
+/**
+ * What one subtask wrote in one transaction: the transaction (its primary and start ts) and the key
+ * range of the subtask's prewritten keys, whose locks are committed after the primary.
+ */
+public final class TiKVCommittable {
+    private final long epoch;
+    private final long startTs;
+    private final byte[] primary;
+    private final byte[] firstKey;
+    private final byte[] lastKey;
+
+    public TiKVCommittable(
+            long epoch, long startTs, byte[] primary, byte[] firstKey, byte[] lastKey) {
+        this.epoch = epoch;
+        this.startTs = startTs;
+        this.primary = primary;
+        this.firstKey = firstKey;
+        this.lastKey = lastKey;
+    }
+
+    public long epoch() {
+        return epoch;
+    }
+
+    public long startTs() {
+        return startTs;
+    }
+
+    public byte[] primary() {
+        return primary;
+    }
+
+    /** The smallest key the subtask prewrote. */
+    public byte[] firstKey() {
+        return firstKey;
+    }
+
+    /** The largest key the subtask prewrote. */
+    public byte[] lastKey() {
+        return lastKey;
+    }
+
+    @Override
+    public String toString() {
+        return "epoch "
+                + epoch
+                + " (start ts "
+                + startTs
+                + ", primary "
+                + TxnClient.printable(primary)
+                + ")";
+    }
+
+    /** Committables in Flink's checkpoints. */
+    public static final class Serializer implements SimpleVersionedSerializer<TiKVCommittable> {
+        @Override
+        public int getVersion() {
+            return 1;
+        }
+
+        @Override
+        public byte[] serialize(TiKVCommittable c) throws IOException {
+            DataOutputSerializer out = new DataOutputSerializer(64);
+            out.writeLong(c.epoch);
+            out.writeLong(c.startTs);
+            bytes(out, c.primary);
+            bytes(out, c.firstKey);
+            bytes(out, c.lastKey);
+            return out.getCopyOfBuffer();
+        }
+
+        @Override
+        public TiKVCommittable deserialize(int version, byte[] serialized) throws IOException {
+            if (version != 1) {
+                throw new IOException("unknown TiKV committable version " + version);
+            }
+            DataInputDeserializer in = new DataInputDeserializer(serialized);
+            return new TiKVCommittable(
+                    in.readLong(), in.readLong(), bytes(in), bytes(in), bytes(in));
+        }
+
+        private static void bytes(DataOutputSerializer out, byte[] b) throws IOException {
+            out.writeInt(b.length);
+            out.write(b);
+        }
+
+        private static byte[] bytes(DataInputDeserializer in) throws IOException {
+            byte[] b = new byte[in.readInt()];
+            in.readFully(b);
+            return b;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.tiflink.connector.sink.txn;
+
+import org.tikv.kvproto.Kvrpcpb;
+
+/**
+ * Another transaction wrote a key after our start ts (or holds a newer lock on it): under snapshot
+ * isolation ours cannot commit, as TiDB's optimistic transactions cannot.
+ */
+public final class WriteConflictException extends TxnException {
+    private static final long serialVersionUID = 1L;
+
+    private final byte[] key;
+    private final long conflictCommitTs;
+
+    public WriteConflictException(String message, byte[] key, long conflictCommitTs) {
+        super(message);
+        this.key = key;
+        this.conflictCommitTs = conflictCommitTs;
+    }
+
+    static WriteConflictException of(Kvrpcpb.WriteConflict c) {
+        return new WriteConflictException(
+                "write conflict: transaction "
+                        + c.getConflictTs()
+                        + " committed key "
+                        + TxnClient.printable(c.getKey().toByteArray())
+                        + " at "
+                        + c.getConflictCommitTs()
+                        + ", after our start ts "
+                        + c.getStartTs(),
+                c.getKey().toByteArray(),
+                c.getConflictCommitTs());
+    }
+
+    public byte[] key() {
+        return key;
+    }
+
+    /** The commit ts of the transaction we conflict with; 0 if it is still open. */
+    public long conflictCommitTs() {
+        return conflictCommitTs;
+    }
+}

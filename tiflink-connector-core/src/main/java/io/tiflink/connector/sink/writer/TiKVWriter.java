@@ -1,0 +1,399 @@
+package io.tiflink.connector.sink.writer;
+
+import io.tiflink.connector.sink.RowChange;
+import io.tiflink.connector.sink.TiKVSerializationSchema;
+import io.tiflink.connector.sink.TiKVSinkConfig;
+import io.tiflink.connector.sink.committer.TiKVCommittable;
+import io.tiflink.connector.sink.txn.ByteKey;
+import io.tiflink.connector.sink.txn.EpochKeys;
+import io.tiflink.connector.sink.txn.TxnClient;
+import io.tiflink.connector.sink.txn.WriteConflictException;
+
+import org.apache.flink.api.common.operators.ProcessingTimeService;
+import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
+import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.util.FlinkRuntimeException;
+
+import org.tikv.kvproto.Kvrpcpb;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A subtask of the TiKV sink. It buffers row changes and, when the buffer fills (or at a
+ * checkpoint), plans their mutations ({@link ChangePlanner}) and prewrites them:
+ *
+ * <ul>
+ *   <li>exactly-once: into the open epoch's transaction, shared by all subtasks. The epoch a
+ *       subtask writes after checkpoint {@code n} is epoch {@code n}, which the coordinator opens
+ *       when checkpoint {@code n} completes (after committing the epoch before it, so that it sees
+ *       that epoch's rows); the subtask finds its start ts in the lock of the epoch's primary. At
+ *       the next checkpoint the subtask hands the epoch to the committer. Until the epoch opens,
+ *       changes wait in the buffer, and a subtask with a full buffer waits for it.
+ *   <li>at-least-once: in a transaction of its own per batch, committed at once, retried on write
+ *       conflicts.
+ * </ul>
+ *
+ * Changes not written when a checkpoint is taken are the writer's state.
+ */
+public final class TiKVWriter<IN>
+        implements CommittingSinkWriter<IN, TiKVCommittable>,
+                StatefulSinkWriter<IN, TiKVWriterState> {
+    private static final Logger LOG = LoggerFactory.getLogger(TiKVWriter.class);
+    private static final long EPOCH_POLL_MILLIS = 20;
+
+    private final TiKVSinkConfig config;
+    private final TiKVSerializationSchema<IN> serializer;
+    private final int subtask;
+    private final TxnClient txn;
+    private final TargetTable table;
+    private final RowChecker checker;
+    private final ChangePlanner planner;
+
+    /** Changes not yet planned, in order; the first ones may be carried over from an epoch. */
+    private List<RowChange> pending = new ArrayList<>();
+
+    private long pendingBytes;
+
+    // ---- exactly-once ----
+
+    /** The epoch this subtask writes: the last checkpoint it took part in, or the restored one. */
+    private long epoch;
+
+    /** The open epoch's start ts, once found (0 before). */
+    private long epochStartTs;
+
+    /** Whether this subtask prewrote anything in the epoch, and its smallest and largest key. */
+    private byte[] firstKey;
+
+    private byte[] lastKey;
+
+    /** The keys prewritten in the epoch: a change to one of them waits for the next epoch. */
+    private final KeyHashSet written = new KeyHashSet();
+
+    private final Set<ByteKey> deferredKeys = new HashSet<>();
+    private final List<RowChange> deferred = new ArrayList<>();
+
+    // ---- at-least-once ----
+
+    private final ProcessingTimeService timers;
+    private long oldestPendingMillis;
+
+    public TiKVWriter(
+            TiKVSinkConfig config,
+            TiKVSerializationSchema<IN> serializer,
+            WriterInitContext context,
+            Collection<TiKVWriterState> restored)
+            throws IOException {
+        this.config = config;
+        this.serializer = serializer;
+        this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
+        this.txn = TxnClient.open(config.tiConfiguration());
+        this.table =
+                TargetTable.load(txn.session(), txn.timestamp(), config.database(), config.table());
+        this.checker = new RowChecker(table.name(), table.info().columns);
+        RowIdAllocator ids =
+                new RowIdAllocator(
+                        txn, table.dbId(), table.physicalId(), config.lockTtl().toMillis());
+        this.planner = new ChangePlanner(table, txn, ids, checker);
+        this.epoch = context.getRestoredCheckpointId().orElse(0);
+        try {
+            serializer.open(table.name(), table.info());
+        } catch (Exception e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        for (TiKVWriterState s : restored) {
+            for (RowChange c : ChangeCodec.read(s.changes(), table.info())) {
+                add(c);
+            }
+        }
+        this.timers = context.getProcessingTimeService();
+        if (!config.exactlyOnce() && !config.flushInterval().isZero()) {
+            scheduleFlushCheck();
+        }
+    }
+
+    @Override
+    public void write(IN element, Context context) throws IOException, InterruptedException {
+        RowChange change = serializer.serialize(element);
+        if (change == null) {
+            return;
+        }
+        add(checked(change));
+        if (pending.size() >= config.maxRows() || pendingBytes >= config.maxBytes()) {
+            writePending(true);
+        }
+    }
+
+    private void add(RowChange change) {
+        if (pending.isEmpty()) {
+            oldestPendingMillis = System.currentTimeMillis();
+        }
+        pending.add(change);
+        pendingBytes += estimateBytes(change.row());
+    }
+
+    /** The change with its given values checked and in their column kinds' classes. */
+    private RowChange checked(RowChange c) {
+        Object[] row = c.row();
+        if (row.length != table.info().columns.size()) {
+            throw new IllegalArgumentException(
+                    "a row for TiDB table "
+                            + table.name()
+                            + " has "
+                            + row.length
+                            + " values; the table has "
+                            + table.info().columns.size()
+                            + " columns");
+        }
+        Object[] values = new Object[row.length];
+        for (int i = 0; i < row.length; i++) {
+            if (c.gives(i)) {
+                values[i] = checker.check(i, row[i]);
+                if (c.kind() != RowChange.Kind.DELETE
+                        && (table.autoIncrement() == null || table.autoIncrement().offset != i)) {
+                    checker.checkNotNull(i, values[i]);
+                }
+            }
+        }
+        return RowChange.of(c.kind(), values, c.givenMask());
+    }
+
+    private static long estimateBytes(Object[] row) {
+        long bytes = 32 + 8L * row.length;
+        for (Object v : row) {
+            if (v instanceof String) {
+                bytes += 40 + 2L * ((String) v).length();
+            } else if (v instanceof byte[]) {
+                bytes += 16 + ((byte[]) v).length;
+            } else if (v instanceof BigDecimal || v instanceof BigInteger) {
+                bytes += 48;
+            } else if (v != null) {
+                bytes += 16;
+            }
+        }
+        return bytes;
+    }
+
+    @Override
+    public void flush(boolean endOfInput) throws IOException, InterruptedException {
+        // At a checkpoint, write only into an epoch already open; at the end, wait for it.
+        writePending(endOfInput);
+    }
+
+    private void writePending(boolean mustWrite) throws InterruptedException {
+        if (pending.isEmpty()) {
+            return;
+        }
+        if (config.exactlyOnce()) {
+            if (epochStartTs == 0 && !findEpoch(mustWrite)) {
+                return;
+            }
+            ChangePlanner.Plan plan = planner.plan(pending, epochStartTs, written, deferredKeys);
+            prewrite(plan.mutationList(), EpochKeys.primary(config.sinkId(), epoch), epochStartTs);
+            for (Kvrpcpb.Mutation m : plan.mutationList()) {
+                byte[] k = m.getKey().toByteArray();
+                written.add(k);
+                if (firstKey == null || Arrays.compareUnsigned(k, firstKey) < 0) {
+                    firstKey = k;
+                }
+                if (lastKey == null || Arrays.compareUnsigned(k, lastKey) > 0) {
+                    lastKey = k;
+                }
+            }
+            deferred.addAll(plan.deferred);
+        } else {
+            writeBatch(pending);
+        }
+        pending = new ArrayList<>();
+        pendingBytes = 0;
+    }
+
+    private void prewrite(List<Kvrpcpb.Mutation> mutations, byte[] primary, long startTs) {
+        if (mutations.isEmpty()) {
+            return;
+        }
+        try {
+            txn.prewrite(primary, mutations, startTs, config.lockTtl().toMillis());
+        } catch (WriteConflictException e) {
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + table.name()
+                            + ": another transaction wrote a row of this checkpoint after it"
+                            + " began ("
+                            + e.getMessage()
+                            + "); as TiDB would, the transaction aborts, and the job restarts"
+                            + " from the last checkpoint",
+                    e);
+        }
+    }
+
+    /**
+     * Finds the start ts of the epoch this subtask writes, in the lock of its primary; waits for it
+     * if {@code wait}.
+     */
+    private boolean findEpoch(boolean wait) throws InterruptedException {
+        byte[] primary = EpochKeys.primary(config.sinkId(), epoch);
+        long deadline = System.currentTimeMillis() + config.epochTimeout().toMillis();
+        while (true) {
+            List<Kvrpcpb.LockInfo> locks =
+                    txn.scanLocks(primary, EpochKeys.next(primary), Long.MAX_VALUE);
+            if (!locks.isEmpty()) {
+                epochStartTs = locks.get(0).getLockVersion();
+                if (!table.unchangedAt(txn.session(), epochStartTs)) {
+                    throw new FlinkRuntimeException(
+                            "the schema of TiDB table "
+                                    + table.name()
+                                    + " changed while the TiKV sink was writing it; the job"
+                                    + " restarts to write with the new schema");
+                }
+                LOG.debug("subtask {} writes epoch {} (start ts {})", subtask, epoch, epochStartTs);
+                return true;
+            }
+            if (!wait) {
+                return false;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new FlinkRuntimeException(
+                        "TiKV sink into "
+                                + table.name()
+                                + ": no transaction opened for checkpoint "
+                                + epoch
+                                + " within '"
+                                + io.tiflink.connector.sink.TiKVSinkOptions.EPOCH_TIMEOUT.key()
+                                + "' ("
+                                + config.epochTimeout()
+                                + "); transactions open when a checkpoint completes: did it"
+                                + " fail?");
+            }
+            Thread.sleep(EPOCH_POLL_MILLIS);
+        }
+    }
+
+    @Override
+    public Collection<TiKVCommittable> prepareCommit() {
+        if (!config.exactlyOnce() || firstKey == null) {
+            return Collections.emptyList();
+        }
+        byte[] primary = EpochKeys.primary(config.sinkId(), epoch);
+        TxnClient.Status status = txn.status(primary, epochStartTs);
+        if (!status.locked) {
+            // A stale epoch of an earlier run, rolled back by the coordinator's recovery.
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + table.name()
+                            + ": the transaction of epoch "
+                            + epoch
+                            + " (start ts "
+                            + epochStartTs
+                            + ") is "
+                            + status
+                            + " before its checkpoint; the job restarts from the last checkpoint");
+        }
+        TiKVCommittable c = new TiKVCommittable(epoch, epochStartTs, primary, firstKey, lastKey);
+        firstKey = null;
+        lastKey = null;
+        return List.of(c);
+    }
+
+    @Override
+    public List<TiKVWriterState> snapshotState(long checkpointId) throws IOException {
+        List<RowChange> unwritten = new ArrayList<>(deferred);
+        unwritten.addAll(pending);
+        if (config.exactlyOnce()) {
+            // The next epoch opens when this checkpoint completes; deferred changes go first.
+            epoch = checkpointId;
+            epochStartTs = 0;
+            written.clear();
+            deferredKeys.clear();
+            deferred.clear();
+            pending = new ArrayList<>(unwritten);
+        }
+        if (unwritten.isEmpty()) {
+            return Collections.emptyList();
+        }
+        return List.of(new TiKVWriterState(ChangeCodec.write(unwritten, table.info())));
+    }
+
+    // ---- at-least-once ----
+
+    /** Writes and commits a batch in a transaction of its own, retrying write conflicts. */
+    private void writeBatch(List<RowChange> batch) {
+        for (int attempt = 0; ; attempt++) {
+            long startTs = txn.timestamp();
+            ChangePlanner.Plan plan =
+                    planner.plan(batch, startTs, new KeyHashSet(), new HashSet<>());
+            List<Kvrpcpb.Mutation> mutations = plan.mutationList();
+            if (mutations.isEmpty()) {
+                return;
+            }
+            byte[] primary = mutations.get(0).getKey().toByteArray();
+            try {
+                txn.prewrite(primary, mutations, startTs, config.lockTtl().toMillis());
+            } catch (WriteConflictException e) {
+                txn.rollbackPrimary(primary, startTs);
+                if (attempt >= config.maxRetries()) {
+                    throw new FlinkRuntimeException(
+                            "TiKV sink into "
+                                    + table.name()
+                                    + ": a batch conflicted with other writers "
+                                    + (attempt + 1)
+                                    + " times ('"
+                                    + io.tiflink.connector.sink.TiKVSinkOptions.MAX_RETRIES.key()
+                                    + "' = "
+                                    + config.maxRetries()
+                                    + "): "
+                                    + e.getMessage(),
+                            e);
+                }
+                continue;
+            }
+            long commitTs = txn.commitPrimary(primary, startTs);
+            List<byte[]> secondaries = new ArrayList<>(mutations.size() - 1);
+            for (int i = 1; i < mutations.size(); i++) {
+                secondaries.add(mutations.get(i).getKey().toByteArray());
+            }
+            Kvrpcpb.KeyError e = txn.commit(secondaries, startTs, commitTs);
+            if (e != null) {
+                // The primary committed: readers resolve these locks from it.
+                LOG.warn("committing secondaries of transaction {} failed: {}", startTs, e);
+            }
+            return;
+        }
+    }
+
+    private void scheduleFlushCheck() {
+        long interval = config.flushInterval().toMillis();
+        timers.registerTimer(
+                timers.getCurrentProcessingTime() + interval,
+                time -> {
+                    if (!pending.isEmpty()
+                            && System.currentTimeMillis() - oldestPendingMillis >= interval) {
+                        writePending(true);
+                    }
+                    scheduleFlushCheck();
+                });
+    }
+
+    @Override
+    public void close() throws Exception {
+        txn.close();
+    }
+
+    @Override
+    public String toString() {
+        return "TiKVWriter(" + table.name() + ", subtask " + subtask + ", epoch " + epoch + ")";
+    }
+}
