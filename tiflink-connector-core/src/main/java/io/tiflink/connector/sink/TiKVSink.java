@@ -83,6 +83,7 @@ public final class TiKVSink<IN> extends SinkCompat<IN>
         }
         // One subtask, downstream of every committer: any failover of the sink restarts it too.
         committed
+                .global()
                 .transform(
                         "TiKV sink coordinator: " + config.qualifiedTable(),
                         Types.VOID,

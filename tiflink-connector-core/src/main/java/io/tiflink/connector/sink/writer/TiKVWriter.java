@@ -101,23 +101,28 @@ public final class TiKVWriter<IN>
         this.serializer = serializer;
         this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
         this.txn = TxnClient.open(config.tiConfiguration());
-        this.table =
-                TargetTable.load(txn.session(), txn.timestamp(), config.database(), config.table());
-        this.checker = new RowChecker(table.name(), table.info().columns);
-        RowIdAllocator ids =
-                new RowIdAllocator(
-                        txn, table.dbId(), table.physicalId(), config.lockTtl().toMillis());
-        this.planner = new ChangePlanner(table, txn, ids, checker);
-        this.epoch = context.getRestoredCheckpointId().orElse(0);
         try {
+            this.table =
+                    TargetTable.load(
+                            txn.session(), txn.timestamp(), config.database(), config.table());
+            this.checker = new RowChecker(table.name(), table.info().columns);
+            RowIdAllocator ids =
+                    new RowIdAllocator(
+                            txn, table.dbId(), table.physicalId(), config.lockTtl().toMillis());
+            this.planner = new ChangePlanner(table, txn, ids, checker);
+            this.epoch = context.getRestoredCheckpointId().orElse(0);
             serializer.open(table.name(), table.info());
-        } catch (Exception e) {
-            throw new IOException(e.getMessage(), e);
-        }
-        for (TiKVWriterState s : restored) {
-            for (RowChange c : ChangeCodec.read(s.changes(), table.info())) {
-                add(c);
+            for (TiKVWriterState s : restored) {
+                for (RowChange c : ChangeCodec.read(s.changes(), table.info())) {
+                    add(c);
+                }
             }
+        } catch (Exception e) {
+            closeQuietly(txn);
+            if (e instanceof RuntimeException) {
+                throw (RuntimeException) e;
+            }
+            throw new IOException(e.getMessage(), e);
         }
         this.timers = context.getProcessingTimeService();
         if (!config.exactlyOnce() && !config.flushInterval().isZero()) {
@@ -390,6 +395,14 @@ public final class TiKVWriter<IN>
     @Override
     public void close() throws Exception {
         txn.close();
+    }
+
+    private static void closeQuietly(TxnClient txn) {
+        try {
+            txn.close();
+        } catch (Exception e) {
+            LOG.warn("closing the TiKV session failed", e);
+        }
     }
 
     @Override
