@@ -2,6 +2,7 @@ package io.tiflink.connector;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.txn.Percolator;
+import io.tiflink.tidb.codec.Codec;
 import io.tiflink.tidb.meta.MetaReader;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.schema.SchemaFile;
@@ -15,8 +16,11 @@ import org.tikv.kvproto.Kvrpcpb;
 import org.tikv.shade.com.google.protobuf.ByteString;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -138,19 +142,54 @@ public final class TiDBTables implements AutoCloseable {
             byte[] prefix = TableCodec.recordPrefix(physicalId);
             byte[] end = prefix.clone();
             end[end.length - 1]++;
-            for (Kvrpcpb.KvPair p :
-                    cluster.percolator()
-                            .scan(
-                                    prefix,
-                                    end,
-                                    Integer.MAX_VALUE,
-                                    false,
-                                    false,
-                                    new Percolator.ReadContext(ts, Set.of(), false))) {
+            for (Kvrpcpb.KvPair p : scan(prefix, end, ts)) {
                 rows.add(codec.decode(p.getKey().toByteArray(), p.getValue().toByteArray()));
             }
         }
         return rows;
+    }
+
+    /** Every index entry of the table at {@code ts}: hex key → hex value. */
+    public Map<String, String> indexEntries(String database, String table, long ts) {
+        TableInfo t = table(database, table);
+        Map<String, String> out = new TreeMap<>();
+        byte[] prefix = TableCodec.indexPrefix(t.id, 0);
+        byte[] start = Arrays.copyOf(prefix, 11); // t{id}_i
+        byte[] end = start.clone();
+        end[end.length - 1]++;
+        for (Kvrpcpb.KvPair p : scan(start, end, ts)) {
+            out.put(Codec.hex(p.getKey().toByteArray()), Codec.hex(p.getValue().toByteArray()));
+        }
+        return out;
+    }
+
+    /** The index entries the table's rows at {@code ts} call for, as TiDB writes them. */
+    public Map<String, String> expectedIndexEntries(String database, String table, long ts) {
+        TableCodec codec = new TableCodec(table(database, table));
+        Map<String, String> out = new TreeMap<>();
+        byte[] prefix = TableCodec.recordPrefix(codec.table().id);
+        byte[] end = prefix.clone();
+        end[end.length - 1]++;
+        for (Kvrpcpb.KvPair p : scan(prefix, end, ts)) {
+            byte[] key = p.getKey().toByteArray();
+            Object[] row = codec.decode(key, p.getValue().toByteArray());
+            List<KeyValue> kvs = codec.encodeRecord(codec.table().id, row, codec.handle(key));
+            for (KeyValue kv : kvs.subList(1, kvs.size())) {
+                out.put(Codec.hex(kv.key()), Codec.hex(kv.value()));
+            }
+        }
+        return out;
+    }
+
+    private List<Kvrpcpb.KvPair> scan(byte[] start, byte[] end, long ts) {
+        return cluster.percolator()
+                .scan(
+                        start,
+                        end,
+                        Integer.MAX_VALUE,
+                        false,
+                        false,
+                        new Percolator.ReadContext(ts, Set.of(), false));
     }
 
     @Override
