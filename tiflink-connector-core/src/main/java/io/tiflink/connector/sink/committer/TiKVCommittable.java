@@ -18,14 +18,28 @@ public final class TiKVCommittable {
     private final byte[] primary;
     private final byte[] firstKey;
     private final byte[] lastKey;
+    private final int subtask;
+    private final byte[] carried;
 
+    /**
+     * @param carried changes (encoded by the writer) to write after this transaction commits, in a
+     *     transaction of their own: those the subtask deferred to a next epoch when its input ended
+     */
     public TiKVCommittable(
-            long epoch, long startTs, byte[] primary, byte[] firstKey, byte[] lastKey) {
+            long epoch,
+            long startTs,
+            byte[] primary,
+            byte[] firstKey,
+            byte[] lastKey,
+            int subtask,
+            byte[] carried) {
         this.epoch = epoch;
         this.startTs = startTs;
         this.primary = primary;
         this.firstKey = firstKey;
         this.lastKey = lastKey;
+        this.subtask = subtask;
+        this.carried = carried;
     }
 
     public long epoch() {
@@ -48,6 +62,15 @@ public final class TiKVCommittable {
     /** The largest key the subtask prewrote. */
     public byte[] lastKey() {
         return lastKey;
+    }
+
+    public int subtask() {
+        return subtask;
+    }
+
+    /** Encoded changes to write once this transaction committed; empty for none. */
+    public byte[] carried() {
+        return carried;
     }
 
     @Override
@@ -76,6 +99,8 @@ public final class TiKVCommittable {
             bytes(out, c.primary);
             bytes(out, c.firstKey);
             bytes(out, c.lastKey);
+            out.writeInt(c.subtask);
+            bytes(out, c.carried);
             return out.getCopyOfBuffer();
         }
 
@@ -86,7 +111,13 @@ public final class TiKVCommittable {
             }
             DataInputDeserializer in = new DataInputDeserializer(serialized);
             return new TiKVCommittable(
-                    in.readLong(), in.readLong(), bytes(in), bytes(in), bytes(in));
+                    in.readLong(),
+                    in.readLong(),
+                    bytes(in),
+                    bytes(in),
+                    bytes(in),
+                    in.readInt(),
+                    bytes(in));
         }
 
         private static void bytes(DataOutputSerializer out, byte[] b) throws IOException {

@@ -4,6 +4,7 @@ import io.tiflink.connector.sink.TiKVSinkConfig;
 import io.tiflink.connector.sink.txn.EpochKeys;
 import io.tiflink.connector.sink.txn.TxnClient;
 import io.tiflink.connector.sink.txn.TxnException;
+import io.tiflink.connector.sink.writer.TableWriter;
 
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.util.FlinkRuntimeException;
@@ -11,6 +12,7 @@ import org.apache.flink.util.FlinkRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.util.Collection;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,6 +31,7 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
 
     private final TiKVSinkConfig config;
     private TxnClient txn;
+    private TableWriter table;
     private final ExecutorService background =
             Executors.newSingleThreadExecutor(
                     r -> {
@@ -65,6 +68,9 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
                                 + " without state, to write them again.",
                         e);
             }
+            if (c.carried().length > 0) {
+                writeCarried(c);
+            }
             byte[] end = EpochKeys.next(c.lastKey());
             background.execute(
                     () -> {
@@ -75,6 +81,18 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
                             LOG.warn("committing the secondary locks of {} failed", c, e);
                         }
                     });
+        }
+    }
+
+    /** What the subtask deferred past its last epoch, written once in a transaction after it. */
+    private void writeCarried(TiKVCommittable c) {
+        try {
+            if (table == null) {
+                table = TableWriter.open(txn, config);
+            }
+            table.writeOnce(table.decode(c.carried()), EpochKeys.carried(c.primary(), c.subtask()));
+        } catch (IOException e) {
+            throw new FlinkRuntimeException("decoding the changes carried by " + c + " failed", e);
         }
     }
 

@@ -177,6 +177,9 @@ public final class EpochCoordinator implements OperatorCoordinator {
             for (Kvrpcpb.LockInfo lock :
                     txn.scanLocks(prefix, EpochKeys.end(prefix), Long.MAX_VALUE)) {
                 byte[] primary = lock.getKey().toByteArray();
+                if (!EpochKeys.isEpoch(id, primary)) {
+                    continue; // a committer's carried changes: its retry settles them
+                }
                 long epoch = EpochKeys.epoch(id, primary);
                 long startTs = lock.getLockVersion();
                 if (epoch < checkpointId) {

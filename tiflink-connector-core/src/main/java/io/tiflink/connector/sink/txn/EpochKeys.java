@@ -45,6 +45,20 @@ public final class EpochKeys {
                 new String(primary, prefix.length, DIGITS, StandardCharsets.US_ASCII));
     }
 
+    /** Whether {@code key} is an epoch primary of the sink (not, e.g., a {@link #carried} key). */
+    public static boolean isEpoch(String sinkId, byte[] key) {
+        return key.length == prefix(sinkId).length + DIGITS;
+    }
+
+    /**
+     * The primary of the transaction that writes, once an epoch committed, the changes a subtask
+     * deferred past the epoch when its input ended; its committed value says they were written.
+     */
+    public static byte[] carried(byte[] epochPrimary, int subtask) {
+        return (new String(epochPrimary, StandardCharsets.US_ASCII) + "/end-" + subtask)
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
     /** The first key after every key starting with {@code prefix}. */
     public static byte[] end(byte[] prefix) {
         byte[] end = prefix.clone();

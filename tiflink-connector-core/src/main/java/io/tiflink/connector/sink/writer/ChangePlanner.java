@@ -59,6 +59,7 @@ final class ChangePlanner {
 
     private final int[] keyOffsets;
     private final int autoIncOffset;
+    private final Handle anyHandle;
 
     ChangePlanner(TargetTable table, TxnClient txn, RowIdAllocator ids, RowChecker checker) {
         this.table = table;
@@ -87,6 +88,7 @@ final class ChangePlanner {
         }
         ColumnInfo auto = table.autoIncrement();
         this.autoIncOffset = auto == null ? -1 : auto.offset;
+        this.anyHandle = info.isCommonHandle ? Handle.ofCommon(new byte[0]) : Handle.ofInt(0);
     }
 
     /** Whether rows of the table can be found by key (to update or delete them). */
@@ -240,6 +242,11 @@ final class ChangePlanner {
         }
         if (c.kind() == RowChange.Kind.DELETE) {
             if (cur == null) {
+                // Absent when the transaction began; but it may have been written since.
+                List<byte[]> identity = List.of(identityKey(c.row()));
+                if (blocked(identity, written, deferredKeys)) {
+                    defer(c, identity, plan, deferredKeys);
+                }
                 return Long.MIN_VALUE;
             }
             if (blocked(deletes, written, deferredKeys)) {
@@ -418,6 +425,13 @@ final class ChangePlanner {
         return stored == null ? null : new Current(h, stored);
     }
 
+    /** The key that finds a row: its record key, or its primary key's index entry. */
+    private byte[] identityKey(Object[] row) {
+        return pkIndex != null
+                ? uniqueKey(pkIndex, row)
+                : TableCodec.recordKey(physicalId, codec.handleOf(row));
+    }
+
     /** The key of a row's entry in a unique index, or null if a key column is NULL. */
     private byte[] uniqueKey(IndexInfo idx, Object[] row) {
         for (IndexInfo.IndexColumn ic : idx.columns) {
@@ -425,7 +439,8 @@ final class ChangePlanner {
                 return null;
             }
         }
-        return codec.indexEntry(physicalId, idx, row, Handle.ofInt(0)).key();
+        // A unique entry's key holds no handle: any handle of the table's kind will do.
+        return codec.indexEntry(physicalId, idx, row, anyHandle).key();
     }
 
     private String values(Object[] row, IndexInfo idx) {

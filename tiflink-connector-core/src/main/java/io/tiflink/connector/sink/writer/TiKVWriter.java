@@ -58,9 +58,8 @@ public final class TiKVWriter<IN>
     private final TiKVSerializationSchema<IN> serializer;
     private final int subtask;
     private final TxnClient txn;
+    private final TableWriter writer;
     private final TargetTable table;
-    private final RowChecker checker;
-    private final ChangePlanner planner;
 
     /** Changes not yet planned, in order; the first ones may be carried over from an epoch. */
     private List<RowChange> pending = new ArrayList<>();
@@ -86,6 +85,9 @@ public final class TiKVWriter<IN>
     private final Set<ByteKey> deferredKeys = new HashSet<>();
     private final List<RowChange> deferred = new ArrayList<>();
 
+    /** Set once the input ended: deferred changes then have no next epoch to go to. */
+    private boolean endOfInput;
+
     // ---- at-least-once ----
 
     private final ProcessingTimeService timers;
@@ -102,18 +104,12 @@ public final class TiKVWriter<IN>
         this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
         this.txn = TxnClient.open(config.tiConfiguration());
         try {
-            this.table =
-                    TargetTable.load(
-                            txn.session(), txn.timestamp(), config.database(), config.table());
-            this.checker = new RowChecker(table.name(), table.info().columns);
-            RowIdAllocator ids =
-                    new RowIdAllocator(
-                            txn, table.dbId(), table.physicalId(), config.lockTtl().toMillis());
-            this.planner = new ChangePlanner(table, txn, ids, checker);
+            this.writer = TableWriter.open(txn, config);
+            this.table = writer.table();
             this.epoch = context.getRestoredCheckpointId().orElse(0);
             serializer.open(table.name(), table.info());
             for (TiKVWriterState s : restored) {
-                for (RowChange c : ChangeCodec.read(s.changes(), table.info())) {
+                for (RowChange c : writer.decode(s.changes())) {
                     add(c);
                 }
             }
@@ -136,7 +132,7 @@ public final class TiKVWriter<IN>
         if (change == null) {
             return;
         }
-        add(checked(change));
+        add(writer.checked(change));
         if (pending.size() >= config.maxRows() || pendingBytes >= config.maxBytes()) {
             writePending(true);
         }
@@ -148,32 +144,6 @@ public final class TiKVWriter<IN>
         }
         pending.add(change);
         pendingBytes += estimateBytes(change.row());
-    }
-
-    /** The change with its given values checked and in their column kinds' classes. */
-    private RowChange checked(RowChange c) {
-        Object[] row = c.row();
-        if (row.length != table.info().columns.size()) {
-            throw new IllegalArgumentException(
-                    "a row for TiDB table "
-                            + table.name()
-                            + " has "
-                            + row.length
-                            + " values; the table has "
-                            + table.info().columns.size()
-                            + " columns");
-        }
-        Object[] values = new Object[row.length];
-        for (int i = 0; i < row.length; i++) {
-            if (c.gives(i)) {
-                values[i] = checker.check(i, row[i]);
-                if (c.kind() != RowChange.Kind.DELETE
-                        && (table.autoIncrement() == null || table.autoIncrement().offset != i)) {
-                    checker.checkNotNull(i, values[i]);
-                }
-            }
-        }
-        return RowChange.of(c.kind(), values, c.givenMask());
     }
 
     private static long estimateBytes(Object[] row) {
@@ -195,6 +165,7 @@ public final class TiKVWriter<IN>
     @Override
     public void flush(boolean endOfInput) throws IOException, InterruptedException {
         // At a checkpoint, write only into an epoch already open; at the end, wait for it.
+        this.endOfInput |= endOfInput;
         writePending(endOfInput);
     }
 
@@ -206,7 +177,7 @@ public final class TiKVWriter<IN>
             if (epochStartTs == 0 && !findEpoch(mustWrite)) {
                 return;
             }
-            ChangePlanner.Plan plan = planner.plan(pending, epochStartTs, written, deferredKeys);
+            ChangePlanner.Plan plan = writer.plan(pending, epochStartTs, written, deferredKeys);
             prewrite(plan.mutationList(), EpochKeys.primary(config.sinkId(), epoch), epochStartTs);
             for (Kvrpcpb.Mutation m : plan.mutationList()) {
                 byte[] k = m.getKey().toByteArray();
@@ -220,7 +191,7 @@ public final class TiKVWriter<IN>
             }
             deferred.addAll(plan.deferred);
         } else {
-            writeBatch(pending);
+            writer.writeAlone(pending);
         }
         pending = new ArrayList<>();
         pendingBytes = 0;
@@ -288,7 +259,7 @@ public final class TiKVWriter<IN>
     }
 
     @Override
-    public Collection<TiKVCommittable> prepareCommit() {
+    public Collection<TiKVCommittable> prepareCommit() throws IOException {
         if (!config.exactlyOnce() || firstKey == null) {
             return Collections.emptyList();
         }
@@ -307,7 +278,17 @@ public final class TiKVWriter<IN>
                             + status
                             + " before its checkpoint; the job restarts from the last checkpoint");
         }
-        TiKVCommittable c = new TiKVCommittable(epoch, epochStartTs, primary, firstKey, lastKey);
+        // At the end of the input, changes deferred to a next epoch are committed after this one,
+        // by the committer.
+        byte[] carried = new byte[0];
+        if (endOfInput && !deferred.isEmpty()) {
+            carried = writer.encode(deferred);
+            deferred.clear();
+            deferredKeys.clear();
+        }
+        TiKVCommittable c =
+                new TiKVCommittable(
+                        epoch, epochStartTs, primary, firstKey, lastKey, subtask, carried);
         firstKey = null;
         lastKey = null;
         return List.of(c);
@@ -329,55 +310,10 @@ public final class TiKVWriter<IN>
         if (unwritten.isEmpty()) {
             return Collections.emptyList();
         }
-        return List.of(new TiKVWriterState(ChangeCodec.write(unwritten, table.info())));
+        return List.of(new TiKVWriterState(writer.encode(unwritten)));
     }
 
     // ---- at-least-once ----
-
-    /** Writes and commits a batch in a transaction of its own, retrying write conflicts. */
-    private void writeBatch(List<RowChange> batch) {
-        for (int attempt = 0; ; attempt++) {
-            long startTs = txn.timestamp();
-            ChangePlanner.Plan plan =
-                    planner.plan(batch, startTs, new KeyHashSet(), new HashSet<>());
-            List<Kvrpcpb.Mutation> mutations = plan.mutationList();
-            if (mutations.isEmpty()) {
-                return;
-            }
-            byte[] primary = mutations.get(0).getKey().toByteArray();
-            try {
-                txn.prewrite(primary, mutations, startTs, config.lockTtl().toMillis());
-            } catch (WriteConflictException e) {
-                txn.rollbackPrimary(primary, startTs);
-                if (attempt >= config.maxRetries()) {
-                    throw new FlinkRuntimeException(
-                            "TiKV sink into "
-                                    + table.name()
-                                    + ": a batch conflicted with other writers "
-                                    + (attempt + 1)
-                                    + " times ('"
-                                    + io.tiflink.connector.sink.TiKVSinkOptions.MAX_RETRIES.key()
-                                    + "' = "
-                                    + config.maxRetries()
-                                    + "): "
-                                    + e.getMessage(),
-                            e);
-                }
-                continue;
-            }
-            long commitTs = txn.commitPrimary(primary, startTs);
-            List<byte[]> secondaries = new ArrayList<>(mutations.size() - 1);
-            for (int i = 1; i < mutations.size(); i++) {
-                secondaries.add(mutations.get(i).getKey().toByteArray());
-            }
-            Kvrpcpb.KeyError e = txn.commit(secondaries, startTs, commitTs);
-            if (e != null) {
-                // The primary committed: readers resolve these locks from it.
-                LOG.warn("committing secondaries of transaction {} failed: {}", startTs, e);
-            }
-            return;
-        }
-    }
 
     private void scheduleFlushCheck() {
         long interval = config.flushInterval().toMillis();
