@@ -2,9 +2,7 @@ package io.tiflink.connector.sink.txn;
 
 import io.tiflink.tidb.codec.Codec;
 
-import org.tikv.common.BytePairWrapper;
 import org.tikv.common.TiSession;
-import org.tikv.common.meta.TiTimestamp;
 import org.tikv.common.region.RegionManager;
 import org.tikv.common.region.TiRegion;
 import org.tikv.common.region.TiStore;
@@ -23,9 +21,11 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -80,21 +80,86 @@ public final class TxnClient implements AutoCloseable {
     // ---- reads ----
 
     /**
-     * The values of {@code keys} at {@code ts} (absent keys are left out), resolving the locks of
-     * other transactions as tikv-client-java's snapshot reads do.
+     * The values of {@code keys} at {@code ts} (absent keys are left out). Locks of other
+     * transactions are resolved as TiDB's reads resolve them: committed or rolled-back ones are
+     * settled, open ones are read past once their {@code min_commit_ts} is pushed, and others are
+     * waited for.
      */
     public Map<ByteKey, byte[]> get(long ts, List<byte[]> keys) {
         Map<ByteKey, byte[]> out = new HashMap<>();
-        if (keys.isEmpty()) {
-            return out;
+        List<ByteString> all = new ArrayList<>(keys.size());
+        for (byte[] k : keys) {
+            all.add(ByteString.copyFrom(k));
         }
-        List<BytePairWrapper> pairs =
-                session.createSnapshot(new TiTimestamp(ts >>> 18, ts & ((1 << 18) - 1)))
-                        .batchGet((int) batchTimeoutMillis, keys);
-        for (BytePairWrapper p : pairs) {
-            out.put(new ByteKey(p.getKey()), p.getValue());
+        for (List<ByteString> batch : byRegion(all, k -> k)) {
+            getBatch(ts, batch, out);
         }
         return out;
+    }
+
+    private void getBatch(long ts, List<ByteString> batch, Map<ByteKey, byte[]> out) {
+        Set<Long> readPast = new HashSet<>();
+        ConcreteBackOffer backOff = ConcreteBackOffer.newCustomBackOff((int) RETRY_MILLIS);
+        List<ByteString> keys = batch;
+        while (!keys.isEmpty()) {
+            List<ByteString> asked = keys;
+            Kvrpcpb.BatchGetResponse resp =
+                    onRegion(
+                            asked.get(0),
+                            "reading",
+                            batchTimeoutMillis,
+                            (stub, r) ->
+                                    covers(r, asked, k -> k)
+                                            ? stub.kvBatchGet(
+                                                    Kvrpcpb.BatchGetRequest.newBuilder()
+                                                            .setContext(
+                                                                    r.getLeaderContext().toBuilder()
+                                                                            .addAllResolvedLocks(
+                                                                                    readPast))
+                                                            .addAllKeys(asked)
+                                                            .setVersion(ts)
+                                                            .build())
+                                            : null,
+                            r -> r.hasRegionError() ? r.getRegionError() : null);
+            if (resp == null) {
+                for (List<ByteString> again : byRegion(asked, k -> k)) {
+                    getBatch(ts, again, out);
+                }
+                return;
+            }
+            if (resp.hasError() && !resp.getError().hasLocked()) {
+                throw new TxnException(
+                        "reading at " + ts + " failed: " + describe(resp.getError()));
+            }
+            List<Lock> locks = new ArrayList<>();
+            Set<ByteString> locked = new HashSet<>();
+            for (Kvrpcpb.KvPair p : resp.getPairsList()) {
+                if (p.hasError()) {
+                    if (!p.getError().hasLocked()) {
+                        throw new TxnException(
+                                "reading at " + ts + " failed: " + describe(p.getError()));
+                    }
+                    locks.add(new Lock(p.getError().getLocked(), session.getPDClient().getCodec()));
+                    locked.add(p.getError().getLocked().getKey());
+                } else {
+                    out.put(new ByteKey(p.getKey().toByteArray()), p.getValue().toByteArray());
+                }
+            }
+            if (locks.isEmpty()) {
+                return;
+            }
+            TiRegion region = regions.getRegionByKey(locks.get(0).getKey());
+            ResolveLockResult result =
+                    session.getRegionStoreClientBuilder()
+                            .build(region)
+                            .lockResolverClient
+                            .resolveLocks(backOff, ts, locks, false);
+            readPast.addAll(result.getResolvedLocks());
+            if (result.getMsBeforeTxnExpired() > 0) {
+                sleep(Math.min(result.getMsBeforeTxnExpired(), 200));
+            }
+            keys = new ArrayList<>(locked);
+        }
     }
 
     /** The locks in {@code [start, end)} with a start ts at or below {@code maxVersion}. */
