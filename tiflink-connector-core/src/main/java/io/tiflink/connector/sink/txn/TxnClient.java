@@ -265,7 +265,7 @@ public final class TxnClient implements AutoCloseable {
                 if (e.hasLocked()) {
                     locks.add(new Lock(e.getLocked(), session.getPDClient().getCodec()));
                 } else if (e.hasConflict()) {
-                    throw WriteConflictException.of(e.getConflict());
+                    throw WriteConflictException.of(e);
                 } else {
                     throw new TxnException(
                             "prewrite of transaction " + startTs + " failed: " + describe(e));

@@ -18,16 +18,22 @@ public final class WriteConflictException extends TxnException {
         this.conflictCommitTs = conflictCommitTs;
     }
 
-    static WriteConflictException of(Kvrpcpb.WriteConflict c) {
+    static WriteConflictException of(Kvrpcpb.KeyError e) {
+        Kvrpcpb.WriteConflict c = e.getConflict();
+        String key = TxnClient.printable(c.getKey().toByteArray());
+        String what =
+                c.getConflictCommitTs() == c.getStartTs()
+                        ? "transaction " + c.getStartTs() + " was rolled back at key " + key
+                        : "transaction "
+                                + c.getConflictTs()
+                                + " committed key "
+                                + key
+                                + " at "
+                                + c.getConflictCommitTs()
+                                + ", after our start ts "
+                                + c.getStartTs();
         return new WriteConflictException(
-                "write conflict: transaction "
-                        + c.getConflictTs()
-                        + " committed key "
-                        + TxnClient.printable(c.getKey().toByteArray())
-                        + " at "
-                        + c.getConflictCommitTs()
-                        + ", after our start ts "
-                        + c.getStartTs(),
+                "write conflict: " + what + " (" + e.getRetryable() + ")",
                 c.getKey().toByteArray(),
                 c.getConflictCommitTs());
     }
