@@ -9,7 +9,9 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.Schema;
+import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
@@ -54,7 +56,8 @@ class TiKVDynamicTableSinkTest {
                 "CREATE DATABASE shop; USE shop;"
                         + " CREATE TABLE items (id BIGINT PRIMARY KEY, name VARCHAR(8) NOT NULL,"
                         + "   price DECIMAL(6, 2), stock INT DEFAULT 5, UNIQUE KEY uk_name (name));"
-                        + " CREATE TABLE logs (msg VARCHAR(16), level INT, KEY k_level (level));");
+                        + " CREATE TABLE logs (msg VARCHAR(16), level INT, KEY k_level (level));"
+                        + " CREATE TABLE batch_logs (msg VARCHAR(16), level INT);");
     }
 
     @AfterAll
@@ -154,6 +157,21 @@ class TiKVDynamicTableSinkTest {
         assertThat(tables.indexEntries("shop", "logs", ts))
                 .hasSize(3)
                 .isEqualTo(tables.expectedIndexEntries("shop", "logs", ts));
+    }
+
+    @Test
+    void atLeastOnceWritesInBatchModeToo(MiniTiKVCluster cluster) throws Exception {
+        TableEnvironment batch = TableEnvironment.create(EnvironmentSettings.inBatchMode());
+        batch.executeSql(
+                "CREATE TABLE logs2 (msg STRING, level INT)"
+                        + with("batch_logs", ", 'sink.semantic' = 'at-least-once'"));
+        batch.executeSql("INSERT INTO logs2 VALUES ('batch', 7), ('batch', 8)").await();
+        assertThat(rows(cluster, "batch_logs"))
+                .containsExactlyInAnyOrder("[batch, 7]", "[batch, 8]");
+        batch.executeSql("CREATE TABLE logs3 (msg STRING, level INT)" + with("batch_logs", ""));
+        assertThatThrownBy(() -> batch.executeSql("INSERT INTO logs3 VALUES ('x', 1)"))
+                .rootCause()
+                .hasMessageContaining("'sink.semantic' = 'exactly-once' needs streaming mode");
     }
 
     private static Throwable insertFails(String ddl, String insert) {
