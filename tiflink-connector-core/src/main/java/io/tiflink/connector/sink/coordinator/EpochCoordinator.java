@@ -1,5 +1,6 @@
 package io.tiflink.connector.sink.coordinator;
 
+import io.tiflink.cdc.client.GcSafePoint;
 import io.tiflink.connector.sink.TiKVSinkConfig;
 import io.tiflink.connector.sink.txn.EpochKeys;
 import io.tiflink.connector.sink.txn.TxnClient;
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -43,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  *       n} (whose rows that checkpoint holds), then opens epoch {@code n}: a fresh start ts, later
  *       than those commits, and the prewrite of the epoch's primary {@link EpochKeys#primary} — the
  *       subtasks find the start ts in its lock;
- *   <li>it keeps the open epochs' primary locks alive with TxnHeartBeat;
+ *   <li>it keeps the open epochs' primary locks alive with TxnHeartBeat, and holds GC back (a PD
+ *       service safe point) at the oldest one's start ts;
  *   <li>at a (re)start from checkpoint {@code c}, it commits the epochs left open before {@code c},
  *       rolls back those from {@code c} on (found by a lock scan of the sink's primaries, and their
  *       secondary locks with them), and opens epoch {@code c} again;
@@ -154,7 +157,13 @@ public final class EpochCoordinator implements OperatorCoordinator {
     @Override
     public void close() throws Exception {
         try {
-            executor.submit(() -> safely("rolling back open epochs", this::rollbackUnheld))
+            executor.submit(
+                            () -> {
+                                safely("rolling back open epochs", this::rollbackUnheld);
+                                safely(
+                                        "releasing the GC safe point",
+                                        () -> GcSafePoint.release(txn.session(), gcServiceId()));
+                            })
                     .get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warn("TiKV sink coordinator of {}: closing failed", config.qualifiedTable(), e);
@@ -210,6 +219,7 @@ public final class EpochCoordinator implements OperatorCoordinator {
                 startTs,
                 config.lockTtl().toMillis());
         open.put(epoch, startTs);
+        holdGc();
         LOG.info(
                 "TiKV sink into {}: epoch {} open (start ts {})",
                 config.qualifiedTable(),
@@ -263,7 +273,26 @@ public final class EpochCoordinator implements OperatorCoordinator {
         LOG.info("TiKV sink into {}: epoch {} rolled back", config.qualifiedTable(), epoch);
     }
 
+    /**
+     * Keeps GC from collecting what open epochs read (the rows at their start ts): a PD service
+     * safe point at the oldest one, as long as the locks live.
+     */
+    private void holdGc() {
+        if (!open.isEmpty()) {
+            GcSafePoint.hold(txn.session(), gcServiceId(), gcTtl(), open.firstEntry().getValue());
+        }
+    }
+
+    private String gcServiceId() {
+        return "tiflink-sink-" + config.sinkId();
+    }
+
+    private Duration gcTtl() {
+        return Duration.ofSeconds(Math.max(60, config.lockTtl().getSeconds()));
+    }
+
     private void heartbeat() {
+        holdGc();
         for (Map.Entry<Long, Long> e : new ArrayList<>(open.entrySet())) {
             byte[] primary = EpochKeys.primary(config.sinkId(), e.getKey());
             if (txn.heartBeat(primary, e.getValue(), config.lockTtl().toMillis())) {
