@@ -66,11 +66,6 @@ public final class RowChange {
         return given == null || given[offset];
     }
 
-    /** Whether every column is set. */
-    public boolean givesAll() {
-        return given == null;
-    }
-
     /** The given-columns mask, or null when all are given. */
     public boolean[] givenMask() {
         return given;

@@ -46,10 +46,6 @@ public final class TiKVSink<IN> extends SinkCompat<IN>
         return new TiKVSinkBuilder<>();
     }
 
-    public TiKVSinkConfig config() {
-        return config;
-    }
-
     @Override
     public TiKVWriter<IN> createWriter(WriterInitContext context) throws IOException {
         return new TiKVWriter<>(config, serializer, context, List.of());

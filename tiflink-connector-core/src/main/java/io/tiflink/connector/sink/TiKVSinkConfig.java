@@ -142,8 +142,4 @@ public final class TiKVSinkConfig implements Serializable {
     public int maxRetries() {
         return options.get(TiKVSinkOptions.MAX_RETRIES);
     }
-
-    public Configuration options() {
-        return options;
-    }
 }

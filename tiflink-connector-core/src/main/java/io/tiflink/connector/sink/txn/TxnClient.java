@@ -303,9 +303,7 @@ public final class TxnClient implements AutoCloseable {
                     "a newer transaction holds a lock on "
                             + Codec.hex(locks.get(0).getKey().toByteArray())
                             + ": "
-                            + e.getMessage(),
-                    locks.get(0).getKey().toByteArray(),
-                    0);
+                            + e.getMessage());
         }
         if (result.getMsBeforeTxnExpired() > 0) {
             sleep(Math.min(result.getMsBeforeTxnExpired(), 500));

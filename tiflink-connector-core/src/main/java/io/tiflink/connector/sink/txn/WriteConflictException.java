@@ -9,13 +9,8 @@ import org.tikv.kvproto.Kvrpcpb;
 public final class WriteConflictException extends TxnException {
     private static final long serialVersionUID = 1L;
 
-    private final byte[] key;
-    private final long conflictCommitTs;
-
-    public WriteConflictException(String message, byte[] key, long conflictCommitTs) {
+    public WriteConflictException(String message) {
         super(message);
-        this.key = key;
-        this.conflictCommitTs = conflictCommitTs;
     }
 
     static WriteConflictException of(Kvrpcpb.KeyError e) {
@@ -33,17 +28,6 @@ public final class WriteConflictException extends TxnException {
                                 + ", after our start ts "
                                 + c.getStartTs();
         return new WriteConflictException(
-                "write conflict: " + what + " (" + e.getRetryable() + ")",
-                c.getKey().toByteArray(),
-                c.getConflictCommitTs());
-    }
-
-    public byte[] key() {
-        return key;
-    }
-
-    /** The commit ts of the transaction we conflict with; 0 if it is still open. */
-    public long conflictCommitTs() {
-        return conflictCommitTs;
+                "write conflict: " + what + " (" + e.getRetryable() + ")");
     }
 }

@@ -91,11 +91,6 @@ final class ChangePlanner {
         this.anyHandle = info.isCommonHandle ? Handle.ofCommon(new byte[0]) : Handle.ofInt(0);
     }
 
-    /** Whether rows of the table can be found by key (to update or delete them). */
-    boolean hasKey() {
-        return keyOffsets.length > 0;
-    }
-
     /** The mutations of a batch, and the changes deferred to the next transaction. */
     static final class Plan {
         final Map<ByteKey, Kvrpcpb.Mutation> mutations = new LinkedHashMap<>();

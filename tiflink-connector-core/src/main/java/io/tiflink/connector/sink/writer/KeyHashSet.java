@@ -68,10 +68,6 @@ final class KeyHashSet {
         slots = bigger;
     }
 
-    int size() {
-        return size;
-    }
-
     void clear() {
         if (slots.length > 1024) {
             slots = new long[1024];
