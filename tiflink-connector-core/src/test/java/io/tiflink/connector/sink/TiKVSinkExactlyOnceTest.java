@@ -14,6 +14,8 @@ import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -33,7 +35,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -166,6 +170,32 @@ class TiKVSinkExactlyOnceTest {
         }
     }
 
+    /**
+     * Takes savepoints (which, unlike checkpoints, notify no one of their completion) while the job
+     * runs; those that meet a restart fail, and are not counted.
+     */
+    private static CompletableFuture<Integer> takeSavepoints(
+            JobClient job, Path dir, AtomicBoolean done) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    int taken = 0;
+                    while (!done.get()) {
+                        try {
+                            job.triggerSavepoint(dir.toString(), SavepointFormatType.CANONICAL)
+                                    .get();
+                            taken++;
+                            Thread.sleep(300);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return taken;
+                        } catch (Exception e) {
+                            // not running (restarting, or finished)
+                        }
+                    }
+                    return taken;
+                });
+    }
+
     /** Splits regions of the table and moves their leaders while the job runs. */
     private static CompletableFuture<Integer> shuffleRegions(
             MiniTiKVCluster cluster, long tableId, AtomicBoolean done) {
@@ -200,7 +230,8 @@ class TiKVSinkExactlyOnceTest {
     }
 
     @Test
-    void theTableIsTheInputAppliedOnceThroughFailures(MiniTiKVCluster cluster) throws Exception {
+    void theTableIsTheInputAppliedOnceThroughFailures(MiniTiKVCluster cluster, @TempDir Path dir)
+            throws Exception {
         RECORD_FAILURES_LEFT.set(3);
         CHECKPOINT_FAILURES_LEFT.set(2);
         FAILURES_DONE.set(0);
@@ -224,12 +255,15 @@ class TiKVSinkExactlyOnceTest {
         AtomicBoolean done = new AtomicBoolean();
         TableInfo table = tables.table("bank", "accounts");
         CompletableFuture<Integer> moves = shuffleRegions(cluster, table.id, done);
+        JobClient job = env.executeAsync("accounts");
+        CompletableFuture<Integer> savepoints = takeSavepoints(job, dir, done);
         try {
-            env.execute("accounts");
+            job.getJobExecutionResult().get();
         } finally {
             done.set(true);
         }
         assertThat(moves.get()).isPositive();
+        assertThat(savepoints.get()).as("savepoints taken while writing").isPositive();
         // tikv-client-java's scans (the test's schema reads) can get lost in a region cache that
         // many splits and leader moves made stale: start over.
         tables.session().getRegionManager().invalidateAll();

@@ -11,6 +11,7 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.runtime.checkpoint.CheckpointCoordinator;
 import org.apache.flink.runtime.checkpoint.CompletedCheckpoint;
+import org.apache.flink.runtime.checkpoint.PendingCheckpoint;
 import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
 import org.apache.flink.runtime.operators.coordination.OperatorEvent;
@@ -44,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>when checkpoint {@code n} completes, it commits the primaries of the epochs before {@code
  *       n} (whose rows that checkpoint holds), then opens epoch {@code n}: a fresh start ts, later
  *       than those commits, and the prewrite of the epoch's primary {@link EpochKeys#primary} — the
- *       subtasks find the start ts in its lock;
+ *       subtasks find the start ts in its lock. A savepoint {@code n}, whose completion Flink
+ *       notifies to no one, opens epoch {@code n} when it is triggered;
  *   <li>it keeps the open epochs' primary locks alive with TxnHeartBeat, and holds GC back (a PD
  *       service safe point) at the oldest one's start ts;
  *   <li>at a (re)start from checkpoint {@code c}, it commits the epochs left open before {@code c},
@@ -121,11 +123,20 @@ public final class EpochCoordinator implements OperatorCoordinator {
 
     @Override
     public void checkpointCoordinator(long checkpointId, CompletableFuture<byte[]> result) {
+        boolean savepoint = isSavepoint(checkpointId);
         executor.execute(
                 () -> {
                     try {
                         lastTriggered = Math.max(lastTriggered, checkpointId);
-                        result.complete(writeState());
+                        byte[] state = writeState();
+                        if (savepoint && recovered && !open.containsKey(checkpointId)) {
+                            // A savepoint's completion notifies no one (but stop-with-savepoint):
+                            // no epoch would open after it until the next checkpoint. This one
+                            // opens now, before the barriers; what subtasks wrote in the open
+                            // epoch waits in them until that epoch commits.
+                            openEpoch(checkpointId);
+                        }
+                        result.complete(state);
                     } catch (Throwable t) {
                         result.completeExceptionally(t);
                     }
@@ -268,9 +279,11 @@ public final class EpochCoordinator implements OperatorCoordinator {
                     committedAt);
             return;
         }
-        // Its secondaries: readers would roll them back on meeting them, but need not.
-        txn.resolveRange(table.keyPrefix(), table.keyEnd(), startTs, 0);
         LOG.info("TiKV sink into {}: epoch {} rolled back", config.qualifiedTable(), epoch);
+        // Its secondaries: readers roll them back when they meet them, but need not meet them.
+        safely(
+                "rolling back the locks of epoch " + epoch,
+                () -> txn.resolveRange(table().keyPrefix(), table().keyEnd(), startTs, 0));
     }
 
     /**
@@ -329,6 +342,14 @@ public final class EpochCoordinator implements OperatorCoordinator {
         open.clear();
     }
 
+    /** Whether Flink triggered {@code checkpointId} as a savepoint (it cannot be subsumed). */
+    private boolean isSavepoint(long checkpointId) {
+        CheckpointCoordinator checkpoints = context.getCheckpointCoordinator();
+        PendingCheckpoint pending =
+                checkpoints == null ? null : checkpoints.getPendingCheckpoints().get(checkpointId);
+        return pending != null && !pending.canBeSubsumed();
+    }
+
     /** The latest completed checkpoint as the checkpoint store knows it, or -1 if unknown. */
     private long latestCompletedCheckpoint() {
         try {
@@ -349,11 +370,16 @@ public final class EpochCoordinator implements OperatorCoordinator {
         if (txn == null) {
             txn = TxnClient.open(config.tiConfiguration());
         }
+    }
+
+    /** The table, read once it is needed (the writers check it exists). */
+    private TargetTable table() {
         if (table == null) {
             table =
                     TargetTable.load(
                             txn.session(), txn.timestamp(), config.database(), config.table());
         }
+        return table;
     }
 
     /** Runs {@code work} in the coordinator thread; a failure fails the job. */

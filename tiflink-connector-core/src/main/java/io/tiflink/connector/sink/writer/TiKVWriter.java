@@ -28,7 +28,9 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -74,12 +76,18 @@ public final class TiKVWriter<IN>
     /** The open epoch's start ts, once found (0 before). */
     private long epochStartTs;
 
+    /** Earlier epochs (start ts → epoch) until known committed before this one began. */
+    private final Map<Long, Long> unsettled = new LinkedHashMap<>();
+
     /** Whether this subtask prewrote anything in the epoch, and its smallest and largest key. */
     private byte[] firstKey;
 
     private byte[] lastKey;
 
-    /** The keys prewritten in the epoch: a change to one of them waits for the next epoch. */
+    /**
+     * The keys prewritten in this epoch, and in earlier ones not yet committed when it began (an
+     * epoch opened at a savepoint): a change to one of them waits for a later epoch.
+     */
     private final KeyHashSet written = new KeyHashSet();
 
     private final Set<ByteKey> deferredKeys = new HashSet<>();
@@ -178,7 +186,7 @@ public final class TiKVWriter<IN>
                 return;
             }
             ChangePlanner.Plan plan = writer.plan(pending, epochStartTs, written, deferredKeys);
-            prewrite(plan.mutationList(), EpochKeys.primary(config.sinkId(), epoch), epochStartTs);
+            prewrite(plan.mutationList(), primary(epoch), epochStartTs);
             for (Kvrpcpb.Mutation m : plan.mutationList()) {
                 byte[] k = m.getKey().toByteArray();
                 written.add(k);
@@ -221,7 +229,7 @@ public final class TiKVWriter<IN>
      * if {@code wait}.
      */
     private boolean findEpoch(boolean wait) throws InterruptedException {
-        byte[] primary = EpochKeys.primary(config.sinkId(), epoch);
+        byte[] primary = primary(epoch);
         long deadline = System.currentTimeMillis() + config.epochTimeout().toMillis();
         while (true) {
             List<Kvrpcpb.LockInfo> locks =
@@ -235,6 +243,7 @@ public final class TiKVWriter<IN>
                                     + " changed while the TiKV sink was writing it; the job"
                                     + " restarts to write with the new schema");
                 }
+                settle();
                 LOG.debug("subtask {} writes epoch {} (start ts {})", subtask, epoch, epochStartTs);
                 return true;
             }
@@ -258,12 +267,38 @@ public final class TiKVWriter<IN>
         }
     }
 
+    /**
+     * Forgets the keys of earlier epochs once each committed before this one began, and gives the
+     * deferred changes their chance; until then those keys stay in the way. (Only an epoch opened
+     * at a savepoint, whose completion notifies no one, begins before the previous one commits.)
+     */
+    private void settle() {
+        unsettled
+                .entrySet()
+                .removeIf(
+                        e -> {
+                            TxnClient.Status s = txn.status(primary(e.getValue()), e.getKey());
+                            return !s.locked && s.commitTs < epochStartTs;
+                        });
+        if (unsettled.isEmpty()) {
+            written.clear();
+            deferredKeys.clear();
+            deferred.addAll(pending);
+            pending = new ArrayList<>(deferred);
+            deferred.clear();
+        }
+    }
+
+    private byte[] primary(long epoch) {
+        return EpochKeys.primary(config.sinkId(), epoch);
+    }
+
     @Override
     public Collection<TiKVCommittable> prepareCommit() throws IOException {
         if (!config.exactlyOnce() || firstKey == null) {
             return Collections.emptyList();
         }
-        byte[] primary = EpochKeys.primary(config.sinkId(), epoch);
+        byte[] primary = primary(epoch);
         TxnClient.Status status = txn.status(primary, epochStartTs);
         if (!status.locked) {
             // A stale epoch of an earlier run, rolled back by the coordinator's recovery.
@@ -296,17 +331,16 @@ public final class TiKVWriter<IN>
 
     @Override
     public List<TiKVWriterState> snapshotState(long checkpointId) throws IOException {
-        List<RowChange> unwritten = new ArrayList<>(deferred);
-        unwritten.addAll(pending);
         if (config.exactlyOnce()) {
-            // The next epoch opens when this checkpoint completes; deferred changes go first.
+            // The next epoch opens when this checkpoint completes (at once, for a savepoint).
+            if (epochStartTs != 0) {
+                unsettled.put(epochStartTs, epoch);
+            }
             epoch = checkpointId;
             epochStartTs = 0;
-            written.clear();
-            deferredKeys.clear();
-            deferred.clear();
-            pending = new ArrayList<>(unwritten);
         }
+        List<RowChange> unwritten = new ArrayList<>(deferred);
+        unwritten.addAll(pending);
         if (unwritten.isEmpty()) {
             return Collections.emptyList();
         }
