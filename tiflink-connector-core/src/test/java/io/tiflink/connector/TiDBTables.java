@@ -1,15 +1,22 @@
 package io.tiflink.connector;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
+import io.tiflink.tidb.codec.Codec;
 import io.tiflink.tidb.meta.MetaReader;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.schema.SchemaFile;
 import io.tiflink.tidb.standalone.MiniClusterRows;
+import io.tiflink.tidb.table.KeyValue;
+import io.tiflink.tidb.table.TableCodec;
 
 import org.tikv.common.TiConfiguration;
 import org.tikv.common.TiSession;
+import org.tikv.kvproto.Kvrpcpb;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -46,6 +53,37 @@ public final class TiDBTables implements AutoCloseable {
     /** The table's rows at {@code ts}. */
     public List<Object[]> rows(String database, String table, long ts) {
         return rows.rows(table(database, table), ts);
+    }
+
+    /** Every index entry of the table at {@code ts}: hex key → hex value. */
+    public Map<String, String> indexEntries(String database, String table, long ts) {
+        TableInfo t = table(database, table);
+        Map<String, String> out = new TreeMap<>();
+        byte[] start = Arrays.copyOf(TableCodec.indexPrefix(t.id, 0), 11); // t{id}_i
+        byte[] end = start.clone();
+        end[end.length - 1]++;
+        for (Kvrpcpb.KvPair p : rows.scan(start, end, ts)) {
+            out.put(Codec.hex(p.getKey().toByteArray()), Codec.hex(p.getValue().toByteArray()));
+        }
+        return out;
+    }
+
+    /** The index entries the table's rows at {@code ts} call for, as TiDB writes them. */
+    public Map<String, String> expectedIndexEntries(String database, String table, long ts) {
+        TableCodec codec = new TableCodec(table(database, table));
+        Map<String, String> out = new TreeMap<>();
+        byte[] prefix = TableCodec.recordPrefix(codec.table().id);
+        byte[] end = prefix.clone();
+        end[end.length - 1]++;
+        for (Kvrpcpb.KvPair p : rows.scan(prefix, end, ts)) {
+            byte[] key = p.getKey().toByteArray();
+            Object[] row = codec.decode(key, p.getValue().toByteArray());
+            List<KeyValue> kvs = codec.encodeRecord(codec.table().id, row, codec.handle(key));
+            for (KeyValue kv : kvs.subList(1, kvs.size())) {
+                out.put(Codec.hex(kv.key()), Codec.hex(kv.value()));
+            }
+        }
+        return out;
     }
 
     @Override

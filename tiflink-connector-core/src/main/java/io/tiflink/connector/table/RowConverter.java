@@ -5,6 +5,7 @@ import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.table.ColumnKind;
 
 import org.apache.flink.table.data.DecimalData;
+import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
 import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.table.types.logical.DecimalType;
@@ -19,23 +20,31 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
 import java.util.function.Function;
 
 /**
- * Converts the values of a TiDB table's columns ({@link ColumnKind} classes) into the internal
- * values of a Flink row type, column by column, matched by name. Built once per schema; every
- * mismatch (a Flink column the table lacks, a type that cannot hold the column) is reported when it
- * is built, naming the table and column.
+ * Converts between the values of a TiDB table's columns ({@link ColumnKind} classes) and the
+ * internal values of a Flink row type, column by column, matched by name: TiDB to Flink for the
+ * source, Flink to TiDB for the sink. Built once per schema; every mismatch (a Flink column the
+ * table lacks, a type that cannot hold the column) is reported when it is built, naming the table
+ * and column.
  */
 public final class RowConverter {
+    private final int width;
     private final int[] offsets;
     private final Function<Object, Object>[] converters;
+    private final Function<Object, Object>[] reverse;
+    private final RowData.FieldGetter[] getters;
 
     @SuppressWarnings("unchecked")
     public RowConverter(String qualifiedTable, TableInfo table, RowType rowType) {
         int n = rowType.getFieldCount();
+        this.width = table.columns.size();
         this.offsets = new int[n];
         this.converters = new Function[n];
+        this.reverse = new Function[n];
+        this.getters = new RowData.FieldGetter[n];
         for (int i = 0; i < n; i++) {
             String name = rowType.getFieldNames().get(i);
             ColumnInfo column = table.column(name);
@@ -49,8 +58,11 @@ public final class RowConverter {
                                 + columnNames(table));
             }
             offsets[i] = column.offset;
-            converters[i] =
-                    converter(qualifiedTable, column, ColumnKind.of(column), rowType.getTypeAt(i));
+            Conversion c =
+                    conversion(qualifiedTable, column, ColumnKind.of(column), rowType.getTypeAt(i));
+            converters[i] = c.toFlink;
+            reverse[i] = c.toTiDB;
+            getters[i] = RowData.createFieldGetter(rowType.getTypeAt(i), i);
         }
     }
 
@@ -64,6 +76,28 @@ public final class RowConverter {
         return out;
     }
 
+    /**
+     * The TiDB row of a Flink row: its fields in {@link ColumnKind} classes at their columns'
+     * offsets; columns the Flink row type lacks are null (see {@link #coveredColumns()}).
+     */
+    public Object[] toTiDB(RowData row) {
+        Object[] out = new Object[width];
+        for (int i = 0; i < offsets.length; i++) {
+            Object v = getters[i].getFieldOrNull(row);
+            out[offsets[i]] = v == null ? null : reverse[i].apply(v);
+        }
+        return out;
+    }
+
+    /** Which of the table's columns (by offset) the Flink row type has. */
+    public boolean[] coveredColumns() {
+        boolean[] covered = new boolean[width];
+        for (int o : offsets) {
+            covered[o] = true;
+        }
+        return covered;
+    }
+
     private static String columnNames(TableInfo table) {
         StringBuilder sb = new StringBuilder();
         for (ColumnInfo c : table.columns) {
@@ -72,10 +106,22 @@ public final class RowConverter {
         return sb.toString();
     }
 
-    private static Function<Object, Object> converter(
+    /** Both directions between a TiDB column and a Flink type. */
+    private static final class Conversion {
+        final Function<Object, Object> toFlink;
+        final Function<Object, Object> toTiDB;
+
+        Conversion(Function<Object, Object> toFlink, Function<Object, Object> toTiDB) {
+            this.toFlink = toFlink;
+            this.toTiDB = toTiDB;
+        }
+    }
+
+    private static Conversion conversion(
             String table, ColumnInfo column, ColumnKind kind, LogicalType type) {
         Function<Object, Object> f = byType(kind, type, column);
-        if (f == null) {
+        Function<Object, Object> r = f == null ? null : reverseByType(kind, type);
+        if (f == null || r == null) {
             throw new IllegalArgumentException(
                     "column '"
                             + column.name()
@@ -86,24 +132,47 @@ public final class RowConverter {
                             + ", which cannot be read as Flink type "
                             + type.asSummaryString());
         }
-        return v -> {
-            try {
-                return f.apply(v);
-            } catch (ArithmeticException | IllegalArgumentException e) {
-                throw new IllegalArgumentException(
-                        "value "
-                                + v
-                                + " of column '"
-                                + column.name()
-                                + "' of TiDB table "
-                                + table
-                                + " does not fit Flink type "
-                                + type.asSummaryString()
-                                + ": "
-                                + e.getMessage(),
-                        e);
-            }
-        };
+        Function<Object, Object> toFlink =
+                v -> {
+                    try {
+                        return f.apply(v);
+                    } catch (ArithmeticException | IllegalArgumentException e) {
+                        throw new IllegalArgumentException(
+                                "value "
+                                        + v
+                                        + " of column '"
+                                        + column.name()
+                                        + "' of TiDB table "
+                                        + table
+                                        + " does not fit Flink type "
+                                        + type.asSummaryString()
+                                        + ": "
+                                        + e.getMessage(),
+                                e);
+                    }
+                };
+        Function<Object, Object> toTiDB =
+                v -> {
+                    try {
+                        return r.apply(v);
+                    } catch (ArithmeticException
+                            | IllegalArgumentException
+                            | DateTimeParseException e) {
+                        throw new IllegalArgumentException(
+                                "value "
+                                        + v
+                                        + " does not fit column '"
+                                        + column.name()
+                                        + "' ("
+                                        + column.type.sqlName()
+                                        + ") of TiDB table "
+                                        + table
+                                        + ": "
+                                        + e.getMessage(),
+                                e);
+                    }
+                };
+        return new Conversion(toFlink, toTiDB);
     }
 
     private static Function<Object, Object> byType(
@@ -234,6 +303,97 @@ public final class RowConverter {
                 return v -> StringData.fromString(((BigDecimal) v).toPlainString());
             default:
                 return v -> StringData.fromString(v.toString());
+        }
+    }
+
+    /** Flink's internal value of {@code type} to the class of {@code kind}; null if unsupported. */
+    private static Function<Object, Object> reverseByType(ColumnKind kind, LogicalType type) {
+        switch (type.getTypeRoot()) {
+            case BOOLEAN:
+                return v -> (Boolean) v ? 1L : 0L;
+            case TINYINT:
+            case SMALLINT:
+            case INTEGER:
+            case BIGINT:
+                return kind == ColumnKind.UINT64
+                        ? v -> BigInteger.valueOf(((Number) v).longValue())
+                        : v -> ((Number) v).longValue();
+            case FLOAT:
+                return v -> v;
+            case DOUBLE:
+                return kind == ColumnKind.FLOAT ? v -> ((Double) v).floatValue() : v -> v;
+            case DECIMAL:
+                switch (kind) {
+                    case DECIMAL:
+                        return v -> ((DecimalData) v).toBigDecimal();
+                    case UINT64:
+                        return v -> ((DecimalData) v).toBigDecimal().toBigIntegerExact();
+                    default:
+                        return v -> ((DecimalData) v).toBigDecimal().longValueExact();
+                }
+            case CHAR:
+            case VARCHAR:
+                return kind == ColumnKind.BYTES
+                        ? v -> ((StringData) v).toBytes()
+                        : v -> parse(kind, v.toString());
+            case BINARY:
+            case VARBINARY:
+                if (kind == ColumnKind.BIT) {
+                    return v -> {
+                        long bits = 0;
+                        for (byte b : (byte[]) v) {
+                            bits = (bits << 8) | (b & 0xFF);
+                        }
+                        return bits;
+                    };
+                }
+                return kind == ColumnKind.STRING
+                        ? v -> new String((byte[]) v, StandardCharsets.UTF_8)
+                        : v -> v;
+            case DATE:
+                return v -> LocalDate.ofEpochDay((Integer) v);
+            case TIME_WITHOUT_TIME_ZONE:
+                return v -> Duration.ofMillis((Integer) v);
+            case TIMESTAMP_WITHOUT_TIME_ZONE:
+                return kind == ColumnKind.TIMESTAMP
+                        ? v -> ((TimestampData) v).toLocalDateTime().toInstant(ZoneOffset.UTC)
+                        : v -> ((TimestampData) v).toLocalDateTime();
+            case TIMESTAMP_WITH_LOCAL_TIME_ZONE:
+                return kind == ColumnKind.TIMESTAMP
+                        ? v -> ((TimestampData) v).toInstant()
+                        : v ->
+                                LocalDateTime.ofInstant(
+                                        ((TimestampData) v).toInstant(), ZoneOffset.UTC);
+            default:
+                return null;
+        }
+    }
+
+    /** A string for a column of any kind, in the form the TiDB-to-Flink direction prints. */
+    private static Object parse(ColumnKind kind, String s) {
+        switch (kind) {
+            case INT:
+            case YEAR:
+            case BIT:
+                return Long.parseLong(s.trim());
+            case UINT64:
+                return new BigInteger(s.trim());
+            case FLOAT:
+                return Float.parseFloat(s.trim());
+            case DOUBLE:
+                return Double.parseDouble(s.trim());
+            case DECIMAL:
+                return new BigDecimal(s.trim());
+            case DATE:
+                return LocalDate.parse(s.trim());
+            case DATETIME:
+                return LocalDateTime.parse(s.trim().replace(' ', 'T'));
+            case TIMESTAMP:
+                return Instant.parse(s.trim());
+            case DURATION:
+                return Duration.parse(s.trim());
+            default:
+                return s;
         }
     }
 

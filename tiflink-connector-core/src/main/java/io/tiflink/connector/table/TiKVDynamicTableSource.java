@@ -8,6 +8,7 @@ import io.tiflink.connector.table.RowDataDeserializationSchema.ReadableMetadata;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.table.connector.ChangelogMode;
+import org.apache.flink.table.connector.Projection;
 import org.apache.flink.table.connector.source.DynamicTableSource;
 import org.apache.flink.table.connector.source.ScanTableSource;
 import org.apache.flink.table.connector.source.SourceProvider;
@@ -18,7 +19,6 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.expressions.ResolvedExpression;
 import org.apache.flink.table.types.DataType;
 import org.apache.flink.table.types.logical.RowType;
-import org.apache.flink.table.types.utils.DataTypeUtils;
 import org.apache.flink.types.RowKind;
 
 import java.util.ArrayList;
@@ -105,7 +105,7 @@ public final class TiKVDynamicTableSource
 
     @Override
     public void applyProjection(int[][] projectedFields, DataType producedDataType) {
-        this.physicalType = DataTypeUtils.projectRow(physicalType, projectedFields);
+        this.physicalType = Projection.of(projectedFields).project(physicalType);
         this.producedType = producedDataType;
     }
 

@@ -54,7 +54,7 @@ public final class TiKVDynamicTableSourceFactory implements DynamicTableSourceFa
     @Override
     public DynamicTableSource createDynamicTableSource(Context context) {
         FactoryUtil.TableFactoryHelper helper = FactoryUtil.createTableFactoryHelper(this, context);
-        helper.validate();
+        helper.validateExcept("sink.");
         ReadableConfig options = helper.getOptions();
         Configuration config = Configuration.fromMap(context.getCatalogTable().getOptions());
         ResolvedSchema schema = context.getCatalogTable().getResolvedSchema();

@@ -55,6 +55,14 @@ public final class TableInfo extends MetaObject {
     @JsonProperty("auto_inc_id")
     public long autoIncId;
 
+    /** {@code AUTO_ID_CACHE}: 1 makes TiDB allocate auto-increment ids in a service of its own. */
+    @JsonProperty("auto_id_cache")
+    public long autoIdCache;
+
+    /** The shard bits of an {@code AUTO_RANDOM} primary key; 0 for other tables. */
+    @JsonProperty("auto_random_bits")
+    public long autoRandomBits;
+
     @JsonProperty("max_col_id")
     public long maxColumnId;
 

@@ -135,18 +135,22 @@ public final class MiniClusterRows {
             byte[] prefix = TableCodec.recordPrefix(physicalId);
             byte[] end = prefix.clone();
             end[end.length - 1]++;
-            for (Kvrpcpb.KvPair p :
-                    cluster.percolator()
-                            .scan(
-                                    prefix,
-                                    end,
-                                    Integer.MAX_VALUE,
-                                    false,
-                                    false,
-                                    new Percolator.ReadContext(ts, Set.of(), false))) {
+            for (Kvrpcpb.KvPair p : scan(prefix, end, ts)) {
                 rows.add(codec.decode(p.getKey().toByteArray(), p.getValue().toByteArray()));
             }
         }
         return rows;
+    }
+
+    /** Every key-value pair in {@code [start, end)} at {@code ts}. */
+    public List<Kvrpcpb.KvPair> scan(byte[] start, byte[] end, long ts) {
+        return cluster.percolator()
+                .scan(
+                        start,
+                        end,
+                        Integer.MAX_VALUE,
+                        false,
+                        false,
+                        new Percolator.ReadContext(ts, Set.of(), false));
     }
 }

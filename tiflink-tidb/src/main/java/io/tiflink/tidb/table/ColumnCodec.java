@@ -639,6 +639,26 @@ final class ColumnCodec {
 
     // ---- defaults ----
 
+    /**
+     * The value an INSERT that omits the column gives it: its DEFAULT, with {@code
+     * CURRENT_TIMESTAMP} evaluated now (in UTC: there is no session time zone).
+     */
+    Object insertDefault() {
+        Object d = info.defaultValue;
+        if (d != null
+                && d.toString().toUpperCase(java.util.Locale.ROOT).startsWith("CURRENT_TIMESTAMP")
+                && (kind == ColumnKind.DATETIME || kind == ColumnKind.TIMESTAMP)) {
+            Instant now = Instant.now();
+            return kind == ColumnKind.TIMESTAMP
+                    ? normalize(now)
+                    : normalize(LocalDateTime.ofInstant(now, ZoneOffset.UTC));
+        }
+        if (info.defaultIsExpr) {
+            throw error("DEFAULT expression " + d + " cannot be evaluated outside TiDB");
+        }
+        return parseDefault(d, info.defaultBit);
+    }
+
     private Object parseDefault(Object text, String bitBase64) {
         if (kind == ColumnKind.BIT && bitBase64 != null) {
             long v = 0;

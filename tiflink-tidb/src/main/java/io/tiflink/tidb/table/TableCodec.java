@@ -88,6 +88,17 @@ public final class TableCodec {
         return table;
     }
 
+    /**
+     * The value an INSERT that omits the column at {@code offset} gives it: its DEFAULT (null if
+     * none), with {@code CURRENT_TIMESTAMP} evaluated now in UTC.
+     *
+     * @throws CodecException naming the column if the default is an expression TiDB alone can
+     *     evaluate
+     */
+    public Object defaultValue(int offset) {
+        return columns[offset].insertDefault();
+    }
+
     // ---- keys ----
 
     /** {@code t<physicalId>_r}: every record key of a physical table starts with it. */

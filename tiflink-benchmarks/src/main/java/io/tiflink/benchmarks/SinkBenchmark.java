@@ -1,0 +1,261 @@
+package io.tiflink.benchmarks;
+
+import io.tiflink.connector.sink.RowChange;
+import io.tiflink.connector.sink.TiKVSink;
+import io.tiflink.connector.sink.TiKVSinkOptions;
+import io.tiflink.minicluster.MiniTiKVCluster;
+import io.tiflink.tidb.meta.MetaReader;
+import io.tiflink.tidb.meta.TableInfo;
+import io.tiflink.tidb.schema.SchemaFile;
+import io.tiflink.tidb.table.KeyValue;
+import io.tiflink.tidb.table.TableCodec;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+
+import org.tikv.common.BytePairWrapper;
+import org.tikv.common.ByteWrapper;
+import org.tikv.common.TiConfiguration;
+import org.tikv.common.TiSession;
+import org.tikv.common.util.ConcreteBackOffer;
+import org.tikv.txn.TwoPhaseCommitter;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The TiKV sink's throughput, exactly-once and at-least-once, next to tikv-client-java's {@code
+ * TwoPhaseCommitter} writing the same rows (record and index entry, encoded as the sink encodes
+ * them) in batch transactions, at several parallelisms, against an in-process {@link
+ * MiniTiKVCluster}. Each run writes fresh ids into an empty table. A plain harness like {@link
+ * MiniClusterBenchmark}; prints a Markdown table.
+ *
+ * <p>Settings, as {@code name=value} arguments or {@code bench.<name>} system properties: {@code
+ * rows} (per run, default 200000), {@code parallelism} (comma-separated, default {@code 1,2}),
+ * {@code rounds} (median of, default 3), {@code batch} (rows per transaction of the raw writer and
+ * per prewrite of the sink, default 4096), {@code checkpointMillis} (default 1000), {@code stores}
+ * (default 3).
+ *
+ * <pre>
+ * ./mvnw -q -pl tiflink-benchmarks -am package -DskipTests -Pbench \
+ *     -Dbench.main=io.tiflink.benchmarks.SinkBenchmark [-Dbench.args="rows=100000"]
+ * </pre>
+ */
+public final class SinkBenchmark {
+    private static final String DDL =
+            " (id BIGINT PRIMARY KEY, name VARCHAR(32), qty INT, KEY k_qty (qty))";
+
+    private final Map<String, String> args;
+    private final int rows;
+    private final int rounds;
+    private final int batch;
+    private final long checkpointMillis;
+    private final int stores;
+    private final List<Integer> parallelisms = new ArrayList<>();
+    private int tables;
+
+    private SinkBenchmark(Map<String, String> args) {
+        this.args = args;
+        this.rows = (int) setting("rows", 200_000);
+        this.rounds = (int) setting("rounds", 3);
+        this.batch = (int) setting("batch", 4096);
+        this.checkpointMillis = setting("checkpointMillis", 1_000);
+        this.stores = (int) setting("stores", 3);
+        for (String p :
+                args.getOrDefault("parallelism", System.getProperty("bench.parallelism", "1,2"))
+                        .split(",")) {
+            parallelisms.add(Integer.parseInt(p.trim()));
+        }
+    }
+
+    public static void main(String[] argv) throws Exception {
+        Map<String, String> args = new HashMap<>();
+        for (String a : argv) {
+            int eq = a.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("arguments are name=value, got " + a);
+            }
+            args.put(a.substring(0, eq), a.substring(eq + 1));
+        }
+        new SinkBenchmark(args).run();
+    }
+
+    private long setting(String name, long defaultValue) {
+        String v = args.getOrDefault(name, System.getProperty("bench." + name));
+        return v == null ? defaultValue : Long.parseLong(v.replace("_", ""));
+    }
+
+    static Object[] row(long id) {
+        return new Object[] {id, "name-" + id, id % 1000};
+    }
+
+    private interface Run {
+        /** Writes {@code rows} rows into the table, at {@code parallelism}; returns seconds. */
+        double seconds(MiniTiKVCluster cluster, String table, int parallelism) throws Exception;
+    }
+
+    private void run() throws Exception {
+        Runtime rt = Runtime.getRuntime();
+        System.out.printf(
+                Locale.ROOT,
+                "# SinkBenchmark: Java %s, %d CPUs, max heap %d MiB; rows=%d rounds=%d batch=%d"
+                        + " checkpointMillis=%d stores=%d parallelism=%s%n",
+                System.getProperty("java.version"),
+                rt.availableProcessors(),
+                rt.maxMemory() >> 20,
+                rows,
+                rounds,
+                batch,
+                checkpointMillis,
+                stores,
+                parallelisms);
+        List<String> out = new ArrayList<>();
+        try (MiniTiKVCluster cluster = MiniTiKVCluster.builder().stores(stores).start();
+                TiSession session = TiSession.create(conf(cluster))) {
+            SchemaFile.apply(SchemaFile.parse("bench", "CREATE DATABASE bench;"), session);
+            for (int p : parallelisms) {
+                double raw = median(cluster, session, p, this::raw);
+                double exactlyOnce = median(cluster, session, p, (c, t, q) -> flink(c, t, q, true));
+                double atLeastOnce =
+                        median(cluster, session, p, (c, t, q) -> flink(c, t, q, false));
+                double pipeline = median(cluster, session, p, this::pipelineOnly);
+                out.add(line(p, "TwoPhaseCommitter, " + batch + " rows per transaction", raw, raw));
+                out.add(line(p, "TiKV sink, exactly-once", exactlyOnce, raw));
+                out.add(line(p, "TiKV sink, at-least-once", atLeastOnce, raw));
+                out.add(line(p, "the same Flink job into a DiscardingSink", pipeline, raw));
+            }
+        }
+        System.out.println();
+        System.out.println("| Parallelism | Writer | rows/s (median) | / TwoPhaseCommitter |");
+        System.out.println("|---:|---|---:|---:|");
+        out.forEach(System.out::println);
+    }
+
+    private String line(int parallelism, String what, double seconds, double rawSeconds) {
+        return String.format(
+                Locale.ROOT,
+                "| %d | %s | %,.0f | %.2f |",
+                parallelism,
+                what,
+                rows / seconds,
+                rawSeconds / seconds);
+    }
+
+    private double median(MiniTiKVCluster cluster, TiSession session, int parallelism, Run run)
+            throws Exception {
+        double[] s = new double[rounds];
+        for (int i = 0; i < rounds; i++) {
+            String table = "t" + (++tables);
+            SchemaFile.apply(
+                    SchemaFile.parse("bench", "CREATE TABLE bench." + table + DDL), session);
+            s[i] = run.seconds(cluster, table, parallelism);
+            System.out.printf(
+                    Locale.ROOT, "# %s p=%d round %d: %.2f s%n", table, parallelism, i, s[i]);
+        }
+        Arrays.sort(s);
+        return s[rounds / 2];
+    }
+
+    private static TiConfiguration conf(MiniTiKVCluster cluster) {
+        TiConfiguration conf = TiConfiguration.createDefault(cluster.pdAddress());
+        conf.setGrpcHealthCheckTimeout(2_000); // see MiniClusterBenchmark
+        return conf;
+    }
+
+    /** Each of {@code parallelism} threads commits its share of the rows, a batch at a time. */
+    private double raw(MiniTiKVCluster cluster, String table, int parallelism) throws Exception {
+        try (TiSession session = TiSession.create(conf(cluster))) {
+            TableInfo info = MetaReader.latest(session).table("bench", table);
+            TableCodec codec = new TableCodec(info);
+            long start = System.nanoTime();
+            List<CompletableFuture<Void>> writers = new ArrayList<>();
+            for (int w = 0; w < parallelism; w++) {
+                int writer = w;
+                writers.add(
+                        CompletableFuture.runAsync(
+                                () -> {
+                                    for (long from = (long) writer * batch;
+                                            from < rows;
+                                            from += (long) parallelism * batch) {
+                                        commit(session, codec, from, Math.min(rows, from + batch));
+                                    }
+                                }));
+            }
+            CompletableFuture.allOf(writers.toArray(new CompletableFuture[0])).get();
+            return (System.nanoTime() - start) / 1e9;
+        }
+    }
+
+    private static void commit(TiSession session, TableCodec codec, long from, long to) {
+        List<BytePairWrapper> kvs = new ArrayList<>();
+        for (long id = from; id < to; id++) {
+            Object[] row = row(id);
+            for (KeyValue kv : codec.encodeRecord(codec.table().id, row, codec.handleOf(row))) {
+                kvs.add(new BytePairWrapper(kv.key(), kv.value()));
+            }
+        }
+        long startTs = session.getTimestamp().getVersion();
+        try (TwoPhaseCommitter c = new TwoPhaseCommitter(session, startTs, 20_000)) {
+            BytePairWrapper primary = kvs.get(0);
+            c.prewritePrimaryKey(
+                    ConcreteBackOffer.newCustomBackOff(20_000),
+                    primary.getKey(),
+                    primary.getValue());
+            c.prewriteSecondaryKeys(
+                    primary.getKey(), kvs.subList(1, kvs.size()).iterator(), 20_000);
+            long commitTs = session.getTimestamp().getVersion();
+            c.commitPrimaryKey(
+                    ConcreteBackOffer.newCustomBackOff(20_000), primary.getKey(), commitTs);
+            List<ByteWrapper> keys = new ArrayList<>();
+            for (BytePairWrapper kv : kvs.subList(1, kvs.size())) {
+                keys.add(new ByteWrapper(kv.getKey()));
+            }
+            c.commitSecondaryKeys(keys.iterator(), commitTs, 20_000);
+        } catch (Exception e) {
+            throw new IllegalStateException("raw batch write failed", e);
+        }
+    }
+
+    private double flink(
+            MiniTiKVCluster cluster, String table, int parallelism, boolean exactlyOnce)
+            throws Exception {
+        return job(
+                parallelism,
+                TiKVSink.<RowChange>builder()
+                        .pdAddresses(cluster.pdAddress())
+                        .database("bench")
+                        .table(table)
+                        .exactlyOnce(exactlyOnce)
+                        .option(TiKVSinkOptions.BUFFER_FLUSH_MAX_ROWS, batch)
+                        .serializer(c -> c)
+                        .build());
+    }
+
+    /** The fixed cost in the sink's numbers: the job (start, source, serialization) alone. */
+    private double pipelineOnly(MiniTiKVCluster cluster, String table, int parallelism)
+            throws Exception {
+        return job(parallelism, new DiscardingSink<>());
+    }
+
+    private double job(int parallelism, Sink<RowChange> sink) throws Exception {
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
+        env.setParallelism(parallelism);
+        env.enableCheckpointing(checkpointMillis);
+        env.fromSequence(0, rows - 1)
+                .map(id -> RowChange.upsert(row(id)))
+                .returns(TypeInformation.of(RowChange.class))
+                .sinkTo(sink);
+        long start = System.nanoTime();
+        env.execute("sink benchmark");
+        return (System.nanoTime() - start) / 1e9;
+    }
+}

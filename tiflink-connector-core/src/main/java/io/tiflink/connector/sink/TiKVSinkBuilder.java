@@ -1,0 +1,79 @@
+package io.tiflink.connector.sink;
+
+import io.tiflink.connector.TiKVOptions;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Builds a {@link TiKVSink}:
+ *
+ * <pre>{@code
+ * TiKVSink<Order> sink = TiKVSink.<Order>builder()
+ *     .pdAddresses("pd0:2379")
+ *     .database("shop").table("orders")
+ *     .serializer(order -> RowChange.upsert(new Object[] {order.id, order.item, order.qty}))
+ *     .build();
+ * orders.sinkTo(sink);
+ * }</pre>
+ *
+ * Exactly-once (the default) needs checkpointing.
+ */
+public final class TiKVSinkBuilder<IN> {
+    private final Configuration options = new Configuration();
+    private TiKVSerializationSchema<IN> serializer;
+
+    TiKVSinkBuilder() {}
+
+    /** PD addresses, comma separated host:port pairs (option {@code pd-addresses}). */
+    public TiKVSinkBuilder<IN> pdAddresses(String addresses) {
+        return option(TiKVOptions.PD_ADDRESSES, addresses);
+    }
+
+    public TiKVSinkBuilder<IN> database(String database) {
+        return option(TiKVSinkOptions.DATABASE_NAME, database);
+    }
+
+    public TiKVSinkBuilder<IN> table(String table) {
+        return option(TiKVSinkOptions.TABLE_NAME, table);
+    }
+
+    /** {@code sink.semantic}: true for exactly-once (the default), false for at-least-once. */
+    public TiKVSinkBuilder<IN> exactlyOnce(boolean exactlyOnce) {
+        return option(
+                TiKVSinkOptions.SEMANTIC,
+                exactlyOnce ? TiKVSinkOptions.EXACTLY_ONCE : TiKVSinkOptions.AT_LEAST_ONCE);
+    }
+
+    /** Any option of {@link TiKVOptions} or {@link TiKVSinkOptions}. */
+    public <V> TiKVSinkBuilder<IN> option(ConfigOption<V> option, V value) {
+        options.set(option, value);
+        return this;
+    }
+
+    /** Options as strings, as in a SQL table's WITH clause. */
+    public TiKVSinkBuilder<IN> options(Map<String, String> values) {
+        options.addAll(Configuration.fromMap(values));
+        return this;
+    }
+
+    public TiKVSinkBuilder<IN> serializer(TiKVSerializationSchema<IN> serializer) {
+        this.serializer = serializer;
+        return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the option at fault
+     */
+    public TiKVSink<IN> build() {
+        if (serializer == null) {
+            throw new IllegalArgumentException("a TiKV sink needs a serializer");
+        }
+        // A fresh id per built sink names its transactions in TiKV (the primaries' keys).
+        return new TiKVSink<>(
+                new TiKVSinkConfig(options, UUID.randomUUID().toString()), serializer);
+    }
+}

@@ -1,0 +1,145 @@
+package io.tiflink.connector.sink;
+
+import io.tiflink.connector.TiKVOptions;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
+import org.tikv.common.TiConfiguration;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * A TiKV sink's settings, validated where the sink is built (so that a wrong option fails the job
+ * submission with a message naming it) and shipped to the coordinator, writers and committers.
+ */
+public final class TiKVSinkConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final Configuration options;
+    private final String sinkId;
+
+    /**
+     * @param sinkId names this sink's transactions in TiKV ({@link
+     *     io.tiflink.connector.sink.txn.EpochKeys}); unique per built sink
+     */
+    public TiKVSinkConfig(Configuration options, String sinkId) {
+        this.options = new Configuration(options);
+        this.sinkId = sinkId;
+        validate();
+    }
+
+    private void validate() {
+        TiKVOptions.toTiConfiguration(options);
+        database();
+        table();
+        exactlyOnce();
+        positive(TiKVSinkOptions.BUFFER_FLUSH_MAX_ROWS, maxRows());
+        positive(TiKVSinkOptions.BUFFER_FLUSH_MAX_SIZE, maxBytes());
+        if (flushInterval().isNegative()) {
+            throw new IllegalArgumentException(
+                    "option '"
+                            + TiKVSinkOptions.BUFFER_FLUSH_INTERVAL.key()
+                            + "' must not be negative, got "
+                            + flushInterval());
+        }
+        if (lockTtl().toMillis() < 3_000) {
+            throw new IllegalArgumentException(
+                    "option '"
+                            + TiKVSinkOptions.LOCK_TTL.key()
+                            + "' must be at least 3 s (heartbeats renew it every third), got "
+                            + lockTtl());
+        }
+        positive(TiKVSinkOptions.EPOCH_TIMEOUT, epochTimeout().toMillis());
+        if (maxRetries() < 0) {
+            throw new IllegalArgumentException(
+                    "option '"
+                            + TiKVSinkOptions.MAX_RETRIES.key()
+                            + "' must not be negative, got "
+                            + maxRetries());
+        }
+    }
+
+    private static void positive(ConfigOption<?> option, long value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(
+                    "option '" + option.key() + "' must be positive, got " + value);
+        }
+    }
+
+    private String required(ConfigOption<String> option) {
+        return options.getOptional(option)
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .orElseThrow(
+                        () ->
+                                new IllegalArgumentException(
+                                        "option '" + option.key() + "' is required"));
+    }
+
+    public String sinkId() {
+        return sinkId;
+    }
+
+    public TiConfiguration tiConfiguration() {
+        return TiKVOptions.toTiConfiguration(options);
+    }
+
+    public String database() {
+        return required(TiKVSinkOptions.DATABASE_NAME);
+    }
+
+    public String table() {
+        return required(TiKVSinkOptions.TABLE_NAME);
+    }
+
+    public String qualifiedTable() {
+        return database() + "." + table();
+    }
+
+    /** Whether {@code sink.semantic} is exactly-once (else at-least-once). */
+    public boolean exactlyOnce() {
+        String s = options.get(TiKVSinkOptions.SEMANTIC).trim().toLowerCase(Locale.ROOT);
+        if (s.equals(TiKVSinkOptions.EXACTLY_ONCE)) {
+            return true;
+        }
+        if (s.equals(TiKVSinkOptions.AT_LEAST_ONCE)) {
+            return false;
+        }
+        throw new IllegalArgumentException(
+                "option '"
+                        + TiKVSinkOptions.SEMANTIC.key()
+                        + "' has '"
+                        + s
+                        + "'; expected "
+                        + TiKVSinkOptions.EXACTLY_ONCE
+                        + " or "
+                        + TiKVSinkOptions.AT_LEAST_ONCE);
+    }
+
+    public int maxRows() {
+        return options.get(TiKVSinkOptions.BUFFER_FLUSH_MAX_ROWS);
+    }
+
+    public long maxBytes() {
+        return options.get(TiKVSinkOptions.BUFFER_FLUSH_MAX_SIZE).getBytes();
+    }
+
+    public Duration flushInterval() {
+        return options.get(TiKVSinkOptions.BUFFER_FLUSH_INTERVAL);
+    }
+
+    public Duration lockTtl() {
+        return options.get(TiKVSinkOptions.LOCK_TTL);
+    }
+
+    public Duration epochTimeout() {
+        return options.get(TiKVSinkOptions.EPOCH_TIMEOUT);
+    }
+
+    public int maxRetries() {
+        return options.get(TiKVSinkOptions.MAX_RETRIES);
+    }
+}

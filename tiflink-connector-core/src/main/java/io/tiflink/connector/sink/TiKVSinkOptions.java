@@ -1,0 +1,94 @@
+package io.tiflink.connector.sink;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
+
+import java.time.Duration;
+
+/**
+ * Options of the TiKV sink, besides the connection options of {@link
+ * io.tiflink.connector.TiKVOptions}. Names follow Flink's JDBC and Kafka connectors ({@code
+ * sink.buffer-flush.*}, {@code sink.semantic}).
+ */
+public final class TiKVSinkOptions {
+    public static final String EXACTLY_ONCE = "exactly-once";
+    public static final String AT_LEAST_ONCE = "at-least-once";
+
+    public static final ConfigOption<String> DATABASE_NAME =
+            ConfigOptions.key("database-name")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("The TiDB database of the table to write.");
+
+    public static final ConfigOption<String> TABLE_NAME =
+            ConfigOptions.key("table-name")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("The TiDB table to write.");
+
+    public static final ConfigOption<String> SEMANTIC =
+            ConfigOptions.key("sink.semantic")
+                    .stringType()
+                    .defaultValue(EXACTLY_ONCE)
+                    .withDescription(
+                            "exactly-once: the rows between two checkpoints are one Percolator"
+                                    + " transaction across all subtasks, committed when the"
+                                    + " checkpoint completes (needs checkpointing);"
+                                    + " at-least-once: a transaction per flushed batch.");
+
+    public static final ConfigOption<Integer> BUFFER_FLUSH_MAX_ROWS =
+            ConfigOptions.key("sink.buffer-flush.max-rows")
+                    .intType()
+                    .defaultValue(4096)
+                    .withDescription(
+                            "Changed rows a subtask buffers before it prewrites them (after"
+                                    + " collapsing several changes of one row).");
+
+    public static final ConfigOption<MemorySize> BUFFER_FLUSH_MAX_SIZE =
+            ConfigOptions.key("sink.buffer-flush.max-size")
+                    .memoryType()
+                    .defaultValue(MemorySize.ofMebiBytes(16))
+                    .withDescription(
+                            "Estimated memory of the rows a subtask buffers before it prewrites"
+                                    + " them.");
+
+    public static final ConfigOption<Duration> BUFFER_FLUSH_INTERVAL =
+            ConfigOptions.key("sink.buffer-flush.interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(1))
+                    .withDescription(
+                            "at-least-once: a buffer older than this is written and committed"
+                                    + " even if not full; 0 flushes only when full or at a"
+                                    + " checkpoint. Ignored by exactly-once, which commits at"
+                                    + " checkpoints.");
+
+    public static final ConfigOption<Duration> LOCK_TTL =
+            ConfigOptions.key("sink.transaction.lock-ttl")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(60))
+                    .withDescription(
+                            "TTL of the transaction locks. Open exactly-once transactions are kept"
+                                    + " alive by heartbeats (every third of the TTL); another"
+                                    + " writer may roll back a transaction whose heartbeats"
+                                    + " stopped (its job down) for longer than this.");
+
+    public static final ConfigOption<Duration> EPOCH_TIMEOUT =
+            ConfigOptions.key("sink.transaction.open-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(10))
+                    .withDescription(
+                            "exactly-once: how long a subtask with a full buffer waits for the"
+                                    + " next transaction, which opens when the last checkpoint"
+                                    + " completes, before it fails.");
+
+    public static final ConfigOption<Integer> MAX_RETRIES =
+            ConfigOptions.key("sink.max-retries")
+                    .intType()
+                    .defaultValue(3)
+                    .withDescription(
+                            "at-least-once: how often a batch whose transaction conflicted with"
+                                    + " another writer is retried in a new transaction.");
+
+    private TiKVSinkOptions() {}
+}

@@ -1,0 +1,109 @@
+package io.tiflink.connector.sink.committer;
+
+import io.tiflink.connector.sink.TiKVSinkConfig;
+import io.tiflink.connector.sink.txn.EpochKeys;
+import io.tiflink.connector.sink.txn.TxnClient;
+import io.tiflink.connector.sink.txn.TxnException;
+import io.tiflink.connector.sink.writer.TableWriter;
+
+import org.apache.flink.api.connector.sink2.Committer;
+import org.apache.flink.util.FlinkRuntimeException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Commits what the subtasks wrote once the checkpoint holding it completes, and again,
+ * idempotently, after a restore. The transaction commits at its primary (which the coordinator
+ * usually committed already; then its commit ts is read back, so that every lock commits at that
+ * one ts); the subtask's secondary locks are then committed in the background, region by region.
+ * Readers that meet a secondary before that resolve it from the primary, so it is visible at the
+ * commit ts either way.
+ */
+public final class TiKVCommitter implements Committer<TiKVCommittable> {
+    private static final Logger LOG = LoggerFactory.getLogger(TiKVCommitter.class);
+
+    private final TiKVSinkConfig config;
+    private TxnClient txn;
+    private TableWriter table;
+    private final ExecutorService background =
+            Executors.newSingleThreadExecutor(
+                    r -> {
+                        Thread t = new Thread(r, "tikv-sink-committer");
+                        t.setDaemon(true);
+                        return t;
+                    });
+
+    public TiKVCommitter(TiKVSinkConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public void commit(Collection<CommitRequest<TiKVCommittable>> requests) {
+        if (txn == null) {
+            txn = TxnClient.open(config.tiConfiguration());
+        }
+        for (CommitRequest<TiKVCommittable> request : requests) {
+            TiKVCommittable c = request.getCommittable();
+            long commitTs;
+            try {
+                commitTs = txn.commitPrimary(c.primary(), c.startTs());
+            } catch (TxnException e) {
+                throw new FlinkRuntimeException(
+                        "TiKV sink into "
+                                + config.qualifiedTable()
+                                + " cannot commit "
+                                + c
+                                + ", whose rows a completed checkpoint holds: "
+                                + e.getMessage()
+                                + ". Its locks outlived 'sink.transaction.lock-ttl' while the job"
+                                + " was down, and another transaction rolled it back: these rows"
+                                + " are lost. Restart the job from an earlier checkpoint, or"
+                                + " without state, to write them again.",
+                        e);
+            }
+            if (c.carried().length > 0) {
+                writeCarried(c);
+            }
+            byte[] end = EpochKeys.next(c.lastKey());
+            background.execute(
+                    () -> {
+                        try {
+                            txn.resolveRange(c.firstKey(), end, c.startTs(), commitTs);
+                        } catch (RuntimeException e) {
+                            // Readers resolve the locks left from the committed primary.
+                            LOG.warn("committing the secondary locks of {} failed", c, e);
+                        }
+                    });
+        }
+    }
+
+    /** What the subtask deferred past its last epoch, written once in a transaction after it. */
+    private void writeCarried(TiKVCommittable c) {
+        try {
+            if (table == null) {
+                table = TableWriter.open(txn, config);
+            }
+            table.writeOnce(table.decode(c.carried()), EpochKeys.carried(c.primary(), c.subtask()));
+        } catch (IOException e) {
+            throw new FlinkRuntimeException("decoding the changes carried by " + c + " failed", e);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        background.shutdown();
+        if (!background.awaitTermination(30, TimeUnit.SECONDS)) {
+            background.shutdownNow();
+        }
+        if (txn != null) {
+            txn.close();
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package io.tiflink.connector.table;
+
+import io.tiflink.connector.sink.RowChange;
+import io.tiflink.connector.sink.TiKVSerializationSchema;
+import io.tiflink.tidb.meta.TableInfo;
+
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.RowType;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Flink SQL's {@link RowData} changelog as TiDB row changes: +I and +U upsert (or insert, for a
+ * table without a primary key), -D deletes by primary key, -U is dropped (an upsert sink gets +U
+ * alone). TiDB columns the Flink table lacks keep their values in an update and get their defaults
+ * in a new row.
+ */
+public final class RowDataSerializationSchema implements TiKVSerializationSchema<RowData> {
+    private static final long serialVersionUID = 1L;
+
+    private final RowType rowType;
+    private final List<String> primaryKey;
+
+    private transient RowConverter converter;
+    private transient boolean[] covered;
+
+    /**
+     * @param primaryKey the Flink table's primary key columns; empty for an append-only table
+     */
+    public RowDataSerializationSchema(RowType rowType, List<String> primaryKey) {
+        this.rowType = rowType;
+        this.primaryKey = primaryKey;
+    }
+
+    @Override
+    public void open(String qualifiedTable, TableInfo table) {
+        converter = new RowConverter(qualifiedTable, table, rowType);
+        boolean[] c = converter.coveredColumns();
+        boolean all = true;
+        for (boolean b : c) {
+            all &= b;
+        }
+        covered = all ? null : c;
+        if (!primaryKey.isEmpty() && !lower(primaryKey).equals(lower(table.primaryKeyColumns()))) {
+            throw new IllegalArgumentException(
+                    "the Flink table's PRIMARY KEY "
+                            + primaryKey
+                            + " differs from TiDB table "
+                            + qualifiedTable
+                            + "'s "
+                            + (table.primaryKeyColumns().isEmpty()
+                                    ? "(it has none)"
+                                    : table.primaryKeyColumns().toString())
+                            + "; rows are upserted by TiDB's primary key");
+        }
+    }
+
+    private static Set<String> lower(List<String> names) {
+        Set<String> out = new HashSet<>();
+        names.forEach(n -> out.add(n.toLowerCase(Locale.ROOT)));
+        return out;
+    }
+
+    @Override
+    public RowChange serialize(RowData row) {
+        RowChange.Kind kind;
+        switch (row.getRowKind()) {
+            case INSERT:
+            case UPDATE_AFTER:
+                kind = primaryKey.isEmpty() ? RowChange.Kind.INSERT : RowChange.Kind.UPSERT;
+                break;
+            case DELETE:
+                kind = RowChange.Kind.DELETE;
+                break;
+            default:
+                return null; // -U: the +U that follows replaces the row
+        }
+        return RowChange.of(kind, converter.toTiDB(row), covered);
+    }
+}

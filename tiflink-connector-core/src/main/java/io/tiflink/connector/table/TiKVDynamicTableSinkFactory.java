@@ -1,0 +1,105 @@
+package io.tiflink.connector.table;
+
+import io.tiflink.connector.TiKVOptions;
+import io.tiflink.connector.sink.TiKVSinkConfig;
+import io.tiflink.connector.sink.TiKVSinkOptions;
+
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.catalog.UniqueConstraint;
+import org.apache.flink.table.connector.sink.DynamicTableSink;
+import org.apache.flink.table.factories.DynamicTableSinkFactory;
+import org.apache.flink.table.factories.FactoryUtil;
+import org.apache.flink.table.types.logical.RowType;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@code 'connector' = 'tikv'} as a sink (the same identifier as {@link
+ * TiKVDynamicTableSourceFactory}: Flink looks source and sink factories up by type). Options of the
+ * source ({@code scan.*}, {@code changelog-mode}) are ignored, so one table can be read and
+ * written.
+ */
+public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactory {
+    @Override
+    public String factoryIdentifier() {
+        return TiKVDynamicTableSourceFactory.IDENTIFIER;
+    }
+
+    @Override
+    public Set<ConfigOption<?>> requiredOptions() {
+        Set<ConfigOption<?>> o = new HashSet<>();
+        o.add(TiKVOptions.PD_ADDRESSES);
+        o.add(TiKVSinkOptions.DATABASE_NAME);
+        o.add(TiKVSinkOptions.TABLE_NAME);
+        return o;
+    }
+
+    @Override
+    public Set<ConfigOption<?>> optionalOptions() {
+        Set<ConfigOption<?>> o = new HashSet<>(TiKVOptions.optional());
+        o.add(TiKVSinkOptions.SEMANTIC);
+        o.add(TiKVSinkOptions.BUFFER_FLUSH_MAX_ROWS);
+        o.add(TiKVSinkOptions.BUFFER_FLUSH_MAX_SIZE);
+        o.add(TiKVSinkOptions.BUFFER_FLUSH_INTERVAL);
+        o.add(TiKVSinkOptions.LOCK_TTL);
+        o.add(TiKVSinkOptions.EPOCH_TIMEOUT);
+        o.add(TiKVSinkOptions.MAX_RETRIES);
+        o.add(FactoryUtil.SINK_PARALLELISM);
+        return o;
+    }
+
+    @Override
+    public DynamicTableSink createDynamicTableSink(Context context) {
+        FactoryUtil.TableFactoryHelper helper = FactoryUtil.createTableFactoryHelper(this, context);
+        helper.validateExcept("scan.", "changelog-mode");
+        Configuration options = Configuration.fromMap(context.getCatalogTable().getOptions());
+        TiKVSinkConfig config = new TiKVSinkConfig(options, "validation");
+        if (config.exactlyOnce()) {
+            checkExactlyOnceRuns(context.getConfiguration());
+        }
+        ResolvedSchema schema = context.getCatalogTable().getResolvedSchema();
+        List<String> primaryKey =
+                schema.getPrimaryKey().map(UniqueConstraint::getColumns).orElse(List.of());
+        return new TiKVDynamicTableSink(
+                options,
+                (RowType) schema.toPhysicalRowDataType().getLogicalType(),
+                primaryKey,
+                helper.getOptions().getOptional(FactoryUtil.SINK_PARALLELISM).orElse(null));
+    }
+
+    /** Exactly-once commits at checkpoints: a job without them would never commit. */
+    private static void checkExactlyOnceRuns(ReadableConfig job) {
+        if (job.get(ExecutionOptions.RUNTIME_MODE) == RuntimeExecutionMode.BATCH) {
+            throw new IllegalArgumentException(
+                    "option '"
+                            + TiKVSinkOptions.SEMANTIC.key()
+                            + "' = '"
+                            + TiKVSinkOptions.EXACTLY_ONCE
+                            + "' needs streaming mode with checkpoints; in batch mode use '"
+                            + TiKVSinkOptions.AT_LEAST_ONCE
+                            + "'");
+        }
+        Optional<Duration> interval = job.getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL);
+        if (!interval.isPresent() || interval.get().isZero() || interval.get().isNegative()) {
+            throw new IllegalArgumentException(
+                    "option '"
+                            + TiKVSinkOptions.SEMANTIC.key()
+                            + "' = '"
+                            + TiKVSinkOptions.EXACTLY_ONCE
+                            + "' commits at checkpoints: enable checkpointing"
+                            + " ('execution.checkpointing.interval'), or use '"
+                            + TiKVSinkOptions.AT_LEAST_ONCE
+                            + "'");
+        }
+    }
+}
