@@ -216,6 +216,30 @@ class TiKVSourceTest {
     }
 
     @Test
+    void readsSeveralTablesMatchingAPattern(MiniTiKVCluster cluster) throws Exception {
+        tables.ddl(
+                "USE shop; CREATE TABLE shard_1 (id BIGINT PRIMARY KEY, v INT);"
+                        + " CREATE TABLE shard_2 (id BIGINT PRIMARY KEY, v INT);"
+                        + " CREATE TABLE other (id BIGINT PRIMARY KEY, v INT);");
+        tables.txn("shop", "shard_1").insert(1L, 1L).commit();
+        tables.txn("shop", "shard_2").insert(2L, 2L).commit();
+        tables.txn("shop", "other").insert(3L, 3L).commit();
+        try (CloseableIterator<String> it =
+                env().fromSource(
+                                source(cluster, "shard_\\d+").build(),
+                                WatermarkStrategy.noWatermarks(),
+                                "shards")
+                        .executeAndCollect()) {
+            assertThat(take(it, 2))
+                    .containsExactlyInAnyOrder(
+                            "SNAPSHOT shard_1 - -> [1,1]", "SNAPSHOT shard_2 - -> [2,2]");
+            tables.txn("shop", "other").insert(30L, 30L).commit();
+            tables.txn("shop", "shard_2").insert(20L, 20L).commit();
+            assertThat(take(it, 1)).containsExactly("INSERT shard_2 - -> [20,20]");
+        }
+    }
+
+    @Test
     void anUnknownTableFailsTheJobNamingIt(MiniTiKVCluster cluster) {
         assertThatThrownBy(
                         () -> {
