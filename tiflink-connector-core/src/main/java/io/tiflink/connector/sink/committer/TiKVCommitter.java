@@ -71,6 +71,9 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
             if (c.carried().length > 0) {
                 writeCarried(c);
             }
+            if (!c.hasKeys()) {
+                continue; // the subtask only carried changes past the epoch
+            }
             byte[] end = EpochKeys.next(c.lastKey());
             background.execute(
                     () -> {

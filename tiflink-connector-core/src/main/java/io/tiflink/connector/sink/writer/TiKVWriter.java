@@ -178,12 +178,18 @@ public final class TiKVWriter<IN>
     }
 
     private void writePending(boolean mustWrite) throws InterruptedException {
-        if (pending.isEmpty()) {
-            return;
-        }
         if (config.exactlyOnce()) {
+            // Deferred changes wait for the next epoch, not for more input: once it opens they are
+            // written (at a checkpoint, or at the end) even if nothing else came.
+            boolean deferredWaiting = epochStartTs == 0 && !deferred.isEmpty();
+            if (pending.isEmpty() && !deferredWaiting) {
+                return;
+            }
             if (epochStartTs == 0 && !findEpoch(mustWrite)) {
                 return;
+            }
+            if (pending.isEmpty()) {
+                return; // they still wait for an earlier epoch's commit
             }
             ChangePlanner.Plan plan = writer.plan(pending, epochStartTs, written, deferredKeys);
             prewrite(plan.mutationList(), primary(epoch), epochStartTs);
@@ -199,6 +205,9 @@ public final class TiKVWriter<IN>
             }
             deferred.addAll(plan.deferred);
         } else {
+            if (pending.isEmpty()) {
+                return;
+            }
             writer.writeAlone(pending);
         }
         pending = new ArrayList<>();
@@ -295,8 +304,16 @@ public final class TiKVWriter<IN>
 
     @Override
     public Collection<TiKVCommittable> prepareCommit() throws IOException {
-        if (!config.exactlyOnce() || firstKey == null) {
+        // At the end of the input, changes deferred to a next epoch are committed after this one,
+        // by the committer; even if this subtask wrote nothing else in it.
+        boolean carry = endOfInput && !deferred.isEmpty();
+        if (!config.exactlyOnce() || (firstKey == null && !carry)) {
             return Collections.emptyList();
+        }
+        if (epochStartTs == 0) {
+            // flush(true) found the epoch before anything is carried: a bug if not.
+            throw new IllegalStateException(
+                    "TiKV sink into " + table.name() + ": no epoch to carry changes past");
         }
         byte[] primary = primary(epoch);
         TxnClient.Status status = txn.status(primary, epochStartTs);
@@ -313,17 +330,22 @@ public final class TiKVWriter<IN>
                             + status
                             + " before its checkpoint; the job restarts from the last checkpoint");
         }
-        // At the end of the input, changes deferred to a next epoch are committed after this one,
-        // by the committer.
         byte[] carried = new byte[0];
-        if (endOfInput && !deferred.isEmpty()) {
+        if (carry) {
             carried = writer.encode(deferred);
             deferred.clear();
             deferredKeys.clear();
         }
+        byte[] none = new byte[0];
         TiKVCommittable c =
                 new TiKVCommittable(
-                        epoch, epochStartTs, primary, firstKey, lastKey, subtask, carried);
+                        epoch,
+                        epochStartTs,
+                        primary,
+                        firstKey == null ? none : firstKey,
+                        lastKey == null ? none : lastKey,
+                        subtask,
+                        carried);
         firstKey = null;
         lastKey = null;
         return List.of(c);
