@@ -54,6 +54,14 @@ public final class TiKVCommittable {
         return primary;
     }
 
+    /**
+     * Whether the transaction exists: else (start ts 0) the epoch never opened, its checkpoint was
+     * aborted, and the subtask only carries changes.
+     */
+    public boolean hasEpoch() {
+        return startTs != 0;
+    }
+
     /** Whether the subtask prewrote keys in the transaction (else it only carries changes). */
     public boolean hasKeys() {
         return firstKey.length > 0;

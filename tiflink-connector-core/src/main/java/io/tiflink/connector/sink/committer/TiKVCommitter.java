@@ -51,6 +51,10 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
         }
         for (CommitRequest<TiKVCommittable> request : requests) {
             TiKVCommittable c = request.getCommittable();
+            if (!c.hasEpoch()) {
+                writeCarried(c); // its epoch never opened: carried changes only
+                continue;
+            }
             long commitTs;
             try {
                 commitTs = txn.commitPrimary(c.primary(), c.startTs());
