@@ -177,7 +177,8 @@ public final class TiKVWriter<IN>
 
     @Override
     public void flush(boolean endOfInput) throws IOException, InterruptedException {
-        // At a checkpoint, write only into an epoch already open; at the end, wait for it.
+        // At a checkpoint, write only into an epoch already open; at the end, wait for it (unless
+        // its checkpoint was aborted: prepareCommit then hands the changes to the committer).
         this.endOfInput |= endOfInput;
         writePending(endOfInput);
     }
