@@ -78,9 +78,10 @@ public final class TiKVSinkOptions {
                     .durationType()
                     .defaultValue(Duration.ofMinutes(10))
                     .withDescription(
-                            "exactly-once: how long a subtask with a full buffer waits for the"
-                                    + " next transaction, which opens when the last checkpoint"
-                                    + " completes, before it fails.");
+                            "exactly-once: how long a subtask with a full buffer, or whose"
+                                    + " input ended, waits for the next transaction, which opens"
+                                    + " when the last checkpoint completes (never if it is"
+                                    + " aborted), before it fails.");
 
     public static final ConfigOption<Integer> MAX_RETRIES =
             ConfigOptions.key("sink.max-retries")

@@ -48,6 +48,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -181,8 +182,9 @@ class TiKVSinkExactlyOnceTest {
                     int taken = 0;
                     while (!done.get()) {
                         try {
+                            // Bounded: a savepoint triggered as the job finishes may never answer.
                             job.triggerSavepoint(dir.toString(), SavepointFormatType.CANONICAL)
-                                    .get();
+                                    .get(30, TimeUnit.SECONDS);
                             taken++;
                             Thread.sleep(300);
                         } catch (InterruptedException e) {

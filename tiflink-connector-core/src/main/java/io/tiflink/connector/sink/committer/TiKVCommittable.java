@@ -54,12 +54,25 @@ public final class TiKVCommittable {
         return primary;
     }
 
-    /** The smallest key the subtask prewrote. */
+    /**
+     * Whether the transaction exists: else (start ts 0) the epoch never opened, its checkpoint was
+     * aborted, and the subtask only carries changes.
+     */
+    public boolean hasEpoch() {
+        return startTs != 0;
+    }
+
+    /** Whether the subtask prewrote keys in the transaction (else it only carries changes). */
+    public boolean hasKeys() {
+        return firstKey.length > 0;
+    }
+
+    /** The smallest key the subtask prewrote; empty for none. */
     public byte[] firstKey() {
         return firstKey;
     }
 
-    /** The largest key the subtask prewrote. */
+    /** The largest key the subtask prewrote; empty for none. */
     public byte[] lastKey() {
         return lastKey;
     }

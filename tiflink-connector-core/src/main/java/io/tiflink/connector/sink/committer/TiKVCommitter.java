@@ -51,6 +51,10 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
         }
         for (CommitRequest<TiKVCommittable> request : requests) {
             TiKVCommittable c = request.getCommittable();
+            if (!c.hasEpoch()) {
+                writeCarried(c); // its epoch never opened: carried changes only
+                continue;
+            }
             long commitTs;
             try {
                 commitTs = txn.commitPrimary(c.primary(), c.startTs());
@@ -70,6 +74,9 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
             }
             if (c.carried().length > 0) {
                 writeCarried(c);
+            }
+            if (!c.hasKeys()) {
+                continue; // the subtask only carried changes past the epoch
             }
             byte[] end = EpochKeys.next(c.lastKey());
             background.execute(

@@ -46,7 +46,9 @@ import java.util.concurrent.TimeUnit;
  *       n} (whose rows that checkpoint holds), then opens epoch {@code n}: a fresh start ts, later
  *       than those commits, and the prewrite of the epoch's primary {@link EpochKeys#primary} — the
  *       subtasks find the start ts in its lock. A savepoint {@code n}, whose completion Flink
- *       notifies to no one, opens epoch {@code n} when it is triggered;
+ *       notifies to no one, opens epoch {@code n} when it is triggered. Epoch {@code n} of an
+ *       aborted checkpoint {@code n} never opens: the coordinator marks it aborted ({@link
+ *       EpochKeys#aborted}), so that subtasks stop waiting for it;
  *   <li>it keeps the open epochs' primary locks alive with TxnHeartBeat, and holds GC back (a PD
  *       service safe point) at the oldest one's start ts;
  *   <li>at a (re)start from checkpoint {@code c}, it commits the epochs left open before {@code c},
@@ -76,6 +78,7 @@ public final class EpochCoordinator implements OperatorCoordinator {
     private final TreeMap<Long, Long> open = new TreeMap<>();
 
     private long lastTriggered = -1;
+    private long lastCompleted = -1;
     private boolean recovered;
 
     EpochCoordinator(Context context, TiKVSinkConfig config) {
@@ -147,9 +150,28 @@ public final class EpochCoordinator implements OperatorCoordinator {
     public void notifyCheckpointComplete(long checkpointId) {
         run(
                 () -> {
+                    lastCompleted = Math.max(lastCompleted, checkpointId);
                     commitEpochsBefore(checkpointId);
                     if (open.isEmpty() || open.lastKey() < checkpointId) {
                         openEpoch(checkpointId);
+                    }
+                });
+    }
+
+    @Override
+    public void notifyCheckpointAborted(long checkpointId) {
+        run(
+                () -> {
+                    // Subtasks that took part in the aborted checkpoint wait for its epoch when
+                    // their buffer is full or their input ended; it will never open (a savepoint's
+                    // opened when it was triggered). Tell them, rather than leave them waiting.
+                    // (Failing to tell them is no reason to fail the job: they wait, then fail.)
+                    if (recovered
+                            && checkpointId > lastCompleted
+                            && !open.containsKey(checkpointId)) {
+                        safely(
+                                "marking checkpoint " + checkpointId + " aborted",
+                                () -> markAborted(checkpointId));
                     }
                 });
     }
@@ -211,6 +233,7 @@ public final class EpochCoordinator implements OperatorCoordinator {
             }
         }
         openEpoch(Math.max(checkpointId, 0));
+        lastCompleted = Math.max(lastCompleted, checkpointId);
         recovered = true;
     }
 
@@ -236,6 +259,29 @@ public final class EpochCoordinator implements OperatorCoordinator {
                 config.qualifiedTable(),
                 epoch,
                 startTs);
+    }
+
+    /** Commits {@link EpochKeys#aborted} of the epoch, a transaction of one key. */
+    private void markAborted(long epoch) {
+        byte[] marker = EpochKeys.aborted(config.sinkId(), epoch);
+        long startTs = txn.timestamp();
+        txn.prewrite(
+                marker,
+                List.of(
+                        Kvrpcpb.Mutation.newBuilder()
+                                .setOp(Kvrpcpb.Op.Put)
+                                .setKey(ByteString.copyFrom(marker))
+                                .setValue(
+                                        ByteString.copyFrom(
+                                                config.qualifiedTable(), StandardCharsets.UTF_8))
+                                .build()),
+                startTs,
+                config.lockTtl().toMillis());
+        txn.commitPrimary(marker, startTs);
+        LOG.info(
+                "TiKV sink into {}: checkpoint {} aborted, its epoch will not open",
+                config.qualifiedTable(),
+                epoch);
     }
 
     private void commitEpochsBefore(long checkpointId) {
@@ -369,6 +415,10 @@ public final class EpochCoordinator implements OperatorCoordinator {
     private void connect() {
         if (txn == null) {
             txn = TxnClient.open(config.tiConfiguration());
+            // Read now what rollbacks need, while the cluster is calm: reading the schema later,
+            // in a failover amid region splits and leader moves, can fail (tikv-client-java's scan
+            // stuck on a stale region cache), and the rolled-back epoch's locks would stay.
+            safely("reading the table", this::table);
         }
     }
 

@@ -45,7 +45,10 @@ public final class EpochKeys {
                 new String(primary, prefix.length, DIGITS, StandardCharsets.US_ASCII));
     }
 
-    /** Whether {@code key} is an epoch primary of the sink (not, e.g., a {@link #carried} key). */
+    /**
+     * Whether {@code key} is an epoch primary of the sink (not, e.g., a {@link #carried} or {@link
+     * #aborted} key).
+     */
     public static boolean isEpoch(String sinkId, byte[] key) {
         return key.length == prefix(sinkId).length + DIGITS;
     }
@@ -56,6 +59,15 @@ public final class EpochKeys {
      */
     public static byte[] carried(byte[] epochPrimary, int subtask) {
         return (new String(epochPrimary, StandardCharsets.US_ASCII) + "/end-" + subtask)
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Committed by the coordinator when checkpoint {@code epoch} was aborted: its epoch never opens
+     * (subtasks waiting for it find this instead of its primary's lock).
+     */
+    public static byte[] aborted(String sinkId, long epoch) {
+        return (new String(primary(sinkId, epoch), StandardCharsets.US_ASCII) + "/aborted")
                 .getBytes(StandardCharsets.US_ASCII);
     }
 

@@ -43,7 +43,9 @@ import java.util.Set;
  *       when checkpoint {@code n} completes (after committing the epoch before it, so that it sees
  *       that epoch's rows); the subtask finds its start ts in the lock of the epoch's primary. At
  *       the next checkpoint the subtask hands the epoch to the committer. Until the epoch opens,
- *       changes wait in the buffer, and a subtask with a full buffer waits for it.
+ *       changes wait in the buffer, and a subtask with a full buffer, or at the end of its input,
+ *       waits for it; unless checkpoint {@code n} was aborted (then epoch {@code n} never opens,
+ *       and the changes wait for the next checkpoint, or at the end go to the committer).
  *   <li>at-least-once: in a transaction of its own per batch, committed at once, retried on write
  *       conflicts.
  * </ul>
@@ -75,6 +77,9 @@ public final class TiKVWriter<IN>
 
     /** The open epoch's start ts, once found (0 before). */
     private long epochStartTs;
+
+    /** Set once the epoch is known never to open (its checkpoint was aborted). */
+    private boolean epochAborted;
 
     /** Earlier epochs (start ts → epoch) until known committed before this one began. */
     private final Map<Long, Long> unsettled = new LinkedHashMap<>();
@@ -172,18 +177,25 @@ public final class TiKVWriter<IN>
 
     @Override
     public void flush(boolean endOfInput) throws IOException, InterruptedException {
-        // At a checkpoint, write only into an epoch already open; at the end, wait for it.
+        // At a checkpoint, write only into an epoch already open; at the end, wait for it (unless
+        // its checkpoint was aborted: prepareCommit then hands the changes to the committer).
         this.endOfInput |= endOfInput;
         writePending(endOfInput);
     }
 
     private void writePending(boolean mustWrite) throws InterruptedException {
-        if (pending.isEmpty()) {
-            return;
-        }
         if (config.exactlyOnce()) {
+            // Deferred changes wait for the next epoch, not for more input: once it opens they are
+            // written (at a checkpoint, or at the end) even if nothing else came.
+            boolean deferredWaiting = epochStartTs == 0 && !deferred.isEmpty();
+            if (pending.isEmpty() && !deferredWaiting) {
+                return;
+            }
             if (epochStartTs == 0 && !findEpoch(mustWrite)) {
                 return;
+            }
+            if (pending.isEmpty()) {
+                return; // they still wait for an earlier epoch's commit
             }
             ChangePlanner.Plan plan = writer.plan(pending, epochStartTs, written, deferredKeys);
             prewrite(plan.mutationList(), primary(epoch), epochStartTs);
@@ -199,6 +211,9 @@ public final class TiKVWriter<IN>
             }
             deferred.addAll(plan.deferred);
         } else {
+            if (pending.isEmpty()) {
+                return;
+            }
             writer.writeAlone(pending);
         }
         pending = new ArrayList<>();
@@ -226,9 +241,12 @@ public final class TiKVWriter<IN>
 
     /**
      * Finds the start ts of the epoch this subtask writes, in the lock of its primary; waits for it
-     * if {@code wait}.
+     * if {@code wait}, unless (or until) its checkpoint is known aborted.
      */
     private boolean findEpoch(boolean wait) throws InterruptedException {
+        if (epochAborted) {
+            return false;
+        }
         byte[] primary = primary(epoch);
         long deadline = System.currentTimeMillis() + config.epochTimeout().toMillis();
         while (true) {
@@ -250,6 +268,13 @@ public final class TiKVWriter<IN>
             if (!wait) {
                 return false;
             }
+            if (aborted(epoch)) {
+                // No epoch until the next checkpoint: changes stay in the buffer (past its size),
+                // and at the end of the input go to the committer.
+                epochAborted = true;
+                LOG.debug("subtask {}: checkpoint {} was aborted", subtask, epoch);
+                return false;
+            }
             if (System.currentTimeMillis() > deadline) {
                 throw new FlinkRuntimeException(
                         "TiKV sink into "
@@ -265,6 +290,11 @@ public final class TiKVWriter<IN>
             }
             Thread.sleep(EPOCH_POLL_MILLIS);
         }
+    }
+
+    private boolean aborted(long epoch) {
+        byte[] marker = EpochKeys.aborted(config.sinkId(), epoch);
+        return !txn.get(txn.timestamp(), List.of(marker)).isEmpty();
     }
 
     /**
@@ -295,12 +325,26 @@ public final class TiKVWriter<IN>
 
     @Override
     public Collection<TiKVCommittable> prepareCommit() throws IOException {
-        if (!config.exactlyOnce() || firstKey == null) {
+        if (!config.exactlyOnce()) {
+            return Collections.emptyList();
+        }
+        // At the end of the input, what waits for a next epoch is written by the committer, after
+        // this one committed, in one more transaction: the changes deferred past this epoch, and
+        // all of them if it never opened (its checkpoint was aborted); even if this subtask wrote
+        // nothing in the epoch.
+        List<RowChange> carry = new ArrayList<>();
+        if (endOfInput) {
+            carry.addAll(deferred);
+            if (epochStartTs == 0) {
+                carry.addAll(pending);
+            }
+        }
+        if (firstKey == null && carry.isEmpty()) {
             return Collections.emptyList();
         }
         byte[] primary = primary(epoch);
-        TxnClient.Status status = txn.status(primary, epochStartTs);
-        if (!status.locked) {
+        TxnClient.Status status = epochStartTs == 0 ? null : txn.status(primary, epochStartTs);
+        if (status != null && !status.locked) {
             // A stale epoch of an earlier run, rolled back by the coordinator's recovery.
             throw new FlinkRuntimeException(
                     "TiKV sink into "
@@ -313,17 +357,26 @@ public final class TiKVWriter<IN>
                             + status
                             + " before its checkpoint; the job restarts from the last checkpoint");
         }
-        // At the end of the input, changes deferred to a next epoch are committed after this one,
-        // by the committer.
         byte[] carried = new byte[0];
-        if (endOfInput && !deferred.isEmpty()) {
-            carried = writer.encode(deferred);
+        if (!carry.isEmpty()) {
+            carried = writer.encode(carry);
             deferred.clear();
             deferredKeys.clear();
+            if (epochStartTs == 0) {
+                pending = new ArrayList<>();
+                pendingBytes = 0;
+            }
         }
+        byte[] none = new byte[0];
         TiKVCommittable c =
                 new TiKVCommittable(
-                        epoch, epochStartTs, primary, firstKey, lastKey, subtask, carried);
+                        epoch,
+                        epochStartTs,
+                        primary,
+                        firstKey == null ? none : firstKey,
+                        lastKey == null ? none : lastKey,
+                        subtask,
+                        carried);
         firstKey = null;
         lastKey = null;
         return List.of(c);
@@ -338,6 +391,7 @@ public final class TiKVWriter<IN>
             }
             epoch = checkpointId;
             epochStartTs = 0;
+            epochAborted = false;
         }
         List<RowChange> unwritten = new ArrayList<>(deferred);
         unwritten.addAll(pending);
