@@ -29,6 +29,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 
 /**
@@ -58,6 +59,7 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
     private long releaseAtCheckpoint = -1;
 
     private final Set<Integer> waitingReaders = new LinkedHashSet<>();
+    private int nextStreamReader;
 
     public TiKVSourceEnumerator(
             SplitEnumeratorContext<TiKVSplit> context,
@@ -192,9 +194,25 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
         SnapshotSplit snapshot = pendingSnapshots.poll();
         if (snapshot != null) {
             unfinishedSnapshots.add(snapshot.splitId());
-            return snapshot;
         }
-        return streamsReleased ? pendingStreams.poll() : null;
+        return snapshot;
+    }
+
+    /**
+     * Hands every pending stream split out at once, round-robin over the registered readers: a
+     * reader reading a stream never finishes it, so it would not ask for another.
+     */
+    private void assignStreams() {
+        List<Integer> readers =
+                new ArrayList<>(new TreeSet<>(context.registeredReaders().keySet()));
+        if (!streamsReleased || readers.isEmpty()) {
+            return;
+        }
+        while (!pendingStreams.isEmpty()) {
+            int reader = readers.get(nextStreamReader++ % readers.size());
+            waitingReaders.remove(reader);
+            context.assignSplit(pendingStreams.poll(), reader);
+        }
     }
 
     private boolean isBoundedAndDone() {
@@ -216,11 +234,13 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
             }
         }
         serveWaitingReaders();
+        assignStreams();
     }
 
     @Override
     public void addReader(int subtaskId) {
-        // Readers ask for splits when they have none.
+        // Readers ask for snapshot splits when they have none; streams are handed out unasked.
+        assignStreams();
     }
 
     @Override
@@ -251,6 +271,7 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
                 "TiKV source: snapshot at ts {} done; {} streams start",
                 snapshotTs,
                 pendingStreams.size());
+        assignStreams();
         serveWaitingReaders();
     }
 

@@ -16,9 +16,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A TiKV source reader: asks the enumerator for splits one at a time, tells it which snapshot
- * splits are done, and after each completed checkpoint how far its streams got (so the enumerator
- * can let GC move on).
+ * A TiKV source reader: asks the enumerator for snapshot splits one at a time (stream splits come
+ * unasked), tells it which snapshot splits are done, and after each completed checkpoint how far
+ * its streams got (so the enumerator can let GC move on).
  */
 public final class TiKVSourceReader<T>
         extends SingleThreadMultiplexSourceReaderBase<TiKVRecord, T, TiKVSplit, TiKVSplitState> {
