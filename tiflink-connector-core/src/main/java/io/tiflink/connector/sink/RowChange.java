@@ -2,6 +2,7 @@ package io.tiflink.connector.sink;
 
 import io.tiflink.tidb.meta.TableInfo;
 
+import java.io.Serializable;
 import java.util.Arrays;
 
 /**
@@ -9,7 +10,9 @@ import java.util.Arrays;
  * TableInfo#columns}, holding the classes of {@link io.tiflink.tidb.table.ColumnKind} (null for SQL
  * NULL), as the source delivers them.
  */
-public final class RowChange {
+public final class RowChange implements Serializable {
+    private static final long serialVersionUID = 1L;
+
     /** What to do with the row. */
     public enum Kind {
         /** Add the row; a row with the same primary or unique key is an error, as in SQL INSERT. */

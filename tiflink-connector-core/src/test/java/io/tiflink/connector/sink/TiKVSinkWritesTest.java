@@ -1,11 +1,13 @@
 package io.tiflink.connector.sink;
 
 import io.tiflink.connector.Failures;
+import io.tiflink.connector.SettledListSource;
 import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.tidb.meta.MetaKeys;
 
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -20,7 +22,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -72,42 +73,46 @@ class TiKVSinkWritesTest {
         tables.close();
     }
 
-    private static void write(MiniTiKVCluster cluster, String table, RowChange... changes)
-            throws Exception {
-        write(cluster, table, Duration.ofMillis(50), changes);
-    }
-
-    /**
-     * The messages of a write that fails. No checkpoint comes before the end of the input, so the
-     * sink fails after the source finished: a failure while the source still waits for its last
-     * event from the coordinator may be reported as that event's loss instead.
-     */
+    /** The messages of a write that fails. */
     private static String failedWrite(MiniTiKVCluster cluster, String table, RowChange change) {
         return Failures.messages(
-                catchThrowable(() -> write(cluster, table, Duration.ofHours(1), change)));
+                catchThrowable(
+                        () -> {
+                            StreamExecutionEnvironment env = env();
+                            env.fromSource(
+                                            new SettledListSource<>(change),
+                                            WatermarkStrategy.noWatermarks(),
+                                            "changes",
+                                            TypeInformation.of(RowChange.class))
+                                    .sinkTo(sink(cluster, table));
+                            env.execute("write " + table);
+                        }));
     }
 
-    private static void write(
-            MiniTiKVCluster cluster,
-            String table,
-            Duration checkpointInterval,
-            RowChange... changes)
+    private static void write(MiniTiKVCluster cluster, String table, RowChange... changes)
             throws Exception {
+        StreamExecutionEnvironment env = env();
+        env.fromData(TypeInformation.of(RowChange.class), changes).sinkTo(sink(cluster, table));
+        env.execute("write " + table);
+    }
+
+    private static StreamExecutionEnvironment env() {
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(1);
-        env.enableCheckpointing(checkpointInterval.toMillis());
-        env.fromData(TypeInformation.of(RowChange.class), changes)
-                .sinkTo(
-                        TiKVSink.<RowChange>builder()
-                                .pdAddresses(cluster.pdAddress())
-                                .database("w")
-                                .table(table)
-                                .option(TiKVSinkOptions.BUFFER_FLUSH_MAX_ROWS, 2)
-                                .serializer(c -> c)
-                                .build());
-        env.execute("write " + table);
+        env.enableCheckpointing(50);
+        return env;
+    }
+
+    private static TiKVSink<RowChange> sink(MiniTiKVCluster cluster, String table) {
+        return TiKVSink.<RowChange>builder()
+                .pdAddresses(cluster.pdAddress())
+                .database("w")
+                .table(table)
+                .option(TiKVSinkOptions.BUFFER_FLUSH_MAX_ROWS, 2)
+                .serializer(c -> c)
+                .build();
     }
 
     private static List<String> rows(MiniTiKVCluster cluster, String table) {
