@@ -10,9 +10,12 @@ import io.tiflink.tidb.table.TableCodec;
 import org.tikv.kvproto.Kvrpcpb;
 import org.tikv.shade.com.google.protobuf.ByteString;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Writes and reads TiDB rows in a minicluster through its engine, as TiDB leaves them: a
@@ -20,6 +23,11 @@ import java.util.Set;
  * tests, where no TiDB server runs. Handles tables partitioned by HASH on an integer column.
  */
 public final class MiniClusterRows {
+    /** How long a read waits for a live transaction's lock before it gives up. */
+    private static final Duration LOCK_WAIT = Duration.ofMinutes(2);
+
+    private static final Duration LOCK_BACKOFF = Duration.ofMillis(10);
+
     private final MiniTiKVCluster cluster;
 
     public MiniClusterRows(MiniTiKVCluster cluster) {
@@ -142,15 +150,86 @@ public final class MiniClusterRows {
         return rows;
     }
 
-    /** Every key-value pair in {@code [start, end)} at {@code ts}. */
+    /**
+     * Every key-value pair in {@code [start, end)} at {@code ts}. Locks in the way are resolved as
+     * a TiDB reader resolves them: committed with their primary, rolled back once it is rolled back
+     * or expired, waited for while it lives.
+     */
     public List<Kvrpcpb.KvPair> scan(byte[] start, byte[] end, long ts) {
-        return cluster.percolator()
-                .scan(
-                        start,
-                        end,
-                        Integer.MAX_VALUE,
-                        false,
-                        false,
-                        new Percolator.ReadContext(ts, Set.of(), false));
+        long deadline = System.nanoTime() + LOCK_WAIT.toNanos();
+        Set<Long> pushedPast = new HashSet<>();
+        while (true) {
+            List<Kvrpcpb.KvPair> pairs =
+                    cluster.percolator()
+                            .scan(
+                                    start,
+                                    end,
+                                    Integer.MAX_VALUE,
+                                    false,
+                                    false,
+                                    new Percolator.ReadContext(ts, pushedPast, false));
+            boolean blocked = false;
+            boolean waiting = false;
+            for (Kvrpcpb.KvPair p : pairs) {
+                if (p.hasError()) {
+                    blocked = true;
+                    waiting |= !resolve(p.getError(), ts, pushedPast);
+                }
+            }
+            if (!blocked) {
+                return pairs;
+            }
+            if (waiting) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(
+                            "live locks block the read at " + ts + " for " + LOCK_WAIT);
+                }
+                LockSupport.parkNanos(LOCK_BACKOFF.toNanos());
+            }
+        }
+    }
+
+    /**
+     * Resolves the lock of a key error, or when its transaction was pushed to commit after the read
+     * adds it to the locks the read skips; false when the transaction still runs before the read.
+     */
+    private boolean resolve(Kvrpcpb.KeyError error, long readTs, Set<Long> pushedPast) {
+        if (!error.hasLocked()) {
+            throw new IllegalStateException("read failed: " + error);
+        }
+        Kvrpcpb.LockInfo lock = error.getLocked();
+        Percolator engine = cluster.percolator();
+        Kvrpcpb.CheckTxnStatusResponse status =
+                engine.checkTxnStatus(
+                        Kvrpcpb.CheckTxnStatusRequest.newBuilder()
+                                .setPrimaryKey(lock.getPrimaryLock())
+                                .setLockTs(lock.getLockVersion())
+                                .setCallerStartTs(readTs)
+                                .setCurrentTs(cluster.currentTs())
+                                .setRollbackIfNotExist(true)
+                                .build());
+        if (status.hasError()) {
+            throw new IllegalStateException("checking the lock " + lock + " failed: " + status);
+        }
+        if (status.getAction() == Kvrpcpb.Action.MinCommitTSPushed) {
+            pushedPast.add(lock.getLockVersion());
+            return true;
+        }
+        if (status.getLockTtl() > 0) {
+            return false;
+        }
+        Kvrpcpb.ResolveLockResponse resolved =
+                engine.resolveLock(
+                        Kvrpcpb.ResolveLockRequest.newBuilder()
+                                .setStartVersion(lock.getLockVersion())
+                                .setCommitVersion(status.getCommitVersion())
+                                .addKeys(lock.getKey())
+                                .build(),
+                        new byte[0],
+                        new byte[0]);
+        if (resolved.hasError()) {
+            throw new IllegalStateException("resolving the lock " + lock + " failed: " + resolved);
+        }
+        return true;
     }
 }
