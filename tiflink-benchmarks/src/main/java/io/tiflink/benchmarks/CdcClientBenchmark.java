@@ -38,7 +38,6 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -84,7 +83,7 @@ public final class CdcClientBenchmark {
     private static final Duration TIMEOUT = Duration.ofSeconds(180);
     private static final Duration POLL = Duration.ofMillis(10);
 
-    private final Map<String, String> args;
+    private final BenchSettings args;
 
     // Shared.
     private final int regions;
@@ -121,34 +120,34 @@ public final class CdcClientBenchmark {
     private final List<String> latencyTable = new ArrayList<>();
     private final List<String> stallTable = new ArrayList<>();
 
-    private CdcClientBenchmark(Map<String, String> args) {
+    private CdcClientBenchmark(BenchSettings args) {
         this.args = args;
-        this.regions = (int) setting("regions", 6);
-        this.valueSize = (int) setting("valueSize", 100);
-        this.txnKeys = (int) setting("txnKeys", 100);
-        this.throughputResolvedTsMs = setting("throughputResolvedTsMs", 100);
-        this.quotaMiB = setting("quotaMiB", 128);
-        this.catchUpRows = (int) setting("catchUpRows", 200_000);
-        this.warmups = (int) setting("warmups", 2);
-        this.rounds = (int) setting("rounds", 5);
-        this.liveSeconds = setting("liveSeconds", 5);
-        this.liveWarmups = (int) setting("liveWarmups", 1);
-        this.liveRounds = (int) setting("liveRounds", 3);
-        this.latencyRate = (int) setting("latencyRate", 200);
-        this.latencySeconds = (int) setting("latencySeconds", 20);
-        this.latencyWarmupSeconds = (int) setting("latencyWarmupSeconds", 2);
-        for (String ms : string("latencyIntervalsMs", "1000,100").split(",")) {
+        this.regions = (int) args.number("regions", 6);
+        this.valueSize = (int) args.number("valueSize", 100);
+        this.txnKeys = (int) args.number("txnKeys", 100);
+        this.throughputResolvedTsMs = args.number("throughputResolvedTsMs", 100);
+        this.quotaMiB = args.number("quotaMiB", 128);
+        this.catchUpRows = (int) args.number("catchUpRows", 200_000);
+        this.warmups = (int) args.number("warmups", 2);
+        this.rounds = (int) args.number("rounds", 5);
+        this.liveSeconds = args.number("liveSeconds", 5);
+        this.liveWarmups = (int) args.number("liveWarmups", 1);
+        this.liveRounds = (int) args.number("liveRounds", 3);
+        this.latencyRate = (int) args.number("latencyRate", 200);
+        this.latencySeconds = (int) args.number("latencySeconds", 20);
+        this.latencyWarmupSeconds = (int) args.number("latencyWarmupSeconds", 2);
+        for (String ms : args.text("latencyIntervalsMs", "1000,100").split(",")) {
             latencyIntervalsMs.add(Long.parseLong(ms.trim()));
         }
-        this.stallSeconds = (int) setting("stallSeconds", 30);
-        this.stallRate = (int) setting("stallRate", 1000);
-        this.stallTxnKeys = (int) setting("stallTxnKeys", 4);
-        this.stallValueSize = (int) setting("stallValueSize", 1024);
-        this.stallQuotaMiB = setting("stallQuotaMiB", 64);
-        this.childJvmArgs = string("childJvmArgs", "-Xmx1g -XX:+UseG1GC");
+        this.stallSeconds = (int) args.number("stallSeconds", 30);
+        this.stallRate = (int) args.number("stallRate", 1000);
+        this.stallTxnKeys = (int) args.number("stallTxnKeys", 4);
+        this.stallValueSize = (int) args.number("stallValueSize", 1024);
+        this.stallQuotaMiB = args.number("stallQuotaMiB", 64);
+        this.childJvmArgs = args.text("childJvmArgs", "-Xmx1g -XX:+UseG1GC");
         this.only =
                 new LinkedHashSet<>(
-                        List.of(string("only", "catchup,live,latency,stall").split(",")));
+                        List.of(args.text("only", "catchup,live,latency,stall").split(",")));
         // Random bytes, so nothing along the way can profit from compressible values.
         byte[] v = new byte[valueSize];
         new Random(42).nextBytes(v);
@@ -156,26 +155,10 @@ public final class CdcClientBenchmark {
     }
 
     public static void main(String[] argv) throws Exception {
-        Map<String, String> args = new HashMap<>();
-        for (String a : argv) {
-            int eq = a.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("arguments are name=value, got " + a);
-            }
-            args.put(a.substring(0, eq), a.substring(eq + 1));
-        }
+        BenchSettings args = BenchSettings.parse(argv);
         new CdcClientBenchmark(args).run();
         // gRPC and client threads of closed sessions may linger; the tables are out.
         System.exit(0);
-    }
-
-    private long setting(String name, long defaultValue) {
-        String v = args.getOrDefault(name, System.getProperty("bench." + name));
-        return v == null ? defaultValue : Long.parseLong(v.replace("_", ""));
-    }
-
-    private String string(String name, String defaultValue) {
-        return args.getOrDefault(name, System.getProperty("bench." + name, defaultValue));
     }
 
     private void run() throws Exception {

@@ -18,11 +18,9 @@ import java.lang.management.MemoryMXBean;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.LongSupplier;
@@ -53,7 +51,7 @@ public final class MiniClusterBenchmark {
     private static final int BACKOFF_MS = 20_000;
     private static final long LOCK_TTL_MS = 3_000;
 
-    private final Map<String, String> args;
+    private final BenchSettings args;
     private final int scanKeys;
     private final int valueSize;
     private final long regionMaxKeys;
@@ -68,18 +66,17 @@ public final class MiniClusterBenchmark {
     private final List<String> throughputRows = new ArrayList<>();
     private final List<String> heapRows = new ArrayList<>();
 
-    private MiniClusterBenchmark(Map<String, String> args) {
+    private MiniClusterBenchmark(BenchSettings args) {
         this.args = args;
-        this.scanKeys = (int) setting("scanKeys", 200_000);
-        this.valueSize = (int) setting("valueSize", 100);
-        this.regionMaxKeys = setting("regionMaxKeys", 50_000);
-        this.warmups = (int) setting("warmups", 2);
-        this.rounds = (int) setting("rounds", 5);
-        this.writeBatch = (int) setting("writeBatch", 1_000);
-        this.writeTxns = (int) setting("writeTxns", 20);
-        this.heapKeys = (int) setting("heapKeys", 1_000_000);
-        String parts =
-                args.getOrDefault("only", System.getProperty("bench.only", "scan,write,heap"));
+        this.scanKeys = (int) args.number("scanKeys", 200_000);
+        this.valueSize = (int) args.number("valueSize", 100);
+        this.regionMaxKeys = args.number("regionMaxKeys", 50_000);
+        this.warmups = (int) args.number("warmups", 2);
+        this.rounds = (int) args.number("rounds", 5);
+        this.writeBatch = (int) args.number("writeBatch", 1_000);
+        this.writeTxns = (int) args.number("writeTxns", 20);
+        this.heapKeys = (int) args.number("heapKeys", 1_000_000);
+        String parts = args.text("only", "scan,write,heap");
         this.only = new LinkedHashSet<>(List.of(parts.split(",")));
         // Random bytes, so nothing along the way can profit from compressible values.
         this.value = new byte[valueSize];
@@ -87,20 +84,8 @@ public final class MiniClusterBenchmark {
     }
 
     public static void main(String[] argv) throws Exception {
-        Map<String, String> args = new HashMap<>();
-        for (String a : argv) {
-            int eq = a.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("arguments are name=value, got " + a);
-            }
-            args.put(a.substring(0, eq), a.substring(eq + 1));
-        }
+        BenchSettings args = BenchSettings.parse(argv);
         new MiniClusterBenchmark(args).run();
-    }
-
-    private long setting(String name, long defaultValue) {
-        String v = args.getOrDefault(name, System.getProperty("bench." + name));
-        return v == null ? defaultValue : Long.parseLong(v.replace("_", ""));
     }
 
     private void run() throws Exception {

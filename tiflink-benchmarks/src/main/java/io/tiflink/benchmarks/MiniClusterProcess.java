@@ -10,10 +10,8 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
 
 /**
@@ -39,26 +37,19 @@ public final class MiniClusterProcess {
     private MiniClusterProcess() {}
 
     public static void main(String[] argv) throws Exception {
-        Map<String, String> args = new HashMap<>();
-        for (String a : argv) {
-            int eq = a.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("arguments are name=value, got " + a);
-            }
-            args.put(a.substring(0, eq), a.substring(eq + 1));
-        }
+        BenchSettings args = BenchSettings.parse(argv);
         MiniTiKVCluster.Builder builder =
                 MiniTiKVCluster.builder()
-                        .stores(Integer.parseInt(args.getOrDefault("stores", "3")))
+                        .stores(Integer.parseInt(args.text("stores", "3")))
                         .cdcResolvedTsInterval(
                                 Duration.ofMillis(
-                                        Long.parseLong(args.getOrDefault("resolvedTsMs", "1000"))));
-        if (args.containsKey("cdcMemoryQuota")) {
-            builder.cdcMemoryQuota(Long.parseLong(args.get("cdcMemoryQuota")));
+                                        Long.parseLong(args.text("resolvedTsMs", "1000"))));
+        if (args.text("cdcMemoryQuota", null) != null) {
+            builder.cdcMemoryQuota(args.number("cdcMemoryQuota", 0));
         }
-        if (args.containsKey("split")) {
+        if (args.text("split", null) != null) {
             List<byte[]> keys = new ArrayList<>();
-            for (String k : args.get("split").split(",")) {
+            for (String k : args.text("split", null).split(",")) {
                 keys.add(BenchKeys.bytes(k));
             }
             builder.splitAt(keys.toArray(new byte[0][]));

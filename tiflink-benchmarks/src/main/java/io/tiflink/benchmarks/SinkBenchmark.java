@@ -25,10 +25,8 @@ import org.tikv.txn.TwoPhaseCommitter;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -53,7 +51,7 @@ public final class SinkBenchmark {
     private static final String DDL =
             " (id BIGINT PRIMARY KEY, name VARCHAR(32), qty INT, KEY k_qty (qty))";
 
-    private final Map<String, String> args;
+    private final BenchSettings args;
     private final int rows;
     private final int rounds;
     private final int batch;
@@ -62,35 +60,21 @@ public final class SinkBenchmark {
     private final List<Integer> parallelisms = new ArrayList<>();
     private int tables;
 
-    private SinkBenchmark(Map<String, String> args) {
+    private SinkBenchmark(BenchSettings args) {
         this.args = args;
-        this.rows = (int) setting("rows", 200_000);
-        this.rounds = (int) setting("rounds", 3);
-        this.batch = (int) setting("batch", 4096);
-        this.checkpointMillis = setting("checkpointMillis", 1_000);
-        this.stores = (int) setting("stores", 3);
-        for (String p :
-                args.getOrDefault("parallelism", System.getProperty("bench.parallelism", "1,2"))
-                        .split(",")) {
+        this.rows = (int) args.number("rows", 200_000);
+        this.rounds = (int) args.number("rounds", 3);
+        this.batch = (int) args.number("batch", 4096);
+        this.checkpointMillis = args.number("checkpointMillis", 1_000);
+        this.stores = (int) args.number("stores", 3);
+        for (String p : args.text("parallelism", "1,2").split(",")) {
             parallelisms.add(Integer.parseInt(p.trim()));
         }
     }
 
     public static void main(String[] argv) throws Exception {
-        Map<String, String> args = new HashMap<>();
-        for (String a : argv) {
-            int eq = a.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("arguments are name=value, got " + a);
-            }
-            args.put(a.substring(0, eq), a.substring(eq + 1));
-        }
+        BenchSettings args = BenchSettings.parse(argv);
         new SinkBenchmark(args).run();
-    }
-
-    private long setting(String name, long defaultValue) {
-        String v = args.getOrDefault(name, System.getProperty("bench." + name));
-        return v == null ? defaultValue : Long.parseLong(v.replace("_", ""));
     }
 
     static Object[] row(long id) {

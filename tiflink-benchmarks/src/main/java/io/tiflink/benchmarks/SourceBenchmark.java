@@ -29,7 +29,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -52,7 +51,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * </pre>
  */
 public final class SourceBenchmark {
-    private final Map<String, String> args;
+    private final BenchSettings args;
 
     /** Rows the counting deserializer saw, and emit latencies (ns) by row id. */
     static final AtomicLong SEEN = new AtomicLong();
@@ -60,28 +59,13 @@ public final class SourceBenchmark {
     static final Map<Long, Long> COMMITTED_AT = new ConcurrentHashMap<>();
     static final List<Long> LATENCIES = Collections.synchronizedList(new ArrayList<>());
 
-    private SourceBenchmark(Map<String, String> args) {
+    private SourceBenchmark(BenchSettings args) {
         this.args = args;
     }
 
     public static void main(String[] argv) throws Exception {
-        Map<String, String> args = new HashMap<>();
-        for (String a : argv) {
-            int eq = a.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("arguments are name=value, got " + a);
-            }
-            args.put(a.substring(0, eq), a.substring(eq + 1));
-        }
+        BenchSettings args = BenchSettings.parse(argv);
         new SourceBenchmark(args).run();
-    }
-
-    private String setting(String name, String defaultValue) {
-        return args.getOrDefault(name, System.getProperty("bench." + name, defaultValue));
-    }
-
-    private long number(String name, long defaultValue) {
-        return Long.parseLong(setting(name, String.valueOf(defaultValue)).replace("_", ""));
     }
 
     private void run() throws Exception {
@@ -99,9 +83,9 @@ public final class SourceBenchmark {
     // ---- snapshot throughput ----
 
     private void snapshot() throws Exception {
-        int rows = (int) number("rows", 300_000);
-        int regions = (int) number("regions", 6);
-        int rounds = (int) number("rounds", 3);
+        int rows = (int) args.number("rows", 300_000);
+        int regions = (int) args.number("regions", 6);
+        int rounds = (int) args.number("rounds", 3);
         List<String> table = new ArrayList<>();
         try (MiniTiKVCluster cluster = MiniTiKVCluster.builder().stores(3).start();
                 TiSession session =
@@ -129,7 +113,7 @@ public final class SourceBenchmark {
                 }
             }
             table.add(row("tikv-client-java scan (raw KVs, no decoding)", "1", raw, median(raw)));
-            for (String p : setting("parallelism", "1,2").split(",")) {
+            for (String p : args.text("parallelism", "1,2").split(",")) {
                 int parallelism = Integer.parseInt(p.trim());
                 double[] ours = new double[rounds];
                 for (int i = -1; i < rounds; i++) {
@@ -228,10 +212,10 @@ public final class SourceBenchmark {
     // ---- latency ----
 
     private void latency() throws Exception {
-        int rate = (int) number("latencyRate", 100);
-        int seconds = (int) number("latencySeconds", 10);
+        int rate = (int) args.number("latencyRate", 100);
+        int seconds = (int) args.number("latencySeconds", 10);
         List<String> table = new ArrayList<>();
-        for (String interval : setting("latencyIntervalsMs", "1000,100").split(",")) {
+        for (String interval : args.text("latencyIntervalsMs", "1000,100").split(",")) {
             long ms = Long.parseLong(interval.trim());
             try (MiniTiKVCluster cluster =
                             MiniTiKVCluster.builder()

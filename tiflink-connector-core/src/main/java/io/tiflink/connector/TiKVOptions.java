@@ -95,16 +95,26 @@ public final class TiKVOptions {
     }
 
     private static long positiveMillis(ReadableConfig options, ConfigOption<Duration> option) {
-        long millis = options.get(option).toMillis();
-        if (millis <= 0) {
-            throw new IllegalArgumentException(
-                    "option '" + option.key() + "' must be positive, got " + options.get(option));
-        }
-        return millis;
+        return positive(option, options.get(option).toMillis());
     }
 
     private static int positive(ReadableConfig options, ConfigOption<Integer> option) {
-        int value = options.get(option);
+        return (int) positive(option, options.get(option));
+    }
+
+    /** The value of a required text option, trimmed; fails naming the option when it is unset. */
+    public static String required(ReadableConfig options, ConfigOption<String> option) {
+        return options.getOptional(option)
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .orElseThrow(
+                        () ->
+                                new IllegalArgumentException(
+                                        "option '" + option.key() + "' is required"));
+    }
+
+    /** {@code value}, or a failure naming the option when it is not positive. */
+    public static long positive(ConfigOption<?> option, long value) {
         if (value <= 0) {
             throw new IllegalArgumentException(
                     "option '" + option.key() + "' must be positive, got " + value);

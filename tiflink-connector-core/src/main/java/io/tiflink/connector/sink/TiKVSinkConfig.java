@@ -2,7 +2,6 @@ package io.tiflink.connector.sink;
 
 import io.tiflink.connector.TiKVOptions;
 
-import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 
 import org.tikv.common.TiConfiguration;
@@ -36,8 +35,8 @@ public final class TiKVSinkConfig implements Serializable {
         database();
         table();
         exactlyOnce();
-        positive(TiKVSinkOptions.BUFFER_FLUSH_MAX_ROWS, maxRows());
-        positive(TiKVSinkOptions.BUFFER_FLUSH_MAX_SIZE, maxBytes());
+        TiKVOptions.positive(TiKVSinkOptions.BUFFER_FLUSH_MAX_ROWS, maxRows());
+        TiKVOptions.positive(TiKVSinkOptions.BUFFER_FLUSH_MAX_SIZE, maxBytes());
         if (flushInterval().isNegative()) {
             throw new IllegalArgumentException(
                     "option '"
@@ -52,7 +51,7 @@ public final class TiKVSinkConfig implements Serializable {
                             + "' must be at least 3 s (heartbeats renew it every third), got "
                             + lockTtl());
         }
-        positive(TiKVSinkOptions.EPOCH_TIMEOUT, epochTimeout().toMillis());
+        TiKVOptions.positive(TiKVSinkOptions.EPOCH_TIMEOUT, epochTimeout().toMillis());
         if (maxRetries() < 0) {
             throw new IllegalArgumentException(
                     "option '"
@@ -60,23 +59,6 @@ public final class TiKVSinkConfig implements Serializable {
                             + "' must not be negative, got "
                             + maxRetries());
         }
-    }
-
-    private static void positive(ConfigOption<?> option, long value) {
-        if (value <= 0) {
-            throw new IllegalArgumentException(
-                    "option '" + option.key() + "' must be positive, got " + value);
-        }
-    }
-
-    private String required(ConfigOption<String> option) {
-        return options.getOptional(option)
-                .map(String::trim)
-                .filter(s -> !s.isEmpty())
-                .orElseThrow(
-                        () ->
-                                new IllegalArgumentException(
-                                        "option '" + option.key() + "' is required"));
     }
 
     public String sinkId() {
@@ -88,11 +70,11 @@ public final class TiKVSinkConfig implements Serializable {
     }
 
     public String database() {
-        return required(TiKVSinkOptions.DATABASE_NAME);
+        return TiKVOptions.required(options, TiKVSinkOptions.DATABASE_NAME);
     }
 
     public String table() {
-        return required(TiKVSinkOptions.TABLE_NAME);
+        return TiKVOptions.required(options, TiKVSinkOptions.TABLE_NAME);
     }
 
     public String qualifiedTable() {

@@ -3,7 +3,6 @@ package io.tiflink.connector.source;
 import io.tiflink.cdc.client.CdcClientConfig;
 import io.tiflink.connector.TiKVOptions;
 
-import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 
 import org.tikv.common.TiConfiguration;
@@ -39,8 +38,8 @@ public final class TiKVSourceConfig implements Serializable {
 
     private void validate() {
         TiKVOptions.toTiConfiguration(options);
-        required(TiKVSourceOptions.DATABASE_NAME);
-        required(TiKVSourceOptions.TABLE_NAME);
+        TiKVOptions.required(options, TiKVSourceOptions.DATABASE_NAME);
+        TiKVOptions.required(options, TiKVSourceOptions.TABLE_NAME);
         StartupMode mode = startupMode();
         if (mode == StartupMode.TIMESTAMP
                 && !options.getOptional(TiKVSourceOptions.STARTUP_TIMESTAMP_MILLIS).isPresent()) {
@@ -51,13 +50,7 @@ public final class TiKVSourceConfig implements Serializable {
                             + TiKVSourceOptions.STARTUP_MODE.key()
                             + "' is timestamp");
         }
-        if (fetchSize() <= 0) {
-            throw new IllegalArgumentException(
-                    "option '"
-                            + TiKVSourceOptions.SNAPSHOT_FETCH_SIZE.key()
-                            + "' must be positive, got "
-                            + fetchSize());
-        }
+        TiKVOptions.positive(TiKVSourceOptions.SNAPSHOT_FETCH_SIZE, fetchSize());
         upsert();
         if (gcTtl().getSeconds() < 1) {
             throw new IllegalArgumentException(
@@ -69,26 +62,16 @@ public final class TiKVSourceConfig implements Serializable {
         cdcConfig();
     }
 
-    private String required(ConfigOption<String> option) {
-        return options.getOptional(option)
-                .map(String::trim)
-                .filter(s -> !s.isEmpty())
-                .orElseThrow(
-                        () ->
-                                new IllegalArgumentException(
-                                        "option '" + option.key() + "' is required"));
-    }
-
     public TiConfiguration tiConfiguration() {
         return TiKVOptions.toTiConfiguration(options);
     }
 
     public String database() {
-        return required(TiKVSourceOptions.DATABASE_NAME);
+        return TiKVOptions.required(options, TiKVSourceOptions.DATABASE_NAME);
     }
 
     public String table() {
-        return required(TiKVSourceOptions.TABLE_NAME);
+        return TiKVOptions.required(options, TiKVSourceOptions.TABLE_NAME);
     }
 
     public StartupMode startupMode() {

@@ -37,6 +37,11 @@ public final class MiniClusterMain {
             System.exit(2);
             return;
         }
+        runUntilShutdown(cluster);
+    }
+
+    /** Keeps the process serving the cluster until it is told to stop (Ctrl-C, SIGTERM). */
+    public static void runUntilShutdown(MiniTiKVCluster cluster) throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(

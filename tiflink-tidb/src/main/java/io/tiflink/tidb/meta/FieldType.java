@@ -57,6 +57,34 @@ public final class FieldType extends MetaObject {
         return hasFlag(MysqlType.NOT_NULL_FLAG);
     }
 
+    /**
+     * The range a TINYINT, SMALLINT, MEDIUMINT or INT column holds, as {@code {min, max}}; null for
+     * other types (BIGINT holds every {@code long}).
+     */
+    @JsonIgnore
+    public long[] intRange() {
+        int bits;
+        switch (tp) {
+            case MysqlType.TINY:
+                bits = 8;
+                break;
+            case MysqlType.SHORT:
+                bits = 16;
+                break;
+            case MysqlType.INT24:
+                bits = 24;
+                break;
+            case MysqlType.LONG:
+                bits = 32;
+                break;
+            default:
+                return null;
+        }
+        return isUnsigned()
+                ? new long[] {0, (1L << bits) - 1}
+                : new long[] {-(1L << (bits - 1)), (1L << (bits - 1)) - 1};
+    }
+
     /** Char/varchar/text/blob with the binary charset: bytes rather than text. */
     @JsonIgnore
     public boolean isBinaryString() {

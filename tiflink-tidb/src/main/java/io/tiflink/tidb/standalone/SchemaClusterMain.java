@@ -12,7 +12,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code bin/tiflink-minicluster --schema FILE ...}: the minicluster with TiDB databases and tables
@@ -38,16 +37,7 @@ public final class SchemaClusterMain {
             System.exit(2);
             return;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime()
-                .addShutdownHook(
-                        new Thread(
-                                () -> {
-                                    cluster.close();
-                                    stopped.countDown();
-                                },
-                                "minicluster-shutdown"));
-        stopped.await();
+        MiniClusterMain.runUntilShutdown(cluster);
     }
 
     /** Parses the schema (failing before anything starts), starts the cluster, applies it. */

@@ -210,30 +210,9 @@ final class ColumnCodec {
     }
 
     private void checkIntRange(long l) {
-        if (kind == ColumnKind.YEAR) {
-            return;
-        }
-        int bits;
-        switch (info.type.tp) {
-            case MysqlType.TINY:
-                bits = 8;
-                break;
-            case MysqlType.SHORT:
-                bits = 16;
-                break;
-            case MysqlType.INT24:
-                bits = 24;
-                break;
-            case MysqlType.LONG:
-                bits = 32;
-                break;
-            default:
-                return;
-        }
-        long min = info.type.isUnsigned() ? 0 : -(1L << (bits - 1));
-        long max = info.type.isUnsigned() ? (1L << bits) - 1 : (1L << (bits - 1)) - 1;
-        if (l < min || l > max) {
-            throw error("value " + l + " out of range [" + min + ", " + max + "]");
+        long[] range = kind == ColumnKind.YEAR ? null : info.type.intRange();
+        if (range != null && (l < range[0] || l > range[1])) {
+            throw error("value " + l + " out of range [" + range[0] + ", " + range[1] + "]");
         }
     }
 

@@ -238,20 +238,7 @@ public final class EpochCoordinator implements OperatorCoordinator {
     }
 
     private void openEpoch(long epoch) {
-        byte[] primary = EpochKeys.primary(config.sinkId(), epoch);
-        long startTs = txn.timestamp();
-        txn.prewrite(
-                primary,
-                List.of(
-                        Kvrpcpb.Mutation.newBuilder()
-                                .setOp(Kvrpcpb.Op.Put)
-                                .setKey(ByteString.copyFrom(primary))
-                                .setValue(
-                                        ByteString.copyFrom(
-                                                config.qualifiedTable(), StandardCharsets.UTF_8))
-                                .build()),
-                startTs,
-                config.lockTtl().toMillis());
+        long startTs = prewriteSinkKey(EpochKeys.primary(config.sinkId(), epoch));
         open.put(epoch, startTs);
         holdGc();
         LOG.info(
@@ -261,23 +248,31 @@ public final class EpochCoordinator implements OperatorCoordinator {
                 startTs);
     }
 
-    /** Commits {@link EpochKeys#aborted} of the epoch, a transaction of one key. */
-    private void markAborted(long epoch) {
-        byte[] marker = EpochKeys.aborted(config.sinkId(), epoch);
+    /**
+     * Prewrites one of the sink's own keys (holding the table's name) as the primary of a new
+     * transaction; returns its start ts.
+     */
+    private long prewriteSinkKey(byte[] key) {
         long startTs = txn.timestamp();
         txn.prewrite(
-                marker,
+                key,
                 List.of(
                         Kvrpcpb.Mutation.newBuilder()
                                 .setOp(Kvrpcpb.Op.Put)
-                                .setKey(ByteString.copyFrom(marker))
+                                .setKey(ByteString.copyFrom(key))
                                 .setValue(
                                         ByteString.copyFrom(
                                                 config.qualifiedTable(), StandardCharsets.UTF_8))
                                 .build()),
                 startTs,
                 config.lockTtl().toMillis());
-        txn.commitPrimary(marker, startTs);
+        return startTs;
+    }
+
+    /** Commits {@link EpochKeys#aborted} of the epoch, a transaction of one key. */
+    private void markAborted(long epoch) {
+        byte[] marker = EpochKeys.aborted(config.sinkId(), epoch);
+        txn.commitPrimary(marker, prewriteSinkKey(marker));
         LOG.info(
                 "TiKV sink into {}: checkpoint {} aborted, its epoch will not open",
                 config.qualifiedTable(),

@@ -216,27 +216,9 @@ final class RowChecker {
     }
 
     private void intRange(ColumnInfo c, long l) {
-        int bits;
-        switch (c.type.tp) {
-            case MysqlType.TINY:
-                bits = 8;
-                break;
-            case MysqlType.SHORT:
-                bits = 16;
-                break;
-            case MysqlType.INT24:
-                bits = 24;
-                break;
-            case MysqlType.LONG:
-                bits = 32;
-                break;
-            default:
-                return;
-        }
-        long min = c.type.isUnsigned() ? 0 : -(1L << (bits - 1));
-        long max = c.type.isUnsigned() ? (1L << bits) - 1 : (1L << (bits - 1)) - 1;
-        if (l < min || l > max) {
-            throw error(c, "value " + l + " out of range [" + min + ", " + max + "]");
+        long[] range = c.type.intRange();
+        if (range != null && (l < range[0] || l > range[1])) {
+            throw error(c, "value " + l + " out of range [" + range[0] + ", " + range[1] + "]");
         }
     }
 
