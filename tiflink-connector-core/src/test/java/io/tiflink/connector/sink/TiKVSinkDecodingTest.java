@@ -1,5 +1,6 @@
 package io.tiflink.connector.sink;
 
+import io.tiflink.connector.FlinkClusters;
 import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
@@ -7,7 +8,6 @@ import io.tiflink.minicluster.txn.Percolator;
 import io.tiflink.tidb.codec.Codec;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -50,13 +50,7 @@ class TiKVSinkDecodingTest {
     @RegisterExtension
     static final MiniTiKVExtension TIKV = new MiniTiKVExtension(b -> b.stores(1));
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = FlinkClusters.withSlots(2);
 
     private static TiDBTables tables;
 

@@ -1,5 +1,6 @@
 package io.tiflink.connector.sink;
 
+import io.tiflink.connector.FlinkClusters;
 import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
@@ -18,7 +19,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -66,13 +66,7 @@ class TiKVSinkExactlyOnceTest {
     @RegisterExtension
     static final MiniTiKVExtension TIKV = new MiniTiKVExtension(b -> b.stores(3));
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(4)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = FlinkClusters.withSlots(4);
 
     /** Failures still to inject, shared by every attempt of the job (one JVM). */
     private static final AtomicInteger RECORD_FAILURES_LEFT = new AtomicInteger();

@@ -1,6 +1,7 @@
 package io.tiflink.connector.sink;
 
 import io.tiflink.connector.Failures;
+import io.tiflink.connector.FlinkClusters;
 import io.tiflink.connector.SettledListSource;
 import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
@@ -11,7 +12,6 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -40,13 +40,7 @@ class TiKVSinkWritesTest {
     @RegisterExtension
     static final MiniTiKVExtension TIKV = new MiniTiKVExtension(b -> b.stores(1));
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = FlinkClusters.withSlots(2);
 
     private static TiDBTables tables;
 
