@@ -10,8 +10,6 @@ import io.tiflink.tidb.meta.MetaKeys;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -91,12 +89,7 @@ class TiKVSinkWritesTest {
     }
 
     private static StreamExecutionEnvironment env() {
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(1);
-        env.enableCheckpointing(50);
-        return env;
+        return FlinkClusters.noRestartEnv(1, 50);
     }
 
     private static TiKVSink<RowChange> sink(MiniTiKVCluster cluster, String table) {

@@ -7,8 +7,6 @@ import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.tidb.standalone.MiniClusterRows;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
@@ -105,12 +103,7 @@ class TiKVSourceTest {
 
     /** A job that fails for good on the first error: these tests check the errors. */
     private static StreamExecutionEnvironment env() {
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(1);
-        env.enableCheckpointing(200);
-        return env;
+        return FlinkClusters.noRestartEnv(1, 200);
     }
 
     private static TiKVSourceBuilder<String> source(MiniTiKVCluster cluster, String table) {
