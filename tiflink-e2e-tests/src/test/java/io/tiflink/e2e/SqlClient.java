@@ -1,6 +1,6 @@
 package io.tiflink.e2e;
 
-import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +20,17 @@ final class SqlClient {
 
     /** Runs the script and returns what the client printed. */
     static String run(Path dir, String script) throws Exception {
-        Path file = dir.resolve("script.sql");
+        Process p = start(dir, "script", script);
+        assertThat(p.waitFor(3, TimeUnit.MINUTES)).as("the SQL client finished").isTrue();
+        return output(dir, "script");
+    }
+
+    /**
+     * Starts the client on a script ({@code name.sql} in {@code dir}) without waiting for it, for
+     * scripts whose jobs run until stopped; it prints to {@code name.out} (see {@link #output}).
+     */
+    static Process start(Path dir, String name, String script) throws Exception {
+        Path file = dir.resolve(name + ".sql");
         Files.writeString(file, script);
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -33,7 +43,10 @@ final class SqlClient {
         cmd.add("-f");
         cmd.add(file.toString());
         cmd.add("-Dexecution.target=local"); // a Flink mini cluster per job, in the client's JVM
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        ProcessBuilder pb =
+                new ProcessBuilder(cmd)
+                        .redirectErrorStream(true)
+                        .redirectOutput(dir.resolve(name + ".out").toFile());
         // Surefire sets FLINK_CONF_DIR (an empty config.yaml is all the client needs).
         String confDir = System.getenv("FLINK_CONF_DIR");
         pb.environment()
@@ -42,10 +55,11 @@ final class SqlClient {
                         confDir != null
                                 ? confDir
                                 : Path.of("src/test/flink-conf").toAbsolutePath().toString());
-        Process p = pb.start();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        p.getInputStream().transferTo(out);
-        assertThat(p.waitFor(3, TimeUnit.MINUTES)).as("the SQL client finished").isTrue();
-        return out.toString(StandardCharsets.UTF_8);
+        return pb.start();
+    }
+
+    /** What the client started on script {@code name} printed so far. */
+    static String output(Path dir, String name) throws IOException {
+        return Files.readString(dir.resolve(name + ".out"), StandardCharsets.UTF_8);
     }
 }

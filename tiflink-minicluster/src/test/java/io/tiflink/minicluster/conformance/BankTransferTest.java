@@ -498,7 +498,9 @@ class BankTransferTest {
             if (t instanceof TimeoutException
                     || t instanceof StackOverflowError
                     || t instanceof RegionException
-                    || String.valueOf(t.getMessage()).contains("retry is exhausted")) {
+                    || String.valueOf(t.getMessage()).contains("retry is exhausted")
+                    // TwoPhaseCommitter's own cap on regions that keep changing under a batch
+                    || String.valueOf(t.getMessage()).contains("> max retry number")) {
                 gaveUp = true;
             }
         }
