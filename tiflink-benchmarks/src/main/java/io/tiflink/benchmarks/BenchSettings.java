@@ -34,4 +34,10 @@ final class BenchSettings {
         String v = text(name, null);
         return v == null ? defaultValue : Long.parseLong(v.replace("_", ""));
     }
+
+    /** The arguments given, for the run's header line. */
+    @Override
+    public String toString() {
+        return args.toString();
+    }
 }
