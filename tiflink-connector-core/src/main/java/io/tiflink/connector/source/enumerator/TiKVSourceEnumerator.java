@@ -4,6 +4,7 @@ import io.tiflink.cdc.client.CdcException;
 import io.tiflink.cdc.client.GcSafePoint;
 import io.tiflink.connector.source.StartupMode;
 import io.tiflink.connector.source.TiKVSourceConfig;
+import io.tiflink.connector.source.TiKVSourceOptions;
 import io.tiflink.connector.source.split.CapturedTable;
 import io.tiflink.connector.source.split.SnapshotSplit;
 import io.tiflink.connector.source.split.StreamSplit;
@@ -88,7 +89,25 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
             context.callAsync(this::plan, this::onPlanned);
         } else {
             // A restored job: GC must not have passed where its readers resume.
-            holdGc();
+            try {
+                holdGc();
+            } catch (CdcException e) {
+                throw new FlinkRuntimeException(
+                        "TiKV source for "
+                                + config.database()
+                                + "."
+                                + config.table()
+                                + " cannot resume from its checkpoint: TiKV's GC has passed the"
+                                + " position it resumes at, so changes since then may be gone ("
+                                + e.getMessage()
+                                + "). Its GC safe point lapsed while the job was down longer than '"
+                                + TiKVSourceOptions.GC_SAFE_POINT_TTL.key()
+                                + "' ("
+                                + config.gcTtl()
+                                + "). Start the job without its state to read a new snapshot, and"
+                                + " raise the option to outlast the downtime you expect.",
+                        e);
+            }
         }
         long renew = Math.max(1_000, Math.min(config.gcTtl().toMillis() / 3, 300_000));
         context.callAsync(() -> null, (ignored, error) -> renewGc(), renew, renew);
