@@ -1,5 +1,6 @@
 package io.tiflink.e2e;
 
+import io.tiflink.connector.Checkpoints;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.tidb.meta.MetaReader;
@@ -15,9 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -27,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import static java.util.concurrent.TimeUnit.MINUTES;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -154,13 +152,13 @@ class SqlClientTest {
             try {
                 changes.apply(20);
                 awaitMirror(cluster, session, dir, "first");
-                await().atMost(2, MINUTES).until(() -> latestCheckpoint(checkpoints) != null);
+                await().atMost(2, MINUTES).until(() -> Checkpoints.latest(checkpoints) != null);
                 changes.apply(20);
             } finally {
                 first.destroyForcibly().waitFor();
             }
             changes.apply(20); // while no job runs
-            Path restoreFrom = latestCheckpoint(checkpoints);
+            Path restoreFrom = Checkpoints.latest(checkpoints);
             Process second =
                     SqlClient.start(
                             dir,
@@ -203,22 +201,6 @@ class SqlClientTest {
                 .map(Arrays::toString)
                 .sorted()
                 .collect(Collectors.toList());
-    }
-
-    /** The newest complete checkpoint under {@code dir}, or null. */
-    private static Path latestCheckpoint(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return null;
-        }
-        try (Stream<Path> files = Files.walk(dir, 3)) {
-            return files.filter(f -> f.getFileName().toString().equals("_metadata"))
-                    .map(Path::getParent)
-                    .filter(d -> d.getFileName().toString().startsWith("chk-"))
-                    .max(
-                            Comparator.comparingLong(
-                                    d -> Long.parseLong(d.getFileName().toString().substring(4))))
-                    .orElse(null);
-        }
     }
 
     /** Random inserts, updates and deletes of {@code shop.live_orders}, a transaction each. */

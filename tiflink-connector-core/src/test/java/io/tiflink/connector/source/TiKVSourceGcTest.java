@@ -1,5 +1,6 @@
 package io.tiflink.connector.source;
 
+import io.tiflink.connector.Checkpoints;
 import io.tiflink.connector.FlinkClusters;
 import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
@@ -19,12 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -54,11 +51,11 @@ class TiKVSourceGcTest {
                 tables.txn("shop", "t").insert(2L).commit();
                 assertThat(it.next()).startsWith("INSERT t - -> [2]");
                 // a checkpoint of the stream's position, taken after that change
-                long seen = latestCheckpointId(checkpoints);
+                long seen = Checkpoints.latestId(checkpoints);
                 await().atMost(Duration.ofMinutes(1))
-                        .until(() -> latestCheckpointId(checkpoints) > seen + 1);
+                        .until(() -> Checkpoints.latestId(checkpoints) > seen + 1);
             } // cancels the job; its checkpoints stay
-            Path restoreFrom = latestCheckpoint(checkpoints);
+            Path restoreFrom = Checkpoints.latest(checkpoints);
             long downAt = cluster.currentTs();
             // The source's 1 s lease lapses while the job is down; then GC passes it.
             await().atMost(Duration.ofMinutes(1)).until(() -> cluster.gc(downAt) >= downAt);
@@ -102,26 +99,5 @@ class TiKVSourceGcTest {
                         "t")
                 .uid("source")
                 .executeAndCollect();
-    }
-
-    private static long latestCheckpointId(Path dir) throws IOException {
-        Path latest = latestCheckpoint(dir);
-        return latest == null ? -1 : Long.parseLong(latest.getFileName().toString().substring(4));
-    }
-
-    /** The newest complete checkpoint under {@code dir}, or null. */
-    private static Path latestCheckpoint(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return null;
-        }
-        try (Stream<Path> files = Files.walk(dir, 3)) {
-            return files.filter(f -> f.getFileName().toString().equals("_metadata"))
-                    .map(Path::getParent)
-                    .filter(d -> d.getFileName().toString().startsWith("chk-"))
-                    .max(
-                            Comparator.comparingLong(
-                                    d -> Long.parseLong(d.getFileName().toString().substring(4))))
-                    .orElse(null);
-        }
     }
 }
