@@ -10,6 +10,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -108,7 +109,12 @@ final class Connection implements StreamObserver<Cdcpb.ChangeDataRequest> {
 
     private void scheduleDrain() {
         if (draining.compareAndSet(false, true)) {
-            sender.execute(this::drain);
+            try {
+                sender.execute(this::drain);
+            } catch (RejectedExecutionException e) {
+                // The endpoint closed with the cluster: nothing is sent any more.
+                draining.set(false);
+            }
         }
     }
 
