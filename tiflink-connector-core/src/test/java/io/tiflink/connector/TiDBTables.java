@@ -47,7 +47,15 @@ public final class TiDBTables implements AutoCloseable {
 
     /** Row changes of one table that commit together. */
     public MiniClusterRows.Txn txn(String database, String table) {
-        return rows.txn(table(database, table));
+        return txn(table(database, table));
+    }
+
+    /**
+     * Row changes of a table already looked up: written through the engine alone, so that they do
+     * not depend on the client surviving injected region chaos.
+     */
+    public MiniClusterRows.Txn txn(TableInfo table) {
+        return rows.txn(table);
     }
 
     /** The table's rows at {@code ts}. */

@@ -6,6 +6,7 @@ import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.minicluster.region.Region;
+import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.standalone.MiniClusterRows;
 import io.tiflink.tidb.table.Handle;
 import io.tiflink.tidb.table.TableCodec;
@@ -74,7 +75,8 @@ class TiKVSourceExactlyOnceTest {
         tables.ddl(
                 "CREATE DATABASE eo; USE eo;"
                         + " CREATE TABLE items (id BIGINT PRIMARY KEY, v BIGINT, s VARCHAR(64));");
-        long tableId = tables.table("eo", "items").id;
+        TableInfo items = tables.table("eo", "items");
+        long tableId = items.id;
         Map<Long, Long> model = new HashMap<>();
         MiniClusterRows.Txn load = tables.txn("eo", "items");
         for (long i = 0; i < INITIAL_ROWS; i++) {
@@ -115,7 +117,7 @@ class TiKVSourceExactlyOnceTest {
             while (System.nanoTime() < deadline) {
                 int op = rnd.nextInt(100);
                 if (op < 85) {
-                    mutate(tables, model, rnd);
+                    mutate(tables, items, model, rnd);
                 } else if (op < 92) {
                     cluster.split(key(tableId, rnd.nextInt(KEYS)));
                 } else if (op < 97) {
@@ -179,8 +181,9 @@ class TiKVSourceExactlyOnceTest {
         return TableCodec.recordKey(tableId, Handle.ofInt(handle));
     }
 
-    private static void mutate(TiDBTables tables, Map<Long, Long> model, Random rnd) {
-        MiniClusterRows.Txn txn = tables.txn("eo", "items");
+    private static void mutate(
+            TiDBTables tables, TableInfo items, Map<Long, Long> model, Random rnd) {
+        MiniClusterRows.Txn txn = tables.txn(items);
         Set<Long> touched = new HashSet<>();
         for (int i = 1 + rnd.nextInt(3); i > 0; i--) {
             long id = rnd.nextInt(KEYS);
