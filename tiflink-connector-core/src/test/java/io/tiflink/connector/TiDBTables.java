@@ -60,7 +60,12 @@ public final class TiDBTables implements AutoCloseable {
 
     /** The table's rows at {@code ts}. */
     public List<Object[]> rows(String database, String table, long ts) {
-        return rows.rows(table(database, table), ts);
+        return rows(table(database, table), ts);
+    }
+
+    /** The rows at {@code ts} of a table already looked up, read through the engine alone. */
+    public List<Object[]> rows(TableInfo table, long ts) {
+        return rows.rows(table, ts);
     }
 
     /** Every index entry of the table at {@code ts}: hex key → hex value. */

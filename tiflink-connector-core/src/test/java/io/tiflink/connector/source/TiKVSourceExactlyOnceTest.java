@@ -78,7 +78,7 @@ class TiKVSourceExactlyOnceTest {
         TableInfo items = tables.table("eo", "items");
         long tableId = items.id;
         Map<Long, Long> model = new HashMap<>();
-        MiniClusterRows.Txn load = tables.txn("eo", "items");
+        MiniClusterRows.Txn load = tables.txn(items);
         for (long i = 0; i < INITIAL_ROWS; i++) {
             load.insert(i, i, "row" + i);
             model.put(i, i);
@@ -134,7 +134,7 @@ class TiKVSourceExactlyOnceTest {
             long end = cluster.currentTs();
             LOG.info("{} failures armed; waiting for the changelog to reach ts {}", armed, end);
             Map<Long, String> expected = new TreeMap<>();
-            for (Object[] row : tables.rows("eo", "items", end)) {
+            for (Object[] row : tables.rows(items, end)) {
                 expected.put((Long) row[0], ChangeStrings.row(row));
             }
             await().atMost(Duration.ofSeconds(90))
