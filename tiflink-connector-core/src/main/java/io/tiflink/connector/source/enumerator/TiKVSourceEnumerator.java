@@ -238,8 +238,12 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
         return config.startupMode() == StartupMode.SNAPSHOT && pendingSnapshots.isEmpty();
     }
 
+    /**
+     * Whether every snapshot split was read. Never before the plan is in: a checkpoint completing
+     * while the tables are still being cut into splits must not release the streams early.
+     */
     private boolean snapshotDone() {
-        return pendingSnapshots.isEmpty() && unfinishedSnapshots.isEmpty();
+        return planned && pendingSnapshots.isEmpty() && unfinishedSnapshots.isEmpty();
     }
 
     @Override
