@@ -34,6 +34,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -112,10 +113,29 @@ class TiKVSourceExactlyOnceTest {
         RECORDS_BEFORE_FAILURE.set(rnd.nextInt(INITIAL_ROWS));
         JobClient job = env.executeAsync("exactly-once");
         try {
-            long deadline = System.nanoTime() + Duration.ofSeconds(12).toNanos();
+            long start = System.nanoTime();
+            long deadline = start + Duration.ofSeconds(12).toNanos();
+            // Past the deadline only until two failures happened (planning many regions can
+            // take a while), and never past this.
+            long lastDeadline = start + Duration.ofSeconds(60).toNanos();
+            // Region chaos at most every 20 ms: changes go straight to the engine, so an
+            // unpaced loop would cut the table into thousands of regions.
+            long chaosEvery = Duration.ofMillis(20).toNanos();
+            long lastChaos = 0;
             int armed = 1;
-            while (System.nanoTime() < deadline) {
+            long opEvery = Duration.ofMillis(1).toNanos(); // a load of about 1,000 ops/s
+            long nextOp = start;
+            while (System.nanoTime() < deadline
+                    || FAILURES.get() < 2 && System.nanoTime() < lastDeadline) {
+                LockSupport.parkNanos(nextOp - System.nanoTime());
+                nextOp += opEvery;
                 int op = rnd.nextInt(100);
+                boolean chaos = op >= 85 && op < 97;
+                if (chaos && System.nanoTime() - lastChaos < chaosEvery) {
+                    op = 0; // a change instead
+                } else if (chaos) {
+                    lastChaos = System.nanoTime();
+                }
                 if (op < 85) {
                     mutate(tables, items, model, rnd);
                 } else if (op < 92) {
