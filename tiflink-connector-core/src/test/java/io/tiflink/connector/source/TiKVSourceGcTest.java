@@ -77,6 +77,9 @@ class TiKVSourceGcTest {
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+        // Keep them all: a checkpoint completing while the job is cancelled would otherwise
+        // delete the one the restore was given.
+        conf.set(CheckpointingOptions.MAX_RETAINED_CHECKPOINTS, 1000);
         conf.set(
                 CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                 org.apache.flink.configuration.ExternalizedCheckpointRetention
