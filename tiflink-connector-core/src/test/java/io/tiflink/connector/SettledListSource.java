@@ -15,6 +15,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * A bounded source of a fixed list for jobs expected to fail downstream. Its reader emits only once
@@ -158,9 +159,9 @@ public final class SettledListSource<T extends Serializable>
 
     /** Splits and enumerator state carry nothing: the list lives in the source. */
     private static final class EmptySerializer<S> implements SimpleVersionedSerializer<S> {
-        private final java.util.function.Supplier<S> empty;
+        private final Supplier<S> empty;
 
-        EmptySerializer(java.util.function.Supplier<S> empty) {
+        EmptySerializer(Supplier<S> empty) {
             this.empty = empty;
         }
 

@@ -127,7 +127,7 @@ class SqlClientTest {
      * source (snapshot, then changes) and the exactly-once sink while the table keeps changing. The
      * first client is killed mid-flight, changes go on while no job runs, and a second client
      * restores the job from the first one's last retained checkpoint: the mirror ends equal to the
-     * table, index entries included.
+     * table.
      */
     @Test
     void mirrorsATableThroughAKillAndARestoreFromACheckpoint(

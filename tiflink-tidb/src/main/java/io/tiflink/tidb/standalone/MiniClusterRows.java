@@ -13,7 +13,9 @@ import org.tikv.shade.com.google.protobuf.ByteString;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 
@@ -153,7 +155,7 @@ public final class MiniClusterRows {
     /**
      * Every key-value pair in {@code [start, end)} at {@code ts}. Locks in the way are resolved as
      * a TiDB reader resolves them: committed with their primary, rolled back once it is rolled back
-     * or expired, waited for while it lives.
+     * or expired, waited for while it lives; one status check and one resolve per transaction.
      */
     public List<Kvrpcpb.KvPair> scan(byte[] start, byte[] end, long ts) {
         long deadline = System.nanoTime() + LOCK_WAIT.toNanos();
@@ -168,16 +170,24 @@ public final class MiniClusterRows {
                                     false,
                                     false,
                                     new Percolator.ReadContext(ts, pushedPast, false));
-            boolean blocked = false;
-            boolean waiting = false;
+            Map<Long, List<Kvrpcpb.LockInfo>> locksByTxn = new LinkedHashMap<>();
             for (Kvrpcpb.KvPair p : pairs) {
                 if (p.hasError()) {
-                    blocked = true;
-                    waiting |= !resolve(p.getError(), ts, pushedPast);
+                    if (!p.getError().hasLocked()) {
+                        throw new IllegalStateException("read failed: " + p.getError());
+                    }
+                    Kvrpcpb.LockInfo lock = p.getError().getLocked();
+                    locksByTxn
+                            .computeIfAbsent(lock.getLockVersion(), v -> new ArrayList<>())
+                            .add(lock);
                 }
             }
-            if (!blocked) {
+            if (locksByTxn.isEmpty()) {
                 return pairs;
+            }
+            boolean waiting = false;
+            for (List<Kvrpcpb.LockInfo> locks : locksByTxn.values()) {
+                waiting |= !resolve(locks, ts, pushedPast);
             }
             if (waiting) {
                 if (System.nanoTime() > deadline) {
@@ -190,45 +200,41 @@ public final class MiniClusterRows {
     }
 
     /**
-     * Resolves the lock of a key error, or when its transaction was pushed to commit after the read
-     * adds it to the locks the read skips; false when the transaction still runs before the read.
+     * Resolves the locks of one transaction, or when it was pushed to commit after the read adds it
+     * to the locks the read skips; false when the transaction still runs before the read.
      */
-    private boolean resolve(Kvrpcpb.KeyError error, long readTs, Set<Long> pushedPast) {
-        if (!error.hasLocked()) {
-            throw new IllegalStateException("read failed: " + error);
-        }
-        Kvrpcpb.LockInfo lock = error.getLocked();
+    private boolean resolve(List<Kvrpcpb.LockInfo> locks, long readTs, Set<Long> pushedPast) {
+        Kvrpcpb.LockInfo first = locks.get(0);
         Percolator engine = cluster.percolator();
         Kvrpcpb.CheckTxnStatusResponse status =
                 engine.checkTxnStatus(
                         Kvrpcpb.CheckTxnStatusRequest.newBuilder()
-                                .setPrimaryKey(lock.getPrimaryLock())
-                                .setLockTs(lock.getLockVersion())
+                                .setPrimaryKey(first.getPrimaryLock())
+                                .setLockTs(first.getLockVersion())
                                 .setCallerStartTs(readTs)
                                 .setCurrentTs(cluster.currentTs())
                                 .setRollbackIfNotExist(true)
                                 .build());
         if (status.hasError()) {
-            throw new IllegalStateException("checking the lock " + lock + " failed: " + status);
+            throw new IllegalStateException("checking the lock " + first + " failed: " + status);
         }
         if (status.getAction() == Kvrpcpb.Action.MinCommitTSPushed) {
-            pushedPast.add(lock.getLockVersion());
+            pushedPast.add(first.getLockVersion());
             return true;
         }
         if (status.getLockTtl() > 0) {
             return false;
         }
+        Kvrpcpb.ResolveLockRequest.Builder request =
+                Kvrpcpb.ResolveLockRequest.newBuilder()
+                        .setStartVersion(first.getLockVersion())
+                        .setCommitVersion(status.getCommitVersion());
+        locks.forEach(l -> request.addKeys(l.getKey()));
         Kvrpcpb.ResolveLockResponse resolved =
-                engine.resolveLock(
-                        Kvrpcpb.ResolveLockRequest.newBuilder()
-                                .setStartVersion(lock.getLockVersion())
-                                .setCommitVersion(status.getCommitVersion())
-                                .addKeys(lock.getKey())
-                                .build(),
-                        new byte[0],
-                        new byte[0]);
+                engine.resolveLock(request.build(), new byte[0], new byte[0]);
         if (resolved.hasError()) {
-            throw new IllegalStateException("resolving the lock " + lock + " failed: " + resolved);
+            throw new IllegalStateException(
+                    "resolving the locks of " + first + " failed: " + resolved);
         }
         return true;
     }
