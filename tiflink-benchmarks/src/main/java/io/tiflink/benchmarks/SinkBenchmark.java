@@ -1,6 +1,5 @@
 package io.tiflink.benchmarks;
 
-import io.tiflink.connector.sink.RowChange;
 import io.tiflink.connector.sink.TiKVSink;
 import io.tiflink.connector.sink.TiKVSinkOptions;
 import io.tiflink.minicluster.MiniTiKVCluster;
@@ -9,6 +8,7 @@ import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.schema.SchemaFile;
 import io.tiflink.tidb.table.KeyValue;
 import io.tiflink.tidb.table.TableCodec;
+import io.tiflink.tidb.write.RowWrite;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -213,7 +213,7 @@ public final class SinkBenchmark {
             throws Exception {
         return job(
                 parallelism,
-                TiKVSink.<RowChange>builder()
+                TiKVSink.<RowWrite>builder()
                         .pdAddresses(cluster.pdAddress())
                         .database("bench")
                         .table(table)
@@ -229,14 +229,14 @@ public final class SinkBenchmark {
         return job(parallelism, new DiscardingSink<>());
     }
 
-    private double job(int parallelism, Sink<RowChange> sink) throws Exception {
+    private double job(int parallelism, Sink<RowWrite> sink) throws Exception {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
         env.setParallelism(parallelism);
         env.enableCheckpointing(checkpointMillis);
         env.fromSequence(0, rows - 1)
-                .map(id -> RowChange.upsert(row(id)))
-                .returns(TypeInformation.of(RowChange.class))
+                .map(id -> RowWrite.upsert(row(id)))
+                .returns(TypeInformation.of(RowWrite.class))
                 .sinkTo(sink);
         long start = System.nanoTime();
         env.execute("sink benchmark");

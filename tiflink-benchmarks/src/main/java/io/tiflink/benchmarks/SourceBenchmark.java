@@ -5,10 +5,10 @@ import io.tiflink.connector.source.TiDBChange;
 import io.tiflink.connector.source.TiKVDeserializationSchema;
 import io.tiflink.connector.source.TiKVSource;
 import io.tiflink.minicluster.MiniTiKVCluster;
+import io.tiflink.minicluster.tidb.MiniClusterRows;
 import io.tiflink.tidb.meta.MetaReader;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.schema.SchemaFile;
-import io.tiflink.tidb.standalone.MiniClusterRows;
 import io.tiflink.tidb.table.Handle;
 import io.tiflink.tidb.table.TableCodec;
 

@@ -1,13 +1,13 @@
 package io.tiflink.connector;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
-import io.tiflink.tidb.codec.Codec;
+import io.tiflink.minicluster.tidb.MiniClusterRows;
 import io.tiflink.tidb.meta.MetaReader;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.schema.SchemaFile;
-import io.tiflink.tidb.standalone.MiniClusterRows;
 import io.tiflink.tidb.table.KeyValue;
 import io.tiflink.tidb.table.TableCodec;
+import io.tiflink.tikv.Keys;
 
 import org.tikv.common.TiConfiguration;
 import org.tikv.common.TiSession;
@@ -76,7 +76,7 @@ public final class TiDBTables implements AutoCloseable {
         byte[] end = start.clone();
         end[end.length - 1]++;
         for (Kvrpcpb.KvPair p : rows.scan(start, end, ts)) {
-            out.put(Codec.hex(p.getKey().toByteArray()), Codec.hex(p.getValue().toByteArray()));
+            out.put(Keys.hex(p.getKey().toByteArray()), Keys.hex(p.getValue().toByteArray()));
         }
         return out;
     }
@@ -93,7 +93,7 @@ public final class TiDBTables implements AutoCloseable {
             Object[] row = codec.decode(key, p.getValue().toByteArray());
             List<KeyValue> kvs = codec.encodeRecord(codec.table().id, row, codec.handle(key));
             for (KeyValue kv : kvs.subList(1, kvs.size())) {
-                out.put(Codec.hex(kv.key()), Codec.hex(kv.value()));
+                out.put(Keys.hex(kv.key()), Keys.hex(kv.value()));
             }
         }
         return out;

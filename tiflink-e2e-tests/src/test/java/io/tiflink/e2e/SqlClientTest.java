@@ -3,10 +3,10 @@ package io.tiflink.e2e;
 import io.tiflink.connector.Checkpoints;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
+import io.tiflink.minicluster.tidb.MiniClusterRows;
 import io.tiflink.tidb.meta.MetaReader;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.schema.SchemaFile;
-import io.tiflink.tidb.standalone.MiniClusterRows;
 
 import org.tikv.common.TiConfiguration;
 import org.tikv.common.TiSession;

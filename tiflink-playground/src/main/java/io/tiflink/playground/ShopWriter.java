@@ -1,8 +1,8 @@
 package io.tiflink.playground;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
+import io.tiflink.minicluster.tidb.MiniClusterRows;
 import io.tiflink.tidb.meta.TableInfo;
-import io.tiflink.tidb.standalone.MiniClusterRows;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;

@@ -1,5 +1,8 @@
 package io.tiflink.cdc.client;
 
+import io.tiflink.tikv.gc.GcSafePoint;
+import io.tiflink.tikv.gc.GcSafePointException;
+
 import org.tikv.common.TiSession;
 import org.tikv.common.codec.Codec;
 import org.tikv.common.codec.CodecDataOutput;
@@ -782,7 +785,11 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     }
 
     private void holdGcSafePoint(long ts) {
-        GcSafePoint.hold(session, config.gcServiceId(), config.gcTtl(), ts);
+        try {
+            GcSafePoint.hold(session, config.gcServiceId(), config.gcTtl(), ts);
+        } catch (GcSafePointException e) {
+            throw new CdcException(e.getMessage(), e);
+        }
     }
 
     // ---- failure ----

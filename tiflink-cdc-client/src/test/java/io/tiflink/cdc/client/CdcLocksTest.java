@@ -2,6 +2,7 @@ package io.tiflink.cdc.client;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
+import io.tiflink.tikv.gc.GcSafePoint;
 
 import org.tikv.common.TiConfiguration;
 import org.tikv.kvproto.Kvrpcpb;

@@ -1,6 +1,7 @@
 package io.tiflink.connector.sink;
 
 import io.tiflink.tidb.meta.TableInfo;
+import io.tiflink.tidb.write.RowWrite;
 
 import java.io.Serializable;
 
@@ -14,5 +15,5 @@ public interface TiKVSerializationSchema<T> extends Serializable {
     default void open(String qualifiedTable, TableInfo table) throws Exception {}
 
     /** The change for a record, or null to write nothing for it. */
-    RowChange serialize(T record);
+    RowWrite serialize(T record);
 }

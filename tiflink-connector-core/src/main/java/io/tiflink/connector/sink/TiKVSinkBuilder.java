@@ -15,7 +15,7 @@ import java.util.UUID;
  * TiKVSink<Order> sink = TiKVSink.<Order>builder()
  *     .pdAddresses("pd0:2379")
  *     .database("shop").table("orders")
- *     .serializer(order -> RowChange.upsert(new Object[] {order.id, order.item, order.qty}))
+ *     .serializer(order -> RowWrite.upsert(new Object[] {order.id, order.item, order.qty}))
  *     .build();
  * orders.sinkTo(sink);
  * }</pre>

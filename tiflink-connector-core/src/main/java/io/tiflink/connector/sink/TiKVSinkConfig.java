@@ -1,6 +1,8 @@
 package io.tiflink.connector.sink;
 
 import io.tiflink.connector.TiKVOptions;
+import io.tiflink.tidb.write.TableWriter;
+import io.tiflink.tikv.txn.TxnClient;
 
 import org.apache.flink.configuration.Configuration;
 
@@ -22,7 +24,7 @@ public final class TiKVSinkConfig implements Serializable {
 
     /**
      * @param sinkId names this sink's transactions in TiKV ({@link
-     *     io.tiflink.connector.sink.txn.EpochKeys}); unique per built sink
+     *     io.tiflink.connector.sink.EpochKeys}); unique per built sink
      */
     public TiKVSinkConfig(Configuration options, String sinkId) {
         this.options = new Configuration(options);
@@ -123,5 +125,10 @@ public final class TiKVSinkConfig implements Serializable {
 
     public int maxRetries() {
         return options.get(TiKVSinkOptions.MAX_RETRIES);
+    }
+
+    /** A writer of the sink's table, as its schema is now. */
+    public TableWriter openTableWriter(TxnClient txn) {
+        return TableWriter.open(txn, database(), table(), lockTtl(), maxRetries());
     }
 }

@@ -1,8 +1,8 @@
 package io.tiflink.connector.table;
 
-import io.tiflink.connector.sink.RowChange;
 import io.tiflink.connector.sink.TiKVSerializationSchema;
 import io.tiflink.tidb.meta.TableInfo;
+import io.tiflink.tidb.write.RowWrite;
 
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
@@ -65,19 +65,19 @@ public final class RowDataSerializationSchema implements TiKVSerializationSchema
     }
 
     @Override
-    public RowChange serialize(RowData row) {
-        RowChange.Kind kind;
+    public RowWrite serialize(RowData row) {
+        RowWrite.Kind kind;
         switch (row.getRowKind()) {
             case INSERT:
             case UPDATE_AFTER:
-                kind = primaryKey.isEmpty() ? RowChange.Kind.INSERT : RowChange.Kind.UPSERT;
+                kind = primaryKey.isEmpty() ? RowWrite.Kind.INSERT : RowWrite.Kind.UPSERT;
                 break;
             case DELETE:
-                kind = RowChange.Kind.DELETE;
+                kind = RowWrite.Kind.DELETE;
                 break;
             default:
                 return null; // -U: the +U that follows replaces the row
         }
-        return RowChange.of(kind, converter.toTiDB(row), covered);
+        return RowWrite.of(kind, converter.toTiDB(row), covered);
     }
 }

@@ -6,6 +6,8 @@ import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.minicluster.txn.Percolator;
 import io.tiflink.tidb.codec.Codec;
+import io.tiflink.tidb.write.RowWrite;
+import io.tiflink.tikv.Keys;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -100,10 +102,10 @@ class TiKVSinkDecodingTest {
         env.setParallelism(2);
         env.enableCheckpointing(50);
         env.fromData(
-                        TypeInformation.of(RowChange.class),
-                        written.values().stream().map(RowChange::upsert).toArray(RowChange[]::new))
+                        TypeInformation.of(RowWrite.class),
+                        written.values().stream().map(RowWrite::upsert).toArray(RowWrite[]::new))
                 .sinkTo(
-                        TiKVSink.<RowChange>builder()
+                        TiKVSink.<RowWrite>builder()
                                 .pdAddresses(cluster.pdAddress())
                                 .database("dec")
                                 .table("typed")
@@ -125,7 +127,7 @@ class TiKVSinkDecodingTest {
                                 false,
                                 false,
                                 new Percolator.ReadContext(ts, Set.of(), false))) {
-            stored.put(Codec.hex(p.getKey().toByteArray()), p.getValue().toByteArray());
+            stored.put(Keys.hex(p.getKey().toByteArray()), p.getValue().toByteArray());
         }
         int records = 0;
         int entries = 0;
@@ -164,7 +166,7 @@ class TiKVSinkDecodingTest {
                 }
                 byte[] entryKey =
                         IndexKey.toIndexKey(table.getId(), idx.getId(), datums).getBytes();
-                byte[] value = stored.get(Codec.hex(entryKey));
+                byte[] value = stored.get(Keys.hex(entryKey));
                 assertThat(value)
                         .as("entry of index %s for row %s", idx.getName(), handle)
                         .isNotNull();

@@ -4,6 +4,7 @@ import io.tiflink.connector.FlinkClusters;
 import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
+import io.tiflink.tidb.write.RowWrite;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.RichMapFunction;
@@ -92,19 +93,19 @@ class TiKVSinkEndOfInputTest {
     }
 
     /** Three rows changed over and over: a two-row buffer defers most changes to a next epoch. */
-    static RowChange change(long i) {
+    static RowWrite change(long i) {
         long id = i % 3;
         if (i % 5 == 4) {
-            return RowChange.delete(new Object[] {id, null, null});
+            return RowWrite.delete(new Object[] {id, null, null});
         }
-        return RowChange.upsert(new Object[] {id, "n" + id + "-" + i, i});
+        return RowWrite.upsert(new Object[] {id, "n" + id + "-" + i, i});
     }
 
     private static List<String> expected(long count) {
         Map<Long, String> rows = new TreeMap<>();
         for (long i = 0; i < count; i++) {
-            RowChange c = change(i);
-            if (c.kind() == RowChange.Kind.DELETE) {
+            RowWrite c = change(i);
+            if (c.kind() == RowWrite.Kind.DELETE) {
                 rows.remove((Long) c.row()[0]);
             } else {
                 rows.put((Long) c.row()[0], Arrays.toString(c.row()));
@@ -142,9 +143,9 @@ class TiKVSinkEndOfInputTest {
         env.fromSource(source, WatermarkStrategy.noWatermarks(), "changes")
                 .map(new FailCheckpoint(failAfterChunk ? chunk : Long.MAX_VALUE))
                 .map(TiKVSinkEndOfInputTest::change)
-                .returns(TypeInformation.of(RowChange.class))
+                .returns(TypeInformation.of(RowWrite.class))
                 .sinkTo(
-                        TiKVSink.<RowChange>builder()
+                        TiKVSink.<RowWrite>builder()
                                 .pdAddresses(cluster.pdAddress())
                                 .database("e")
                                 .table(table)

@@ -8,6 +8,7 @@ import io.tiflink.minicluster.region.Region;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.table.Handle;
 import io.tiflink.tidb.table.TableCodec;
+import io.tiflink.tidb.write.RowWrite;
 
 import org.apache.flink.api.common.functions.RichFlatMapFunction;
 import org.apache.flink.api.common.functions.RichMapFunction;
@@ -104,8 +105,8 @@ class TiKVSinkExactlyOnceTest {
         return env;
     }
 
-    private static TiKVSink<RowChange> sink(MiniTiKVCluster cluster, String table) {
-        return TiKVSink.<RowChange>builder()
+    private static TiKVSink<RowWrite> sink(MiniTiKVCluster cluster, String table) {
+        return TiKVSink.<RowWrite>builder()
                 .pdAddresses(cluster.pdAddress())
                 .database("bank")
                 .table(table)
@@ -121,24 +122,24 @@ class TiKVSinkExactlyOnceTest {
     private static final int CHANGES = 6000;
     private static final int ACCOUNTS = 200;
 
-    static RowChange change(long i) {
+    static RowWrite change(long i) {
         long id = (i * 7919) % ACCOUNTS;
         if (i % 11 == 0) {
-            return RowChange.delete(new Object[] {id, null, null});
+            return RowWrite.delete(new Object[] {id, null, null});
         }
         // Names are unique by construction, and change (their index entries must follow).
-        return RowChange.upsert(new Object[] {id, "n" + id + "-" + (i % 3), i % 101});
+        return RowWrite.upsert(new Object[] {id, "n" + id + "-" + (i % 3), i % 101});
     }
 
     /** Fails the job a few times: at a random record, and right after random checkpoints. */
-    static final class FailureInjector extends RichMapFunction<RowChange, RowChange>
+    static final class FailureInjector extends RichMapFunction<RowWrite, RowWrite>
             implements CheckpointListener {
         private transient Random random;
         private transient int failAt;
         private transient int seen;
 
         @Override
-        public RowChange map(RowChange c) throws Exception {
+        public RowWrite map(RowWrite c) throws Exception {
             if (random == null) {
                 random = new Random();
                 failAt = 50 + random.nextInt(400);
@@ -232,19 +233,19 @@ class TiKVSinkExactlyOnceTest {
         CHECKPOINT_FAILURES_LEFT.set(2);
         FAILURES_DONE.set(0);
         StreamExecutionEnvironment env = env();
-        DataStream<RowChange> changes =
+        DataStream<RowWrite> changes =
                 env.fromSequence(0, CHANGES - 1)
                         .setParallelism(1)
                         .map(TiKVSinkExactlyOnceTest::change)
-                        .returns(TypeInformation.of(RowChange.class))
+                        .returns(TypeInformation.of(RowWrite.class))
                         .setParallelism(1)
                         .keyBy(c -> (Long) c.row()[0])
                         .map(new FailureInjector())
                         .setParallelism(2);
         changes.sinkTo(sink(cluster, "accounts")).setParallelism(2);
         // Every change also appended: a change lost or written twice changes the count.
-        changes.map(c -> RowChange.insert(new Object[] {c.row()[2], c.row()[0]}))
-                .returns(TypeInformation.of(RowChange.class))
+        changes.map(c -> RowWrite.insert(new Object[] {c.row()[2], c.row()[0]}))
+                .returns(TypeInformation.of(RowWrite.class))
                 .setParallelism(2)
                 .sinkTo(sink(cluster, "events"))
                 .setParallelism(2);
@@ -267,9 +268,9 @@ class TiKVSinkExactlyOnceTest {
 
         Map<Long, String> expected = new TreeMap<>();
         for (long i = 0; i < CHANGES; i++) {
-            RowChange c = change(i);
+            RowWrite c = change(i);
             Object[] row = c.row();
-            if (c.kind() == RowChange.Kind.DELETE) {
+            if (c.kind() == RowWrite.Kind.DELETE) {
                 expected.remove((Long) row[0]);
             } else {
                 expected.put((Long) row[0], row[0] + "," + row[1] + "," + row[2]);
@@ -320,13 +321,13 @@ class TiKVSinkExactlyOnceTest {
      * amounts must sum to 0 at every TSO. A slot is used once per checkpoint interval (so that each
      * epoch writes a row once, and is one transaction).
      */
-    static final class Transfers extends RichFlatMapFunction<Long, RowChange>
+    static final class Transfers extends RichFlatMapFunction<Long, RowWrite>
             implements CheckpointedFunction {
         private transient Set<Integer> usedInInterval;
         private int next;
 
         @Override
-        public void flatMap(Long i, Collector<RowChange> out) throws Exception {
+        public void flatMap(Long i, Collector<RowWrite> out) throws Exception {
             if (i % 8 == 0) {
                 Thread.sleep(1);
             }
@@ -339,8 +340,8 @@ class TiKVSinkExactlyOnceTest {
             int slot = next;
             usedInInterval.add(slot);
             long amount = new Random(i).nextInt(1000) - 500;
-            out.collect(RowChange.upsert(new Object[] {2L * slot, amount}));
-            out.collect(RowChange.upsert(new Object[] {2L * slot + 1, -amount}));
+            out.collect(RowWrite.upsert(new Object[] {2L * slot, amount}));
+            out.collect(RowWrite.upsert(new Object[] {2L * slot + 1, -amount}));
         }
 
         @Override
@@ -405,7 +406,7 @@ class TiKVSinkExactlyOnceTest {
         env.fromSequence(0, PAIRS - 1)
                 .setParallelism(1)
                 .flatMap(new Transfers())
-                .returns(TypeInformation.of(RowChange.class))
+                .returns(TypeInformation.of(RowWrite.class))
                 .setParallelism(1)
                 .keyBy(c -> (Long) c.row()[0])
                 .map(new FailureInjector())

@@ -7,6 +7,7 @@ import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.tidb.meta.MetaKeys;
+import io.tiflink.tidb.write.RowWrite;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -66,7 +67,7 @@ class TiKVSinkWritesTest {
     }
 
     /** The messages of a write that fails. */
-    private static String failedWrite(MiniTiKVCluster cluster, String table, RowChange change) {
+    private static String failedWrite(MiniTiKVCluster cluster, String table, RowWrite change) {
         return Failures.messages(
                 catchThrowable(
                         () -> {
@@ -75,16 +76,16 @@ class TiKVSinkWritesTest {
                                             new SettledListSource<>(change),
                                             WatermarkStrategy.noWatermarks(),
                                             "changes",
-                                            TypeInformation.of(RowChange.class))
+                                            TypeInformation.of(RowWrite.class))
                                     .sinkTo(sink(cluster, table));
                             env.execute("write " + table);
                         }));
     }
 
-    private static void write(MiniTiKVCluster cluster, String table, RowChange... changes)
+    private static void write(MiniTiKVCluster cluster, String table, RowWrite... changes)
             throws Exception {
         StreamExecutionEnvironment env = env();
-        env.fromData(TypeInformation.of(RowChange.class), changes).sinkTo(sink(cluster, table));
+        env.fromData(TypeInformation.of(RowWrite.class), changes).sinkTo(sink(cluster, table));
         env.execute("write " + table);
     }
 
@@ -92,8 +93,8 @@ class TiKVSinkWritesTest {
         return FlinkClusters.noRestartEnv(1, 50);
     }
 
-    private static TiKVSink<RowChange> sink(MiniTiKVCluster cluster, String table) {
-        return TiKVSink.<RowChange>builder()
+    private static TiKVSink<RowWrite> sink(MiniTiKVCluster cluster, String table) {
+        return TiKVSink.<RowWrite>builder()
                 .pdAddresses(cluster.pdAddress())
                 .database("w")
                 .table(table)
@@ -123,29 +124,29 @@ class TiKVSinkWritesTest {
         write(
                 cluster,
                 "users",
-                RowChange.upsert(user(1, "a@x", "paris", 1L)),
-                RowChange.upsert(user(2, "b@x", "rome", 2L)),
-                RowChange.upsert(user(3, "c@x", "oslo", 3L)),
+                RowWrite.upsert(user(1, "a@x", "paris", 1L)),
+                RowWrite.upsert(user(2, "b@x", "rome", 2L)),
+                RowWrite.upsert(user(3, "c@x", "oslo", 3L)),
                 // id 1 moves to another city and email (old index entries go)
-                RowChange.upsert(user(1, "a2@x", "lima", 10L)),
+                RowWrite.upsert(user(1, "a2@x", "lima", 10L)),
                 // id 4 takes b@x: the row holding it (id 2) is replaced, as REPLACE does
-                RowChange.upsert(user(4, "b@x", "rome", 4L)),
-                RowChange.delete(new Object[] {3L, null, null, null}),
+                RowWrite.upsert(user(4, "b@x", "rome", 4L)),
+                RowWrite.delete(new Object[] {3L, null, null, null}),
                 // changed several times between two writes of a two-row buffer
-                RowChange.upsert(user(5, "e1@x", "kyiv", 1L)),
-                RowChange.upsert(user(5, "e2@x", "kyiv", 2L)),
-                RowChange.upsert(user(5, "e3@x", "kyiv", 3L)),
-                RowChange.upsert(user(5, "e4@x", "kyiv", 4L)),
-                RowChange.delete(new Object[] {5L, null, null, null}),
-                RowChange.upsert(user(5, "e5@x", "kyiv", 5L)),
+                RowWrite.upsert(user(5, "e1@x", "kyiv", 1L)),
+                RowWrite.upsert(user(5, "e2@x", "kyiv", 2L)),
+                RowWrite.upsert(user(5, "e3@x", "kyiv", 3L)),
+                RowWrite.upsert(user(5, "e4@x", "kyiv", 4L)),
+                RowWrite.delete(new Object[] {5L, null, null, null}),
+                RowWrite.upsert(user(5, "e5@x", "kyiv", 5L)),
                 // only id and email given: city and score keep their values
-                RowChange.of(
-                        RowChange.Kind.UPSERT,
+                RowWrite.of(
+                        RowWrite.Kind.UPSERT,
                         user(1, "a3@x", null, null),
                         new boolean[] {true, true, false, false}),
                 // a new row with columns left out gets their defaults
-                RowChange.of(
-                        RowChange.Kind.UPSERT,
+                RowWrite.of(
+                        RowWrite.Kind.UPSERT,
                         user(6, "f@x", null, null),
                         new boolean[] {true, true, false, false}));
         assertThat(rows(cluster, "users"))
@@ -158,14 +159,14 @@ class TiKVSinkWritesTest {
 
     @Test
     void aDuplicateInsertFailsNamingTheIndex(MiniTiKVCluster cluster) throws Exception {
-        write(cluster, "members", RowChange.upsert(user(20, "dup@x", "bern", 1L)));
-        assertThat(failedWrite(cluster, "members", RowChange.insert(user(21, "dup@x", "bern", 1L))))
+        write(cluster, "members", RowWrite.upsert(user(20, "dup@x", "bern", 1L)));
+        assertThat(failedWrite(cluster, "members", RowWrite.insert(user(21, "dup@x", "bern", 1L))))
                 .contains("Duplicate entry 'dup@x' for key 'members.uk_email'");
         assertThat(
                         failedWrite(
                                 cluster,
                                 "members",
-                                RowChange.insert(user(20, "other@x", "bern", 1L))))
+                                RowWrite.insert(user(20, "other@x", "bern", 1L))))
                 .contains("Duplicate entry '20' for key 'members.PRIMARY'");
         assertThat(rows(cluster, "members")).containsExactly("[20, dup@x, bern, 1]");
     }
@@ -176,12 +177,12 @@ class TiKVSinkWritesTest {
         write(
                 cluster,
                 "orders",
-                RowChange.insert(new Object[] {null, "a"}),
-                RowChange.insert(new Object[] {5000L, "explicit"}),
-                RowChange.insert(new Object[] {null, "b"}));
+                RowWrite.insert(new Object[] {null, "a"}),
+                RowWrite.insert(new Object[] {5000L, "explicit"}),
+                RowWrite.insert(new Object[] {null, "b"}));
         List<String> first = rows(cluster, "orders");
         assertThat(first).hasSize(3).contains("[5000, explicit]");
-        write(cluster, "orders", RowChange.insert(new Object[] {null, "c"}));
+        write(cluster, "orders", RowWrite.insert(new Object[] {null, "c"}));
         // TiDB's allocator (meta field TID:<table id>) is past every id written.
         long tableId = tables.table("w", "orders").id;
         long dbId = io.tiflink.tidb.meta.MetaReader.latest(tables.session()).database("w").id;
@@ -203,11 +204,11 @@ class TiKVSinkWritesTest {
         write(
                 cluster,
                 "tags",
-                RowChange.upsert(new Object[] {"red", 1L}),
-                RowChange.upsert(new Object[] {"blue", 1L}),
-                RowChange.upsert(new Object[] {"red", 2L}),
-                RowChange.delete(new Object[] {"blue", null}),
-                RowChange.upsert(new Object[] {"red", 3L}));
+                RowWrite.upsert(new Object[] {"red", 1L}),
+                RowWrite.upsert(new Object[] {"blue", 1L}),
+                RowWrite.upsert(new Object[] {"red", 2L}),
+                RowWrite.delete(new Object[] {"blue", null}),
+                RowWrite.upsert(new Object[] {"red", 3L}));
         assertThat(rows(cluster, "tags")).containsExactly("[red, 3]");
     }
 
@@ -216,10 +217,10 @@ class TiKVSinkWritesTest {
         write(
                 cluster,
                 "codes",
-                RowChange.upsert(new Object[] {"a", 1L, "one"}),
-                RowChange.upsert(new Object[] {"a", 2L, "two"}),
-                RowChange.upsert(new Object[] {"a", 1L, "uno"}),
-                RowChange.upsert(new Object[] {"b", 1L, "two"}));
+                RowWrite.upsert(new Object[] {"a", 1L, "one"}),
+                RowWrite.upsert(new Object[] {"a", 2L, "two"}),
+                RowWrite.upsert(new Object[] {"a", 1L, "uno"}),
+                RowWrite.upsert(new Object[] {"b", 1L, "two"}));
         assertThat(rows(cluster, "codes")).containsExactlyInAnyOrder("[a, 1, uno]", "[b, 1, two]");
     }
 }

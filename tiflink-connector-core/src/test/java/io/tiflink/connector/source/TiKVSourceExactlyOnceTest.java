@@ -6,8 +6,8 @@ import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.minicluster.region.Region;
+import io.tiflink.minicluster.tidb.MiniClusterRows;
 import io.tiflink.tidb.meta.TableInfo;
-import io.tiflink.tidb.standalone.MiniClusterRows;
 import io.tiflink.tidb.table.Handle;
 import io.tiflink.tidb.table.TableCodec;
 

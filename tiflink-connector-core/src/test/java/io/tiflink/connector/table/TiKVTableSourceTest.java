@@ -4,7 +4,7 @@ import io.tiflink.connector.FlinkClusters;
 import io.tiflink.connector.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
-import io.tiflink.tidb.standalone.MiniClusterRows;
+import io.tiflink.minicluster.tidb.MiniClusterRows;
 
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;

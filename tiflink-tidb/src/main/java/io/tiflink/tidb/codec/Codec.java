@@ -133,15 +133,6 @@ public final class Codec {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    public static String hex(byte[] b) {
-        StringBuilder sb = new StringBuilder(b.length * 2);
-        for (byte x : b) {
-            sb.append(Character.forDigit((x >> 4) & 0xF, 16))
-                    .append(Character.forDigit(x & 0xF, 16));
-        }
-        return sb.toString();
-    }
-
     public static byte[] unhex(String s) {
         String h = s.replaceAll("\\s", "");
         byte[] out = new byte[h.length() / 2];

@@ -1,6 +1,7 @@
 package io.tiflink.tidb.meta;
 
 import io.tiflink.tidb.types.TimeFormat;
+import io.tiflink.tikv.Keys;
 
 import org.tikv.common.BytePairWrapper;
 import org.tikv.common.ByteWrapper;
@@ -56,7 +57,7 @@ public final class SchemaWriter {
         }
 
         void put(byte[] key, byte[] value) {
-            String k = io.tiflink.tidb.codec.Codec.hex(key);
+            String k = Keys.hex(key);
             keysByHex.put(k, key);
             valuesByHex.put(k, value);
         }

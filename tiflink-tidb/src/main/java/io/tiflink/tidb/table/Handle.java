@@ -1,6 +1,6 @@
 package io.tiflink.tidb.table;
 
-import io.tiflink.tidb.codec.Codec;
+import io.tiflink.tikv.Keys;
 
 import java.util.Arrays;
 
@@ -64,6 +64,6 @@ public final class Handle {
 
     @Override
     public String toString() {
-        return encoded == null ? Long.toString(intValue) : "common:" + Codec.hex(encoded);
+        return encoded == null ? Long.toString(intValue) : "common:" + Keys.hex(encoded);
     }
 }

@@ -1,6 +1,6 @@
 package io.tiflink.tidb.table;
 
-import io.tiflink.tidb.codec.Codec;
+import io.tiflink.tikv.Keys;
 
 /** A key and its value as TiKV stores them (raw, not memcomparable-wrapped). */
 public final class KeyValue {
@@ -22,6 +22,6 @@ public final class KeyValue {
 
     @Override
     public String toString() {
-        return Codec.hex(key) + " => " + Codec.hex(value);
+        return Keys.hex(key) + " => " + Keys.hex(value);
     }
 }

@@ -8,6 +8,7 @@ import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.IndexInfo;
 import io.tiflink.tidb.meta.SchemaState;
 import io.tiflink.tidb.meta.TableInfo;
+import io.tiflink.tikv.Keys;
 
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -146,7 +147,7 @@ public final class TableCodec {
     /** The index id of an index key. */
     public static long indexId(byte[] indexKey) {
         if (!isIndexKey(indexKey)) {
-            throw new CodecException("not an index key: " + Codec.hex(indexKey));
+            throw new CodecException("not an index key: " + Keys.hex(indexKey));
         }
         return Codec.readComparableInt(new BytesReader(indexKey, PREFIX_LEN, PREFIX_LEN + 8));
     }
@@ -154,7 +155,7 @@ public final class TableCodec {
     /** The physical table id of a table key. */
     public static long physicalId(byte[] key) {
         if (key.length < 9 || key[0] != 't') {
-            throw new CodecException("not a table key: " + Codec.hex(key));
+            throw new CodecException("not a table key: " + Keys.hex(key));
         }
         return Codec.readComparableInt(new BytesReader(key, 1, 9));
     }
@@ -162,7 +163,7 @@ public final class TableCodec {
     /** The handle of a record key of this table. */
     public Handle handle(byte[] recordKey) {
         if (!isRecordKey(recordKey)) {
-            throw new CodecException("not a record key: " + Codec.hex(recordKey));
+            throw new CodecException("not a record key: " + Keys.hex(recordKey));
         }
         if (table.isCommonHandle) {
             return Handle.ofCommon(Arrays.copyOfRange(recordKey, PREFIX_LEN, recordKey.length));
@@ -172,7 +173,7 @@ public final class TableCodec {
                     "record key of table '"
                             + table.name()
                             + "' is not an int handle: "
-                            + Codec.hex(recordKey));
+                            + Keys.hex(recordKey));
         }
         return Handle.ofInt(
                 Codec.readComparableInt(new BytesReader(recordKey, PREFIX_LEN, recordKey.length)));
@@ -236,7 +237,7 @@ public final class TableCodec {
      */
     public Object[] decode(byte[] recordKey, byte[] value) {
         if (value == null || value.length == 0) {
-            throw new CodecException("empty row value for key " + Codec.hex(recordKey));
+            throw new CodecException("empty row value for key " + Keys.hex(recordKey));
         }
         Object[] row = new Object[columns.length];
         boolean[] found = new boolean[columns.length];
@@ -647,7 +648,7 @@ public final class TableCodec {
             return Handle.ofCommon(Arrays.copyOfRange(key, in.position(), key.length));
         }
         if (in.readUnsignedByte() != ColumnCodec.INT_FLAG) {
-            throw new CodecException("index key has no int handle: " + Codec.hex(key));
+            throw new CodecException("index key has no int handle: " + Keys.hex(key));
         }
         return Handle.ofInt(Codec.readComparableInt(in));
     }

@@ -2,7 +2,7 @@ package io.tiflink.tidb.collation;
 
 import org.junit.jupiter.api.Test;
 
-import static io.tiflink.tidb.codec.Codec.hex;
+import static io.tiflink.tikv.Keys.hex;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Map;
 
-import static io.tiflink.tidb.codec.Codec.hex;
+import static io.tiflink.tikv.Keys.hex;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The model reads TiDB-written JSON and writes it back without losing a field. */

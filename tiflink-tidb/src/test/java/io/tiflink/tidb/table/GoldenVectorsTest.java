@@ -14,8 +14,8 @@ import java.math.BigInteger;
 import java.time.Duration;
 import java.time.LocalDateTime;
 
-import static io.tiflink.tidb.codec.Codec.hex;
 import static io.tiflink.tidb.codec.Codec.unhex;
+import static io.tiflink.tikv.Keys.hex;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

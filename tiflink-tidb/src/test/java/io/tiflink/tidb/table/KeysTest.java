@@ -1,8 +1,8 @@
 package io.tiflink.tidb.table;
 
-import io.tiflink.tidb.codec.Codec;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.types.MysqlType;
+import io.tiflink.tikv.Keys;
 
 import org.junit.jupiter.api.Test;
 
@@ -36,7 +36,7 @@ class KeysTest {
         assertThat(startsWith(kvs.get(1).key(), TableCodec.indexPrefix(9, 3))).isTrue();
         assertThat(TableCodec.isIndexKey(kvs.get(1).key())).isTrue();
         assertThat(TableCodec.indexId(kvs.get(1).key())).isEqualTo(3);
-        assertThat(Codec.hex(TableCodec.recordPrefix(9))).isEqualTo("7480000000000000095f72");
+        assertThat(Keys.hex(TableCodec.recordPrefix(9))).isEqualTo("7480000000000000095f72");
         assertThat(codec.recordKeys(9, row, codec.handleOf(row)))
                 .containsExactly(kvs.get(0).key(), kvs.get(1).key());
     }
@@ -64,7 +64,7 @@ class KeysTest {
                         .build();
         TableCodec c2 = new TableCodec(clustered);
         Handle h = c2.handleOf(new Object[] {"Ab ", "Ab", 7L});
-        assertThat(Codec.hex(h.encoded())).startsWith("01416220");
+        assertThat(Keys.hex(h.encoded())).startsWith("01416220");
         // The general_ci column's key is a sort key: not readable back, so left null.
         assertThat(c2.decodeKey(TableCodec.recordKey(2, h))).containsExactly("Ab ", null, 7L);
         assertThatThrownBy(h::intValue).isInstanceOf(IllegalStateException.class);
@@ -82,9 +82,9 @@ class KeysTest {
                         .build();
         TableCodec codec = new TableCodec(t);
         Object[] row = {"ab  cd", "ab "};
-        assertThat(Codec.hex(codec.indexEntry(3, t.indices.get(0), row, Handle.ofInt(1)).value()))
+        assertThat(Keys.hex(codec.indexEntry(3, t.indices.get(0), row, Handle.ofInt(1)).value()))
                 .isEqualTo("30");
-        assertThat(Codec.hex(codec.indexEntry(3, t.indices.get(1), row, Handle.ofInt(1)).value()))
+        assertThat(Keys.hex(codec.indexEntry(3, t.indices.get(1), row, Handle.ofInt(1)).value()))
                 .isEqualTo("00800001000000020300616220");
     }
 }

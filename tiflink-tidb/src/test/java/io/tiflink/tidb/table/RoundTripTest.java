@@ -1,8 +1,8 @@
 package io.tiflink.tidb.table;
 
-import io.tiflink.tidb.codec.Codec;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.types.MysqlType;
+import io.tiflink.tikv.Keys;
 
 import org.junit.jupiter.api.Test;
 
@@ -287,7 +287,7 @@ class RoundTripTest {
     void emptyRowIsNeverEmptyBytes() {
         TableInfo t =
                 TestTables.table(8, "t").column(1, "id", MysqlType.LONGLONG).pkIsHandle().build();
-        assertThat(Codec.hex(new TableCodec(t).encodeValue(new Object[] {1L})))
+        assertThat(Keys.hex(new TableCodec(t).encodeValue(new Object[] {1L})))
                 .isEqualTo("800000000000");
     }
 }

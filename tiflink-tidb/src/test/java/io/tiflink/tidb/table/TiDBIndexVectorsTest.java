@@ -6,8 +6,8 @@ import io.tiflink.tidb.types.MysqlType;
 
 import org.junit.jupiter.api.Test;
 
-import static io.tiflink.tidb.codec.Codec.hex;
 import static io.tiflink.tidb.codec.Codec.unhex;
+import static io.tiflink.tikv.Keys.hex;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

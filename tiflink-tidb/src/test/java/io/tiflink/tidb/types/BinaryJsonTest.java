@@ -1,8 +1,8 @@
 package io.tiflink.tidb.types;
 
 import io.tiflink.tidb.codec.BytesWriter;
-import io.tiflink.tidb.codec.Codec;
 import io.tiflink.tidb.codec.CodecException;
+import io.tiflink.tikv.Keys;
 
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +20,7 @@ class BinaryJsonTest {
     void arrayLiteralsAreInlinedInTheirValueEntries() {
         // 03 | count 3 | size | entries: (04 01 ....)(04 00 ....)(09 offset) | int64 1
         byte[] b = encode("[true, null, 1]");
-        assertThat(Codec.hex(b))
+        assertThat(Keys.hex(b))
                 .isEqualTo(
                         "03"
                                 + "03000000"

@@ -1,6 +1,6 @@
 package io.tiflink.connector.sink.committer;
 
-import io.tiflink.connector.sink.txn.TxnClient;
+import io.tiflink.tikv.Keys;
 
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
@@ -93,7 +93,7 @@ public final class TiKVCommittable {
                 + " (start ts "
                 + startTs
                 + ", primary "
-                + TxnClient.printable(primary)
+                + Keys.printable(primary)
                 + ")";
     }
 

@@ -1,10 +1,12 @@
 package io.tiflink.connector.sink.committer;
 
+import io.tiflink.connector.sink.EpochKeys;
 import io.tiflink.connector.sink.TiKVSinkConfig;
-import io.tiflink.connector.sink.txn.EpochKeys;
-import io.tiflink.connector.sink.txn.TxnClient;
-import io.tiflink.connector.sink.txn.TxnException;
-import io.tiflink.connector.sink.writer.TableWriter;
+import io.tiflink.connector.sink.writer.ChangeCodec;
+import io.tiflink.tidb.write.TableWriter;
+import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.txn.TxnClient;
+import io.tiflink.tikv.txn.TxnException;
 
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.util.FlinkRuntimeException;
@@ -78,7 +80,7 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
             if (!c.hasKeys()) {
                 continue; // the subtask only carried changes past the epoch
             }
-            byte[] end = EpochKeys.next(c.lastKey());
+            byte[] end = Keys.next(c.lastKey());
             background.execute(
                     () -> {
                         try {
@@ -95,9 +97,11 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
     private void writeCarried(TiKVCommittable c) {
         try {
             if (table == null) {
-                table = TableWriter.open(txn, config);
+                table = config.openTableWriter(txn);
             }
-            table.writeOnce(table.decode(c.carried()), EpochKeys.carried(c.primary(), c.subtask()));
+            table.writeOnce(
+                    ChangeCodec.read(c.carried(), table.table().info()),
+                    EpochKeys.carried(c.primary(), c.subtask()));
         } catch (IOException e) {
             throw new FlinkRuntimeException("decoding the changes carried by " + c + " failed", e);
         }

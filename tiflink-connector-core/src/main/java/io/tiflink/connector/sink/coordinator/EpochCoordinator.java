@@ -1,11 +1,11 @@
 package io.tiflink.connector.sink.coordinator;
 
-import io.tiflink.cdc.client.GcSafePoint;
+import io.tiflink.connector.sink.EpochKeys;
 import io.tiflink.connector.sink.TiKVSinkConfig;
-import io.tiflink.connector.sink.txn.EpochKeys;
-import io.tiflink.connector.sink.txn.TxnClient;
-import io.tiflink.connector.sink.txn.TxnException;
-import io.tiflink.connector.sink.writer.TargetTable;
+import io.tiflink.tidb.write.TargetTable;
+import io.tiflink.tikv.gc.GcSafePoint;
+import io.tiflink.tikv.txn.TxnClient;
+import io.tiflink.tikv.txn.TxnException;
 
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;

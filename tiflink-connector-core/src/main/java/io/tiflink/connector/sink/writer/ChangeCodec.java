@@ -1,8 +1,8 @@
 package io.tiflink.connector.sink.writer;
 
-import io.tiflink.connector.sink.RowChange;
 import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.TableInfo;
+import io.tiflink.tidb.write.RowWrite;
 
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
@@ -25,16 +25,16 @@ import java.util.Map;
  * so that a change restored after a schema change lands on the right columns (a dropped column's
  * value is dropped, an added column is not given).
  */
-final class ChangeCodec {
+public final class ChangeCodec {
     private static final int VERSION = 1;
 
     private ChangeCodec() {}
 
-    static byte[] write(List<RowChange> changes, TableInfo table) throws IOException {
+    public static byte[] write(List<RowWrite> changes, TableInfo table) throws IOException {
         DataOutputSerializer out = new DataOutputSerializer(256);
         out.writeInt(VERSION);
         out.writeInt(changes.size());
-        for (RowChange c : changes) {
+        for (RowWrite c : changes) {
             out.writeByte(c.kind().ordinal());
             int given = 0;
             for (int i = 0; i < table.columns.size(); i++) {
@@ -51,7 +51,7 @@ final class ChangeCodec {
         return out.getCopyOfBuffer();
     }
 
-    static List<RowChange> read(byte[] bytes, TableInfo table) throws IOException {
+    public static List<RowWrite> read(byte[] bytes, TableInfo table) throws IOException {
         DataInputDeserializer in = new DataInputDeserializer(bytes);
         int version = in.readInt();
         if (version != VERSION) {
@@ -62,9 +62,9 @@ final class ChangeCodec {
             offsets.put(col.id, col.offset);
         }
         int n = in.readInt();
-        List<RowChange> out = new ArrayList<>(n);
+        List<RowWrite> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            RowChange.Kind kind = RowChange.Kind.values()[in.readByte()];
+            RowWrite.Kind kind = RowWrite.Kind.values()[in.readByte()];
             int given = in.readInt();
             Object[] row = new Object[table.columns.size()];
             boolean[] mask = new boolean[row.length];
@@ -77,7 +77,7 @@ final class ChangeCodec {
                     mask[offset] = true;
                 }
             }
-            out.add(RowChange.of(kind, row, allTrue(mask) ? null : mask));
+            out.add(RowWrite.of(kind, row, allTrue(mask) ? null : mask));
         }
         return out;
     }

@@ -1,13 +1,19 @@
 package io.tiflink.connector.sink.writer;
 
-import io.tiflink.connector.sink.RowChange;
+import io.tiflink.connector.sink.EpochKeys;
 import io.tiflink.connector.sink.TiKVSerializationSchema;
 import io.tiflink.connector.sink.TiKVSinkConfig;
+import io.tiflink.connector.sink.TiKVSinkOptions;
 import io.tiflink.connector.sink.committer.TiKVCommittable;
-import io.tiflink.connector.sink.txn.ByteKey;
-import io.tiflink.connector.sink.txn.EpochKeys;
-import io.tiflink.connector.sink.txn.TxnClient;
-import io.tiflink.connector.sink.txn.WriteConflictException;
+import io.tiflink.tidb.write.ChangePlanner;
+import io.tiflink.tidb.write.KeyHashSet;
+import io.tiflink.tidb.write.RowWrite;
+import io.tiflink.tidb.write.TableWriter;
+import io.tiflink.tidb.write.TargetTable;
+import io.tiflink.tikv.ByteKey;
+import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.txn.TxnClient;
+import io.tiflink.tikv.txn.WriteConflictException;
 
 import org.apache.flink.api.common.operators.ProcessingTimeService;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
@@ -66,7 +72,7 @@ public final class TiKVWriter<IN>
     private final TargetTable table;
 
     /** Changes not yet planned, in order; the first ones may be carried over from an epoch. */
-    private List<RowChange> pending = new ArrayList<>();
+    private List<RowWrite> pending = new ArrayList<>();
 
     private long pendingBytes;
 
@@ -96,7 +102,7 @@ public final class TiKVWriter<IN>
     private final KeyHashSet written = new KeyHashSet();
 
     private final Set<ByteKey> deferredKeys = new HashSet<>();
-    private final List<RowChange> deferred = new ArrayList<>();
+    private final List<RowWrite> deferred = new ArrayList<>();
 
     /** Set once the input ended: deferred changes then have no next epoch to go to. */
     private boolean endOfInput;
@@ -117,12 +123,12 @@ public final class TiKVWriter<IN>
         this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
         this.txn = TxnClient.open(config.tiConfiguration());
         try {
-            this.writer = TableWriter.open(txn, config);
+            this.writer = config.openTableWriter(txn);
             this.table = writer.table();
             this.epoch = context.getRestoredCheckpointId().orElse(0);
             serializer.open(table.name(), table.info());
             for (TiKVWriterState s : restored) {
-                for (RowChange c : writer.decode(s.changes())) {
+                for (RowWrite c : ChangeCodec.read(s.changes(), table.info())) {
                     add(c);
                 }
             }
@@ -141,7 +147,7 @@ public final class TiKVWriter<IN>
 
     @Override
     public void write(IN element, Context context) throws IOException, InterruptedException {
-        RowChange change = serializer.serialize(element);
+        RowWrite change = serializer.serialize(element);
         if (change == null) {
             return;
         }
@@ -151,7 +157,7 @@ public final class TiKVWriter<IN>
         }
     }
 
-    private void add(RowChange change) {
+    private void add(RowWrite change) {
         if (pending.isEmpty()) {
             oldestPendingMillis = System.currentTimeMillis();
         }
@@ -214,7 +220,21 @@ public final class TiKVWriter<IN>
             if (pending.isEmpty()) {
                 return;
             }
-            writer.writeAlone(pending);
+            try {
+                writer.writeAlone(pending);
+            } catch (WriteConflictException e) {
+                throw new FlinkRuntimeException(
+                        "TiKV sink into "
+                                + table.name()
+                                + ": "
+                                + e.getMessage()
+                                + " ('"
+                                + TiKVSinkOptions.MAX_RETRIES.key()
+                                + "' = "
+                                + config.maxRetries()
+                                + ")",
+                        e);
+            }
         }
         pending = new ArrayList<>();
         pendingBytes = 0;
@@ -251,7 +271,7 @@ public final class TiKVWriter<IN>
         long deadline = System.currentTimeMillis() + config.epochTimeout().toMillis();
         while (true) {
             List<Kvrpcpb.LockInfo> locks =
-                    txn.scanLocks(primary, EpochKeys.next(primary), Long.MAX_VALUE);
+                    txn.scanLocks(primary, Keys.next(primary), Long.MAX_VALUE);
             if (!locks.isEmpty()) {
                 epochStartTs = locks.get(0).getLockVersion();
                 if (!table.unchangedAt(txn.session(), epochStartTs)) {
@@ -332,7 +352,7 @@ public final class TiKVWriter<IN>
         // this one committed, in one more transaction: the changes deferred past this epoch, and
         // all of them if it never opened (its checkpoint was aborted); even if this subtask wrote
         // nothing in the epoch.
-        List<RowChange> carry = new ArrayList<>();
+        List<RowWrite> carry = new ArrayList<>();
         if (endOfInput) {
             carry.addAll(deferred);
             if (epochStartTs == 0) {
@@ -359,7 +379,7 @@ public final class TiKVWriter<IN>
         }
         byte[] carried = new byte[0];
         if (!carry.isEmpty()) {
-            carried = writer.encode(carry);
+            carried = ChangeCodec.write(carry, table.info());
             deferred.clear();
             deferredKeys.clear();
             if (epochStartTs == 0) {
@@ -393,12 +413,12 @@ public final class TiKVWriter<IN>
             epochStartTs = 0;
             epochAborted = false;
         }
-        List<RowChange> unwritten = new ArrayList<>(deferred);
+        List<RowWrite> unwritten = new ArrayList<>(deferred);
         unwritten.addAll(pending);
         if (unwritten.isEmpty()) {
             return Collections.emptyList();
         }
-        return List.of(new TiKVWriterState(writer.encode(unwritten)));
+        return List.of(new TiKVWriterState(ChangeCodec.write(unwritten, table.info())));
     }
 
     // ---- at-least-once ----

@@ -1,7 +1,5 @@
 package io.tiflink.connector.source.enumerator;
 
-import io.tiflink.cdc.client.CdcException;
-import io.tiflink.cdc.client.GcSafePoint;
 import io.tiflink.connector.source.StartupMode;
 import io.tiflink.connector.source.TiKVSourceConfig;
 import io.tiflink.connector.source.TiKVSourceOptions;
@@ -9,6 +7,8 @@ import io.tiflink.connector.source.split.CapturedTable;
 import io.tiflink.connector.source.split.SnapshotSplit;
 import io.tiflink.connector.source.split.StreamSplit;
 import io.tiflink.connector.source.split.TiKVSplit;
+import io.tiflink.tikv.gc.GcSafePoint;
+import io.tiflink.tikv.gc.GcSafePointException;
 
 import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SplitEnumerator;
@@ -91,7 +91,7 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
             // A restored job: GC must not have passed where its readers resume.
             try {
                 holdGc();
-            } catch (CdcException e) {
+            } catch (GcSafePointException e) {
                 throw new FlinkRuntimeException(
                         "TiKV source for "
                                 + config.database()
@@ -348,7 +348,7 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
                     return null;
                 },
                 (ignored, error) -> {
-                    if (error instanceof CdcException) {
+                    if (error instanceof GcSafePointException) {
                         throw new FlinkRuntimeException(
                                 "TiKV source lost its GC safe point: " + error.getMessage(), error);
                     }

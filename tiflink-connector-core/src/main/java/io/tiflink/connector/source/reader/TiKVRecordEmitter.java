@@ -5,10 +5,10 @@ import io.tiflink.connector.source.TiDBChange;
 import io.tiflink.connector.source.TiKVDeserializationSchema;
 import io.tiflink.connector.source.split.CapturedTable;
 import io.tiflink.connector.source.split.SnapshotSplit;
-import io.tiflink.tidb.codec.Codec;
 import io.tiflink.tidb.meta.MetaJson;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.table.TableCodec;
+import io.tiflink.tikv.Keys;
 
 import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.connector.source.SourceOutput;
@@ -81,7 +81,7 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
         if (table == null) {
             throw new FlinkRuntimeException(
                     "change of key "
-                            + Codec.hex(c.key())
+                            + Keys.hex(c.key())
                             + " belongs to none of the captured tables");
         }
         TableCodec codec = table.codec();

@@ -10,7 +10,7 @@ import io.tiflink.connector.source.split.CapturedTable;
 import io.tiflink.connector.source.split.SnapshotSplit;
 import io.tiflink.connector.source.split.StreamSplit;
 import io.tiflink.connector.source.split.TiKVSplit;
-import io.tiflink.tidb.codec.Codec;
+import io.tiflink.tikv.Keys;
 
 import org.apache.flink.connector.base.source.reader.RecordsBySplits;
 import org.apache.flink.connector.base.source.reader.RecordsWithSplitIds;
@@ -182,7 +182,7 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
                 split.lastKey() == null
                         ? ""
                         : ", after the change of "
-                                + Codec.hex(split.lastKey())
+                                + Keys.hex(split.lastKey())
                                 + " at "
                                 + split.lastCommitTs());
         streams.put(split.splitId(), new Stream(cdc.subscribe(ranges, split.resolvedTs()), split));

@@ -1,0 +1,82 @@
+package io.tiflink.connector.sink;
+
+import io.tiflink.tikv.Keys;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The primary keys of a sink's epochs: {@code TiFlink/sink/<sink id>/<epoch, 20 digits>}. Anyone
+ * who knows the sink id and an epoch finds its transaction (the primary's lock gives the start ts),
+ * and a lock scan over the sink's prefix finds every epoch left open.
+ *
+ * <p>The keys are outside TiDB's key spaces: TiDB writes only {@code m} (meta) and {@code t}
+ * (tables) keys, and {@code x}/{@code r} under keyspaces (API v2); {@code T} is none of them, so no
+ * TiDB table, index, backup (BR) or changefeed (TiCDC) covers them.
+ */
+public final class EpochKeys {
+    private static final String ROOT = "TiFlink/sink/";
+    private static final int DIGITS = 20;
+
+    private EpochKeys() {}
+
+    /** Every epoch primary of the sink starts with this. */
+    public static byte[] prefix(String sinkId) {
+        return (ROOT + sinkId + "/").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The primary of {@code epoch} (zero-padded, so keys sort by epoch). */
+    public static byte[] primary(String sinkId, long epoch) {
+        if (epoch < 0) {
+            throw new IllegalArgumentException("negative epoch " + epoch);
+        }
+        String digits = Long.toString(epoch);
+        return (ROOT + sinkId + "/" + "0".repeat(DIGITS - digits.length()) + digits)
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The epoch of a primary key of this sink. */
+    public static long epoch(String sinkId, byte[] primary) {
+        byte[] prefix = prefix(sinkId);
+        if (primary.length != prefix.length + DIGITS
+                || !Arrays.equals(primary, 0, prefix.length, prefix, 0, prefix.length)) {
+            throw new IllegalArgumentException(
+                    "not an epoch primary of sink " + sinkId + ": " + Keys.printable(primary));
+        }
+        return Long.parseLong(
+                new String(primary, prefix.length, DIGITS, StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * Whether {@code key} is an epoch primary of the sink (not, e.g., a {@link #carried} or {@link
+     * #aborted} key).
+     */
+    public static boolean isEpoch(String sinkId, byte[] key) {
+        return key.length == prefix(sinkId).length + DIGITS;
+    }
+
+    /**
+     * The primary of the transaction that writes, once an epoch committed, the changes a subtask
+     * deferred past the epoch when its input ended; its committed value says they were written.
+     */
+    public static byte[] carried(byte[] epochPrimary, int subtask) {
+        return (new String(epochPrimary, StandardCharsets.US_ASCII) + "/end-" + subtask)
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Committed by the coordinator when checkpoint {@code epoch} was aborted: its epoch never opens
+     * (subtasks waiting for it find this instead of its primary's lock).
+     */
+    public static byte[] aborted(String sinkId, long epoch) {
+        return (new String(primary(sinkId, epoch), StandardCharsets.US_ASCII) + "/aborted")
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The first key after every key starting with {@code prefix}. */
+    public static byte[] end(byte[] prefix) {
+        byte[] end = prefix.clone();
+        end[end.length - 1]++; // prefixes end in '/', never 0xff
+        return end;
+    }
+}

@@ -1,0 +1,708 @@
+package io.tiflink.tikv.txn;
+
+import io.tiflink.tikv.ByteKey;
+import io.tiflink.tikv.Keys;
+
+import org.tikv.common.TiSession;
+import org.tikv.common.region.RegionManager;
+import org.tikv.common.region.TiRegion;
+import org.tikv.common.region.TiStore;
+import org.tikv.common.util.ConcreteBackOffer;
+import org.tikv.kvproto.Errorpb;
+import org.tikv.kvproto.Kvrpcpb;
+import org.tikv.kvproto.TikvGrpc;
+import org.tikv.shade.com.google.protobuf.ByteString;
+import org.tikv.shade.io.grpc.StatusRuntimeException;
+import org.tikv.txn.Lock;
+import org.tikv.txn.ResolveLockResult;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The Percolator commands the sink sends to TiKV, each routed to its region's leader and retried
+ * through region errors (splits, merges, leader moves) and unreachable stores. Unlike
+ * tikv-client-java's {@code TwoPhaseCommitter}, it lets the caller choose the primary of a
+ * transaction whose secondaries several processes write, reports write conflicts instead of
+ * retrying them, and commits with a fresh timestamp when a reader pushed {@code min_commit_ts}.
+ */
+public final class TxnClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TxnClient.class);
+
+    /** Region errors and unreachable stores are retried this long before a command fails. */
+    private static final long RETRY_MILLIS = 60_000;
+
+    private static final int BATCH_KEYS = 4096;
+    private static final long BATCH_BYTES = 1 << 20;
+
+    private final TiSession session;
+    private final boolean ownsSession;
+    private final RegionManager regions;
+    private final long pointTimeoutMillis;
+    private final long batchTimeoutMillis;
+
+    public TxnClient(TiSession session) {
+        this(session, false);
+    }
+
+    private TxnClient(TiSession session, boolean ownsSession) {
+        this.session = session;
+        this.ownsSession = ownsSession;
+        this.regions = session.getRegionManager();
+        this.pointTimeoutMillis = Math.max(1_000, session.getConf().getTimeout());
+        this.batchTimeoutMillis = Math.max(pointTimeoutMillis, session.getConf().getScanTimeout());
+    }
+
+    /** A client over a session of its own, closed with it. */
+    public static TxnClient open(org.tikv.common.TiConfiguration conf) {
+        return new TxnClient(TiSession.create(conf), true);
+    }
+
+    public TiSession session() {
+        return session;
+    }
+
+    /** A fresh TSO. */
+    public long timestamp() {
+        return session.getTimestamp().getVersion();
+    }
+
+    // ---- reads ----
+
+    /**
+     * The values of {@code keys} at {@code ts} (absent keys are left out). Locks of other
+     * transactions are resolved as TiDB's reads resolve them: committed or rolled-back ones are
+     * settled, open ones are read past once their {@code min_commit_ts} is pushed, and others are
+     * waited for.
+     */
+    public Map<ByteKey, byte[]> get(long ts, List<byte[]> keys) {
+        Map<ByteKey, byte[]> out = new HashMap<>();
+        List<ByteString> all = new ArrayList<>(keys.size());
+        for (byte[] k : keys) {
+            all.add(ByteString.copyFrom(k));
+        }
+        for (List<ByteString> batch : byRegion(all, k -> k)) {
+            getBatch(ts, batch, out);
+        }
+        return out;
+    }
+
+    private void getBatch(long ts, List<ByteString> batch, Map<ByteKey, byte[]> out) {
+        Set<Long> readPast = new HashSet<>();
+        ConcreteBackOffer backOff = ConcreteBackOffer.newCustomBackOff((int) RETRY_MILLIS);
+        List<ByteString> keys = batch;
+        while (!keys.isEmpty()) {
+            List<ByteString> asked = keys;
+            Kvrpcpb.BatchGetResponse resp =
+                    onRegion(
+                            asked.get(0),
+                            "reading",
+                            batchTimeoutMillis,
+                            (stub, r) ->
+                                    covers(r, asked, k -> k)
+                                            ? stub.kvBatchGet(
+                                                    Kvrpcpb.BatchGetRequest.newBuilder()
+                                                            .setContext(
+                                                                    r.getLeaderContext().toBuilder()
+                                                                            .addAllResolvedLocks(
+                                                                                    readPast))
+                                                            .addAllKeys(asked)
+                                                            .setVersion(ts)
+                                                            .build())
+                                            : null,
+                            r -> r.hasRegionError() ? r.getRegionError() : null);
+            if (resp == null) {
+                for (List<ByteString> again : byRegion(asked, k -> k)) {
+                    getBatch(ts, again, out);
+                }
+                return;
+            }
+            if (resp.hasError() && !resp.getError().hasLocked()) {
+                throw new TxnException(
+                        "reading at " + ts + " failed: " + describe(resp.getError()));
+            }
+            List<Lock> locks = new ArrayList<>();
+            Set<ByteString> locked = new HashSet<>();
+            for (Kvrpcpb.KvPair p : resp.getPairsList()) {
+                if (p.hasError()) {
+                    if (!p.getError().hasLocked()) {
+                        throw new TxnException(
+                                "reading at " + ts + " failed: " + describe(p.getError()));
+                    }
+                    locks.add(new Lock(p.getError().getLocked(), session.getPDClient().getCodec()));
+                    locked.add(p.getError().getLocked().getKey());
+                } else {
+                    out.put(new ByteKey(p.getKey().toByteArray()), p.getValue().toByteArray());
+                }
+            }
+            if (locks.isEmpty()) {
+                return;
+            }
+            TiRegion region = regions.getRegionByKey(locks.get(0).getKey());
+            ResolveLockResult result =
+                    session.getRegionStoreClientBuilder()
+                            .build(region)
+                            .lockResolverClient
+                            .resolveLocks(backOff, ts, locks, false);
+            readPast.addAll(result.getResolvedLocks());
+            if (result.getMsBeforeTxnExpired() > 0) {
+                sleep(Math.min(result.getMsBeforeTxnExpired(), 200));
+            }
+            keys = new ArrayList<>(locked);
+        }
+    }
+
+    /** The locks in {@code [start, end)} with a start ts at or below {@code maxVersion}. */
+    public List<Kvrpcpb.LockInfo> scanLocks(byte[] start, byte[] end, long maxVersion) {
+        List<Kvrpcpb.LockInfo> out = new ArrayList<>();
+        ByteString from = ByteString.copyFrom(start);
+        ByteString to = ByteString.copyFrom(end);
+        while (compare(from, to) < 0) {
+            ByteString at = from;
+            Kvrpcpb.ScanLockResponse resp =
+                    onRegion(
+                            at,
+                            "scanning locks",
+                            pointTimeoutMillis,
+                            (stub, region) ->
+                                    stub.kvScanLock(
+                                            Kvrpcpb.ScanLockRequest.newBuilder()
+                                                    .setContext(region.getLeaderContext())
+                                                    .setStartKey(at)
+                                                    .setEndKey(min(to, region.getEndKey()))
+                                                    .setMaxVersion(maxVersion)
+                                                    .setLimit(BATCH_KEYS)
+                                                    .build()),
+                            r -> r.hasRegionError() ? r.getRegionError() : null);
+            if (resp.hasError()) {
+                throw new TxnException("scanning locks failed: " + resp.getError());
+            }
+            out.addAll(resp.getLocksList());
+            if (resp.getLocksCount() >= BATCH_KEYS) {
+                from = resp.getLocks(resp.getLocksCount() - 1).getKey().concat(ZERO);
+            } else {
+                ByteString regionEnd = regions.getRegionByKey(at).getEndKey();
+                if (regionEnd.isEmpty()) {
+                    break;
+                }
+                from = regionEnd;
+            }
+        }
+        return out;
+    }
+
+    private static final ByteString ZERO = ByteString.copyFrom(new byte[1]);
+
+    // ---- prewrite and commit ----
+
+    /**
+     * Prewrites {@code mutations} (at most one per key) of the transaction {@code startTs} whose
+     * primary is {@code primary}, grouped by region. Locks of other transactions are resolved or
+     * waited for, as TiDB does.
+     *
+     * @throws WriteConflictException if another transaction committed one of the keys after {@code
+     *     startTs}, or holds a lock on it that is newer than ours
+     * @throws TxnException if this transaction was rolled back, or TiKV refused the prewrite
+     */
+    public void prewrite(
+            byte[] primary, List<Kvrpcpb.Mutation> mutations, long startTs, long lockTtlMillis) {
+        ByteString primaryKey = ByteString.copyFrom(primary);
+        for (List<Kvrpcpb.Mutation> batch : byRegion(mutations, Kvrpcpb.Mutation::getKey)) {
+            prewriteBatch(primaryKey, batch, startTs, lockTtlMillis);
+        }
+    }
+
+    private void prewriteBatch(
+            ByteString primary, List<Kvrpcpb.Mutation> batch, long startTs, long ttl) {
+        long deadline = System.currentTimeMillis() + RETRY_MILLIS;
+        ConcreteBackOffer resolveBackOff = ConcreteBackOffer.newCustomBackOff((int) RETRY_MILLIS);
+        while (true) {
+            ByteString first = batch.get(0).getKey();
+            TiRegion region = regions.getRegionByKey(first);
+            if (!covers(region, batch, Kvrpcpb.Mutation::getKey)) {
+                // The region split since the keys were grouped: group them again.
+                prewrite(primary.toByteArray(), batch, startTs, ttl);
+                return;
+            }
+            Kvrpcpb.PrewriteResponse resp =
+                    onRegion(
+                            first,
+                            "prewrite",
+                            batchTimeoutMillis,
+                            (stub, r) -> {
+                                if (!r.getVerID().equals(region.getVerID())) {
+                                    return null; // changed under us: regroup
+                                }
+                                return stub.kvPrewrite(
+                                        Kvrpcpb.PrewriteRequest.newBuilder()
+                                                .setContext(r.getLeaderContext())
+                                                .setStartVersion(startTs)
+                                                .setPrimaryLock(primary)
+                                                .addAllMutations(batch)
+                                                .setLockTtl(ttl)
+                                                .setTxnSize(batch.size())
+                                                // Readers at ts >= start_ts push it, and so are
+                                                // never blocked by the open transaction.
+                                                .setMinCommitTs(startTs + 1)
+                                                .build());
+                            },
+                            r -> r.hasRegionError() ? r.getRegionError() : null);
+            if (resp == null) {
+                continue;
+            }
+            List<Lock> locks = new ArrayList<>();
+            for (Kvrpcpb.KeyError e : resp.getErrorsList()) {
+                if (e.hasLocked()) {
+                    locks.add(new Lock(e.getLocked(), session.getPDClient().getCodec()));
+                } else if (e.hasConflict()) {
+                    throw WriteConflictException.of(e);
+                } else {
+                    throw new TxnException(
+                            "prewrite of transaction " + startTs + " failed: " + describe(e));
+                }
+            }
+            if (locks.isEmpty()) {
+                return;
+            }
+            resolveForWrite(locks, startTs, resolveBackOff);
+            if (System.currentTimeMillis() > deadline) {
+                throw new TxnException(
+                        "prewrite of transaction "
+                                + startTs
+                                + " still finds keys locked by other transactions after "
+                                + RETRY_MILLIS
+                                + " ms, e.g. "
+                                + Keys.hex(locks.get(0).getKey().toByteArray()));
+            }
+        }
+    }
+
+    /** Resolves (or waits for) other transactions' locks that block our prewrite. */
+    private void resolveForWrite(List<Lock> locks, long startTs, ConcreteBackOffer backOff) {
+        TiRegion region = regions.getRegionByKey(locks.get(0).getKey());
+        ResolveLockResult result;
+        try {
+            result =
+                    session.getRegionStoreClientBuilder()
+                            .build(region)
+                            .lockResolverClient
+                            .resolveLocks(backOff, startTs, locks, true);
+        } catch (org.tikv.common.exception.WriteConflictException
+                | org.tikv.txn.exception.WriteConflictException e) {
+            throw new WriteConflictException(
+                    "a newer transaction holds a lock on "
+                            + Keys.hex(locks.get(0).getKey().toByteArray())
+                            + ": "
+                            + e.getMessage());
+        }
+        if (result.getMsBeforeTxnExpired() > 0) {
+            sleep(Math.min(result.getMsBeforeTxnExpired(), 500));
+        }
+    }
+
+    /**
+     * Commits {@code keys} of transaction {@code startTs} at {@code commitTs}.
+     *
+     * @return null on success, else the key error of the first key TiKV refused
+     */
+    public Kvrpcpb.KeyError commit(List<byte[]> keys, long startTs, long commitTs) {
+        List<ByteString> all = new ArrayList<>(keys.size());
+        for (byte[] k : keys) {
+            all.add(ByteString.copyFrom(k));
+        }
+        for (List<ByteString> batch : byRegion(all, k -> k)) {
+            Kvrpcpb.CommitResponse resp =
+                    onRegion(
+                            batch.get(0),
+                            "commit",
+                            batchTimeoutMillis,
+                            (stub, r) ->
+                                    covers(r, batch, k -> k)
+                                            ? stub.kvCommit(
+                                                    Kvrpcpb.CommitRequest.newBuilder()
+                                                            .setContext(r.getLeaderContext())
+                                                            .setStartVersion(startTs)
+                                                            .setCommitVersion(commitTs)
+                                                            .addAllKeys(batch)
+                                                            .build())
+                                            : null,
+                            r -> r.hasRegionError() ? r.getRegionError() : null);
+            if (resp == null) {
+                List<byte[]> again = new ArrayList<>();
+                batch.forEach(k -> again.add(k.toByteArray()));
+                Kvrpcpb.KeyError e = commit(again, startTs, commitTs);
+                if (e != null) {
+                    return e;
+                }
+            } else if (resp.hasError()) {
+                return resp.getError();
+            }
+        }
+        return null;
+    }
+
+    // ---- transaction status ----
+
+    /** What TiKV knows of a transaction, read from its primary. */
+    public static final class Status {
+        /** The primary is still locked (the transaction is open). */
+        public final boolean locked;
+
+        /** The commit ts, or 0. */
+        public final long commitTs;
+
+        /** Whether TiKV knows nothing of the transaction (never prewritten, or forgotten). */
+        public final boolean notFound;
+
+        Status(boolean locked, long commitTs, boolean notFound) {
+            this.locked = locked;
+            this.commitTs = commitTs;
+            this.notFound = notFound;
+        }
+
+        public boolean committed() {
+            return commitTs != 0;
+        }
+
+        /** Rolled back: neither open, nor committed, nor unknown. */
+        public boolean rolledBack() {
+            return !locked && commitTs == 0 && !notFound;
+        }
+
+        @Override
+        public String toString() {
+            return locked
+                    ? "open"
+                    : commitTs != 0
+                            ? "committed at " + commitTs
+                            : notFound ? "unknown to TiKV" : "rolled back";
+        }
+    }
+
+    /**
+     * The status of transaction {@code startTs}, changing nothing: no rollback of an expired lock,
+     * no push of its {@code min_commit_ts}.
+     */
+    public Status status(byte[] primary, long startTs) {
+        Kvrpcpb.CheckTxnStatusResponse resp = checkTxnStatus(primary, startTs, 0, 0, false);
+        if (resp.hasError()) {
+            if (resp.getError().hasTxnNotFound()) {
+                return new Status(false, 0, true);
+            }
+            throw new TxnException(
+                    "checking transaction "
+                            + startTs
+                            + " at "
+                            + Keys.hex(primary)
+                            + " failed: "
+                            + describe(resp.getError()));
+        }
+        return new Status(resp.getLockTtl() != 0, resp.getCommitVersion(), false);
+    }
+
+    private Kvrpcpb.CheckTxnStatusResponse checkTxnStatus(
+            byte[] primary, long startTs, long callerStartTs, long currentTs, boolean rollback) {
+        ByteString key = ByteString.copyFrom(primary);
+        return onRegion(
+                key,
+                "checking a transaction's status",
+                pointTimeoutMillis,
+                (stub, r) ->
+                        stub.kvCheckTxnStatus(
+                                Kvrpcpb.CheckTxnStatusRequest.newBuilder()
+                                        .setContext(r.getLeaderContext())
+                                        .setPrimaryKey(key)
+                                        .setLockTs(startTs)
+                                        .setCallerStartTs(callerStartTs)
+                                        .setCurrentTs(currentTs)
+                                        .setRollbackIfNotExist(rollback)
+                                        .build()),
+                r -> r.hasRegionError() ? r.getRegionError() : null);
+    }
+
+    /**
+     * Commits the primary of transaction {@code startTs}, if it is not committed yet, and returns
+     * its commit ts, which may be another committer's. A commit refused because a reader pushed
+     * {@code min_commit_ts} past our commit ts is retried with a fresh one.
+     *
+     * @throws TxnException if the transaction was rolled back or is unknown to TiKV
+     */
+    public long commitPrimary(byte[] primary, long startTs) {
+        for (int attempt = 1; ; attempt++) {
+            Status s = status(primary, startTs);
+            if (s.committed()) {
+                return s.commitTs;
+            }
+            if (!s.locked) {
+                throw new TxnException(
+                        "transaction "
+                                + startTs
+                                + " (primary "
+                                + Keys.printable(primary)
+                                + ") cannot be committed: it is "
+                                + s);
+            }
+            long commitTs = timestamp();
+            Kvrpcpb.KeyError e = commit(List.of(primary), startTs, commitTs);
+            if (e == null || e.hasCommitTsExpired() && attempt < 1000) {
+                // Read the commit ts back: a concurrent committer may have won with another ts.
+                continue;
+            }
+            if (!e.getRetryable().isEmpty() && attempt < 10) {
+                continue; // TxnLockNotFound: rolled back, or committed by another; look again
+            }
+            throw new TxnException(
+                    "committing transaction "
+                            + startTs
+                            + " (primary "
+                            + Keys.printable(primary)
+                            + ") failed: "
+                            + describe(e));
+        }
+    }
+
+    /**
+     * Extends the primary lock's TTL to {@code ttlMillis} past now.
+     *
+     * @return false if the transaction is no longer open (committed or rolled back)
+     */
+    public boolean heartBeat(byte[] primary, long startTs, long ttlMillis) {
+        ByteString key = ByteString.copyFrom(primary);
+        // TiKV measures a lock's TTL from its start ts' physical time.
+        long advise = Math.max(0, System.currentTimeMillis() - (startTs >>> 18)) + ttlMillis;
+        Kvrpcpb.TxnHeartBeatResponse resp =
+                onRegion(
+                        key,
+                        "heartbeat",
+                        pointTimeoutMillis,
+                        (stub, r) ->
+                                stub.kvTxnHeartBeat(
+                                        Kvrpcpb.TxnHeartBeatRequest.newBuilder()
+                                                .setContext(r.getLeaderContext())
+                                                .setPrimaryLock(key)
+                                                .setStartVersion(startTs)
+                                                .setAdviseLockTtl(advise)
+                                                .build()),
+                        r -> r.hasRegionError() ? r.getRegionError() : null);
+        if (resp.hasError()) {
+            if (resp.getError().hasTxnNotFound()) {
+                return false;
+            }
+            throw new TxnException("heartbeat of transaction " + startTs + " failed: " + resp);
+        }
+        return true;
+    }
+
+    /**
+     * Rolls transaction {@code startTs} back at its primary (idempotent).
+     *
+     * @return 0 if it is rolled back, or its commit ts if it had committed already
+     */
+    public long rollbackPrimary(byte[] primary, long startTs) {
+        ByteString key = ByteString.copyFrom(primary);
+        Kvrpcpb.BatchRollbackResponse resp =
+                onRegion(
+                        key,
+                        "rollback",
+                        pointTimeoutMillis,
+                        (stub, r) ->
+                                stub.kvBatchRollback(
+                                        Kvrpcpb.BatchRollbackRequest.newBuilder()
+                                                .setContext(r.getLeaderContext())
+                                                .setStartVersion(startTs)
+                                                .addKeys(key)
+                                                .build()),
+                        r -> r.hasRegionError() ? r.getRegionError() : null);
+        if (resp.hasError()) {
+            Status s = status(primary, startTs);
+            if (s.committed()) {
+                return s.commitTs;
+            }
+            throw new TxnException(
+                    "rolling back transaction "
+                            + startTs
+                            + " failed: "
+                            + describe(resp.getError()));
+        }
+        return 0;
+    }
+
+    /**
+     * Commits ({@code commitTs > 0}) or rolls back ({@code 0}) every lock of transaction {@code
+     * startTs} in {@code [start, end)}, region by region, as a reader resolving them would.
+     */
+    public void resolveRange(byte[] start, byte[] end, long startTs, long commitTs) {
+        ByteString from = ByteString.copyFrom(start);
+        ByteString to = ByteString.copyFrom(end);
+        while (compare(from, to) < 0) {
+            ByteString at = from;
+            Kvrpcpb.ResolveLockResponse resp =
+                    onRegion(
+                            at,
+                            "resolving locks",
+                            batchTimeoutMillis,
+                            (stub, r) ->
+                                    stub.kvResolveLock(
+                                            Kvrpcpb.ResolveLockRequest.newBuilder()
+                                                    .setContext(r.getLeaderContext())
+                                                    .setStartVersion(startTs)
+                                                    .setCommitVersion(commitTs)
+                                                    .build()),
+                            r -> r.hasRegionError() ? r.getRegionError() : null);
+            if (resp.hasError()) {
+                throw new TxnException(
+                        "resolving the locks of transaction "
+                                + startTs
+                                + " failed: "
+                                + describe(resp.getError()));
+            }
+            ByteString regionEnd = regions.getRegionByKey(at).getEndKey();
+            if (regionEnd.isEmpty()) {
+                return;
+            }
+            from = regionEnd;
+        }
+    }
+
+    // ---- routing ----
+
+    /** A command sent to a region's leader; null means "the region changed: route again". */
+    private interface RegionCall<R> {
+        R call(TikvGrpc.TikvBlockingStub stub, TiRegion region);
+    }
+
+    /**
+     * Sends a command to the leader of the region holding {@code key}, retrying through region
+     * errors and unreachable stores for up to a minute. Returns null when {@code call} does.
+     */
+    private <R> R onRegion(
+            ByteString key,
+            String what,
+            long timeoutMillis,
+            RegionCall<R> call,
+            Function<R, Errorpb.Error> regionError) {
+        long deadline = System.currentTimeMillis() + RETRY_MILLIS;
+        long backOff = 10;
+        while (true) {
+            TiRegion region = regions.getRegionByKey(key);
+            String failure;
+            try {
+                TiStore store = regions.getStoreById(region.getLeader().getStoreId());
+                TikvGrpc.TikvBlockingStub stub =
+                        TikvGrpc.newBlockingStub(
+                                        session.getChannelFactory()
+                                                .getChannel(
+                                                        store.getStore().getAddress(),
+                                                        session.getPDClient().getHostMapping()))
+                                .withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS);
+                R resp = call.call(stub, region);
+                if (resp == null) {
+                    return null;
+                }
+                Errorpb.Error e = regionError.apply(resp);
+                if (e == null) {
+                    return resp;
+                }
+                failure = e.toString().trim();
+                if (e.hasNotLeader() && e.getNotLeader().hasLeader()) {
+                    if (regions.updateLeader(region, e.getNotLeader().getLeader().getStoreId())
+                            == null) {
+                        regions.invalidateRegion(region);
+                    }
+                } else {
+                    regions.invalidateRegion(region);
+                }
+            } catch (StatusRuntimeException e) {
+                failure = e.getStatus().toString();
+                regions.onRequestFail(region);
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new TxnException(what + " failed for " + RETRY_MILLIS + " ms: " + failure);
+            }
+            LOG.debug("{} on region {}: {}; retrying", what, region.getId(), failure);
+            sleep(backOff);
+            backOff = Math.min(backOff * 2, 1_000);
+        }
+    }
+
+    /** Groups items by the region of their key, in batches of bounded size. */
+    private <T> List<List<T>> byRegion(List<T> items, Function<T, ByteString> key) {
+        Map<Long, List<T>> groups = new LinkedHashMap<>();
+        for (T item : items) {
+            TiRegion r = regions.getRegionByKey(key.apply(item));
+            groups.computeIfAbsent(r.getId(), id -> new ArrayList<>()).add(item);
+        }
+        List<List<T>> out = new ArrayList<>();
+        for (List<T> group : groups.values()) {
+            List<T> batch = new ArrayList<>();
+            long bytes = 0;
+            for (T item : group) {
+                long size =
+                        item instanceof Kvrpcpb.Mutation
+                                ? ((Kvrpcpb.Mutation) item).getSerializedSize()
+                                : key.apply(item).size();
+                if (!batch.isEmpty()
+                        && (batch.size() >= BATCH_KEYS || bytes + size > BATCH_BYTES)) {
+                    out.add(batch);
+                    batch = new ArrayList<>();
+                    bytes = 0;
+                }
+                batch.add(item);
+                bytes += size;
+            }
+            out.add(batch);
+        }
+        return out;
+    }
+
+    /** Whether the region holds every key ({@code TiRegion.contains} fails for the last one). */
+    private static <T> boolean covers(TiRegion region, List<T> batch, Function<T, ByteString> key) {
+        for (T item : batch) {
+            ByteString k = key.apply(item);
+            if (compare(k, region.getStartKey()) < 0
+                    || !region.getEndKey().isEmpty() && compare(k, region.getEndKey()) >= 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int compare(ByteString a, ByteString b) {
+        return Arrays.compareUnsigned(a.toByteArray(), b.toByteArray());
+    }
+
+    private static ByteString min(ByteString end, ByteString regionEnd) {
+        return regionEnd.isEmpty() || compare(end, regionEnd) <= 0 ? end : regionEnd;
+    }
+
+    static String describe(Kvrpcpb.KeyError e) {
+        return e.toString().replace('\n', ' ').trim();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TxnException("interrupted", e);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (ownsSession) {
+            session.close();
+        }
+    }
+}
