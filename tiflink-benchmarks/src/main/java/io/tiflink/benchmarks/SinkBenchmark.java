@@ -13,6 +13,7 @@ import io.tiflink.tidb.write.RowWrite;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
@@ -217,7 +218,10 @@ public final class SinkBenchmark {
                         .pdAddresses(cluster.pdAddress())
                         .database("bench")
                         .table(table)
-                        .exactlyOnce(exactlyOnce)
+                        .deliveryGuarantee(
+                                exactlyOnce
+                                        ? DeliveryGuarantee.EXACTLY_ONCE
+                                        : DeliveryGuarantee.AT_LEAST_ONCE)
                         .option(TiKVSinkOptions.BUFFER_FLUSH_MAX_ROWS, batch)
                         .serializer(c -> c)
                         .build());

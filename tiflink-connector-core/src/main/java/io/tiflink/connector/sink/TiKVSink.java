@@ -48,13 +48,13 @@ public final class TiKVSink<IN> extends SinkCompat<IN>
 
     @Override
     public TiKVWriter<IN> createWriter(WriterInitContext context) throws IOException {
-        return new TiKVWriter<>(config, serializer, context, List.of());
+        return TiKVWriter.create(config, serializer, context, List.of());
     }
 
     @Override
     public StatefulSinkWriter<IN, TiKVWriterState> restoreWriter(
             WriterInitContext context, Collection<TiKVWriterState> states) throws IOException {
-        return new TiKVWriter<>(config, serializer, context, states);
+        return TiKVWriter.create(config, serializer, context, states);
     }
 
     @Override

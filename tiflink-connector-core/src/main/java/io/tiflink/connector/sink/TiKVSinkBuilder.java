@@ -4,6 +4,7 @@ import io.tiflink.connector.TiKVOptions;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 
 import java.util.Map;
 import java.util.UUID;
@@ -41,11 +42,12 @@ public final class TiKVSinkBuilder<IN> {
         return option(TiKVSinkOptions.TABLE_NAME, table);
     }
 
-    /** {@code sink.semantic}: true for exactly-once (the default), false for at-least-once. */
-    public TiKVSinkBuilder<IN> exactlyOnce(boolean exactlyOnce) {
-        return option(
-                TiKVSinkOptions.SEMANTIC,
-                exactlyOnce ? TiKVSinkOptions.EXACTLY_ONCE : TiKVSinkOptions.AT_LEAST_ONCE);
+    /**
+     * {@code sink.delivery-guarantee}: {@link DeliveryGuarantee#EXACTLY_ONCE} (the default) or
+     * {@link DeliveryGuarantee#AT_LEAST_ONCE}.
+     */
+    public TiKVSinkBuilder<IN> deliveryGuarantee(DeliveryGuarantee guarantee) {
+        return option(TiKVSinkOptions.DELIVERY_GUARANTEE, guarantee);
     }
 
     /** Any option of {@link TiKVOptions} or {@link TiKVSinkOptions}. */

@@ -5,12 +5,13 @@ import io.tiflink.tidb.write.TableWriter;
 import io.tiflink.tikv.txn.TxnClient;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.FallbackKey;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 
 import org.tikv.common.TiConfiguration;
 
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.Locale;
 
 /**
  * A TiKV sink's settings, validated where the sink is built (so that a wrong option fails the job
@@ -36,7 +37,7 @@ public final class TiKVSinkConfig implements Serializable {
         TiKVOptions.toTiConfiguration(options);
         database();
         table();
-        exactlyOnce();
+        deliveryGuarantee();
         TiKVOptions.positive(TiKVSinkOptions.BUFFER_FLUSH_MAX_ROWS, maxRows());
         TiKVOptions.positive(TiKVSinkOptions.BUFFER_FLUSH_MAX_SIZE, maxBytes());
         if (flushInterval().isNegative()) {
@@ -83,24 +84,44 @@ public final class TiKVSinkConfig implements Serializable {
         return database() + "." + table();
     }
 
-    /** Whether {@code sink.semantic} is exactly-once (else at-least-once). */
-    public boolean exactlyOnce() {
-        String s = options.get(TiKVSinkOptions.SEMANTIC).trim().toLowerCase(Locale.ROOT);
-        if (s.equals(TiKVSinkOptions.EXACTLY_ONCE)) {
-            return true;
+    /** {@code sink.delivery-guarantee}: exactly-once or at-least-once. */
+    public DeliveryGuarantee deliveryGuarantee() {
+        DeliveryGuarantee g;
+        try {
+            g = options.get(TiKVSinkOptions.DELIVERY_GUARANTEE);
+        } catch (IllegalArgumentException e) {
+            g = null;
         }
-        if (s.equals(TiKVSinkOptions.AT_LEAST_ONCE)) {
-            return false;
+        if (g == DeliveryGuarantee.EXACTLY_ONCE || g == DeliveryGuarantee.AT_LEAST_ONCE) {
+            return g;
         }
         throw new IllegalArgumentException(
                 "option '"
-                        + TiKVSinkOptions.SEMANTIC.key()
+                        + deliveryGuaranteeKey()
                         + "' has '"
-                        + s
+                        + options.toMap().get(deliveryGuaranteeKey())
                         + "'; expected "
-                        + TiKVSinkOptions.EXACTLY_ONCE
+                        + DeliveryGuarantee.EXACTLY_ONCE
                         + " or "
-                        + TiKVSinkOptions.AT_LEAST_ONCE);
+                        + DeliveryGuarantee.AT_LEAST_ONCE);
+    }
+
+    /** The key the delivery guarantee was given under (maybe the deprecated one), for messages. */
+    public String deliveryGuaranteeKey() {
+        String key = TiKVSinkOptions.DELIVERY_GUARANTEE.key();
+        if (!options.containsKey(key)) {
+            for (FallbackKey deprecated : TiKVSinkOptions.DELIVERY_GUARANTEE.fallbackKeys()) {
+                if (options.containsKey(deprecated.getKey())) {
+                    return deprecated.getKey();
+                }
+            }
+        }
+        return key;
+    }
+
+    /** Whether the delivery guarantee is exactly-once. */
+    public boolean exactlyOnce() {
+        return deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE;
     }
 
     public int maxRows() {

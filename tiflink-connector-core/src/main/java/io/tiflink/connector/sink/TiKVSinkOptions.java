@@ -3,17 +3,16 @@ package io.tiflink.connector.sink;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 
 import java.time.Duration;
 
 /**
  * Options of the TiKV sink, besides the connection options of {@link
  * io.tiflink.connector.TiKVOptions}. Names follow Flink's JDBC and Kafka connectors ({@code
- * sink.buffer-flush.*}, {@code sink.semantic}).
+ * sink.buffer-flush.*}, {@code sink.delivery-guarantee}).
  */
 public final class TiKVSinkOptions {
-    public static final String EXACTLY_ONCE = "exactly-once";
-    public static final String AT_LEAST_ONCE = "at-least-once";
 
     public static final ConfigOption<String> DATABASE_NAME =
             ConfigOptions.key("database-name")
@@ -27,15 +26,18 @@ public final class TiKVSinkOptions {
                     .noDefaultValue()
                     .withDescription("The TiDB table to write.");
 
-    public static final ConfigOption<String> SEMANTIC =
-            ConfigOptions.key("sink.semantic")
-                    .stringType()
-                    .defaultValue(EXACTLY_ONCE)
+    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE =
+            ConfigOptions.key("sink.delivery-guarantee")
+                    .enumType(DeliveryGuarantee.class)
+                    .defaultValue(DeliveryGuarantee.EXACTLY_ONCE)
+                    .withDeprecatedKeys("sink.semantic")
                     .withDescription(
                             "exactly-once: the rows between two checkpoints are one Percolator"
                                     + " transaction across all subtasks, committed when the"
                                     + " checkpoint completes (needs checkpointing);"
-                                    + " at-least-once: a transaction per flushed batch.");
+                                    + " at-least-once: a transaction per flushed batch. (none is"
+                                    + " refused: it would save nothing over at-least-once.) The"
+                                    + " deprecated key sink.semantic is read too.");
 
     public static final ConfigOption<Integer> BUFFER_FLUSH_MAX_ROWS =
             ConfigOptions.key("sink.buffer-flush.max-rows")

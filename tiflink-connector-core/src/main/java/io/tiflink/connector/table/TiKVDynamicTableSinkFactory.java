@@ -10,6 +10,7 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.catalog.UniqueConstraint;
 import org.apache.flink.table.connector.sink.DynamicTableSink;
@@ -47,7 +48,7 @@ public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactor
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
         Set<ConfigOption<?>> o = new HashSet<>(TiKVOptions.optional());
-        o.add(TiKVSinkOptions.SEMANTIC);
+        o.add(TiKVSinkOptions.DELIVERY_GUARANTEE);
         o.add(TiKVSinkOptions.BUFFER_FLUSH_MAX_ROWS);
         o.add(TiKVSinkOptions.BUFFER_FLUSH_MAX_SIZE);
         o.add(TiKVSinkOptions.BUFFER_FLUSH_INTERVAL);
@@ -60,12 +61,14 @@ public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactor
 
     @Override
     public DynamicTableSink createDynamicTableSink(Context context) {
-        FactoryUtil.TableFactoryHelper helper = FactoryUtil.createTableFactoryHelper(this, context);
-        helper.validateExcept("scan.", "changelog-mode");
+        // Our checks first: their messages name the option and the value (Flink's own check of
+        // an enum option names neither in its root cause).
         Configuration options = Configuration.fromMap(context.getCatalogTable().getOptions());
         TiKVSinkConfig config = new TiKVSinkConfig(options, "validation");
+        FactoryUtil.TableFactoryHelper helper = FactoryUtil.createTableFactoryHelper(this, context);
+        helper.validateExcept("scan.", "changelog-mode");
         if (config.exactlyOnce()) {
-            checkExactlyOnceRuns(context.getConfiguration());
+            checkExactlyOnceRuns(context.getConfiguration(), config.deliveryGuaranteeKey());
         }
         ResolvedSchema schema = context.getCatalogTable().getResolvedSchema();
         List<String> primaryKey =
@@ -78,27 +81,27 @@ public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactor
     }
 
     /** Exactly-once commits at checkpoints: a job without them would never commit. */
-    private static void checkExactlyOnceRuns(ReadableConfig job) {
+    private static void checkExactlyOnceRuns(ReadableConfig job, String key) {
         if (job.get(ExecutionOptions.RUNTIME_MODE) == RuntimeExecutionMode.BATCH) {
             throw new IllegalArgumentException(
                     "option '"
-                            + TiKVSinkOptions.SEMANTIC.key()
+                            + key
                             + "' = '"
-                            + TiKVSinkOptions.EXACTLY_ONCE
+                            + DeliveryGuarantee.EXACTLY_ONCE
                             + "' needs streaming mode with checkpoints; in batch mode use '"
-                            + TiKVSinkOptions.AT_LEAST_ONCE
+                            + DeliveryGuarantee.AT_LEAST_ONCE
                             + "'");
         }
         Optional<Duration> interval = job.getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL);
         if (!interval.isPresent() || interval.get().isZero() || interval.get().isNegative()) {
             throw new IllegalArgumentException(
                     "option '"
-                            + TiKVSinkOptions.SEMANTIC.key()
+                            + key
                             + "' = '"
-                            + TiKVSinkOptions.EXACTLY_ONCE
+                            + DeliveryGuarantee.EXACTLY_ONCE
                             + "' commits at checkpoints: enable checkpointing"
                             + " ('execution.checkpointing.interval'), or use '"
-                            + TiKVSinkOptions.AT_LEAST_ONCE
+                            + DeliveryGuarantee.AT_LEAST_ONCE
                             + "'");
         }
     }

@@ -152,14 +152,20 @@ class TiKVDynamicTableSinkTest {
         TableEnvironment batch = TableEnvironment.create(EnvironmentSettings.inBatchMode());
         batch.executeSql(
                 "CREATE TABLE logs2 (msg STRING, level INT)"
-                        + with("batch_logs", ", 'sink.semantic' = 'at-least-once'"));
+                        + with("batch_logs", ", 'sink.delivery-guarantee' = 'at-least-once'"));
         batch.executeSql("INSERT INTO logs2 VALUES ('batch', 7), ('batch', 8)").await();
+        // The deprecated key is read too.
+        batch.executeSql(
+                "CREATE TABLE logs4 (msg STRING, level INT)"
+                        + with("batch_logs", ", 'sink.semantic' = 'at-least-once'"));
+        batch.executeSql("INSERT INTO logs4 VALUES ('old key', 9)").await();
         assertThat(rows(cluster, "batch_logs"))
-                .containsExactlyInAnyOrder("[batch, 7]", "[batch, 8]");
+                .containsExactlyInAnyOrder("[batch, 7]", "[batch, 8]", "[old key, 9]");
         batch.executeSql("CREATE TABLE logs3 (msg STRING, level INT)" + with("batch_logs", ""));
         assertThatThrownBy(() -> batch.executeSql("INSERT INTO logs3 VALUES ('x', 1)"))
                 .rootCause()
-                .hasMessageContaining("'sink.semantic' = 'exactly-once' needs streaming mode");
+                .hasMessageContaining(
+                        "'sink.delivery-guarantee' = 'exactly-once' needs streaming mode");
     }
 
     private static Throwable insertFails(String ddl, String insert) {
@@ -205,10 +211,22 @@ class TiKVDynamicTableSinkTest {
     @Test
     void optionErrorsNameTheOption() {
         StreamTableEnvironment t = tableEnv(1);
-        t.executeSql("CREATE TABLE o1 (id BIGINT)" + with("logs", ", 'sink.semantic' = 'twice'"));
+        t.executeSql(
+                "CREATE TABLE o1 (id BIGINT)"
+                        + with("logs", ", 'sink.delivery-guarantee' = 'twice'"));
         assertThatThrownBy(() -> t.executeSql("INSERT INTO o1 VALUES (1)"))
                 .rootCause()
+                .hasMessageContaining("option 'sink.delivery-guarantee' has 'twice'");
+        t.executeSql("CREATE TABLE o5 (id BIGINT)" + with("logs", ", 'sink.semantic' = 'twice'"));
+        assertThatThrownBy(() -> t.executeSql("INSERT INTO o5 VALUES (1)"))
+                .rootCause()
                 .hasMessageContaining("option 'sink.semantic' has 'twice'");
+        t.executeSql(
+                "CREATE TABLE o6 (id BIGINT)"
+                        + with("logs", ", 'sink.delivery-guarantee' = 'none'"));
+        assertThatThrownBy(() -> t.executeSql("INSERT INTO o6 VALUES (1)"))
+                .rootCause()
+                .hasMessageContaining("option 'sink.delivery-guarantee' has 'none'");
         t.executeSql(
                 "CREATE TABLE o2 (id BIGINT)"
                         + with("logs", ", 'sink.buffer-flush.max-rows' = '0'"));
@@ -225,6 +243,7 @@ class TiKVDynamicTableSinkTest {
         assertThatThrownBy(() -> noCheckpoints.executeSql("INSERT INTO o4 VALUES (1)"))
                 .rootCause()
                 .hasMessageContaining(
-                        "option 'sink.semantic' = 'exactly-once' commits at checkpoints");
+                        "option 'sink.delivery-guarantee' = 'exactly-once' commits at"
+                                + " checkpoints");
     }
 }

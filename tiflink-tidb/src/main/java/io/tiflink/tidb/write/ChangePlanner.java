@@ -37,7 +37,7 @@ import java.util.Set;
  * A change that touches such a key (or a key of a change so deferred) is deferred: it goes, in its
  * order, into the next transaction.
  */
-public final class ChangePlanner {
+final class ChangePlanner {
     private static final byte[] ABSENT = new byte[0];
     private static final Object[] DELETED = new Object[0];
 
@@ -91,9 +91,9 @@ public final class ChangePlanner {
     }
 
     /** The mutations of a batch, and the changes deferred to the next transaction. */
-    public static final class Plan {
+    static final class Plan {
         final Map<ByteKey, Kvrpcpb.Mutation> mutations = new LinkedHashMap<>();
-        public final List<RowWrite> deferred = new ArrayList<>();
+        final List<RowWrite> deferred = new ArrayList<>();
 
         void put(KeyValue kv) {
             ByteKey k = new ByteKey(kv.key());
@@ -118,7 +118,7 @@ public final class ChangePlanner {
                             .build());
         }
 
-        public List<Kvrpcpb.Mutation> mutationList() {
+        List<Kvrpcpb.Mutation> mutationList() {
             return new ArrayList<>(mutations.values());
         }
     }

@@ -6,7 +6,7 @@ import java.util.Arrays;
  * The keys a subtask prewrote in the open transaction, as 64-bit hashes (8 to 16 bytes a key). A
  * collision only makes a change wait for the next transaction, which is harmless.
  */
-public final class KeyHashSet {
+final class KeyHashSet {
     private static final long EMPTY = 0;
 
     private long[] slots = new long[1024];
@@ -25,7 +25,7 @@ public final class KeyHashSet {
         return h == EMPTY ? 1 : h;
     }
 
-    public boolean contains(byte[] key) {
+    boolean contains(byte[] key) {
         long h = hash(key);
         int mask = slots.length - 1;
         for (int i = (int) h & mask; slots[i] != EMPTY; i = (i + 1) & mask) {
@@ -36,7 +36,7 @@ public final class KeyHashSet {
         return false;
     }
 
-    public void add(byte[] key) {
+    void add(byte[] key) {
         if ((size + 1) * 2 > slots.length) {
             grow();
         }
@@ -68,7 +68,7 @@ public final class KeyHashSet {
         slots = bigger;
     }
 
-    public void clear() {
+    void clear() {
         if (slots.length > 1024) {
             slots = new long[1024];
         } else {

@@ -88,7 +88,7 @@ public final class TableWriter {
         return RowWrite.of(c.kind(), values, c.givenMask());
     }
 
-    public ChangePlanner.Plan plan(
+    ChangePlanner.Plan plan(
             List<RowWrite> changes, long readTs, KeyHashSet written, Set<ByteKey> deferred) {
         return planner.plan(changes, readTs, written, deferred);
     }

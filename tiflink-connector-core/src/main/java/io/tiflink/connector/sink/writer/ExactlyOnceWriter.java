@@ -1,0 +1,275 @@
+package io.tiflink.connector.sink.writer;
+
+import io.tiflink.connector.sink.EpochKeys;
+import io.tiflink.connector.sink.TiKVSerializationSchema;
+import io.tiflink.connector.sink.TiKVSinkConfig;
+import io.tiflink.connector.sink.TiKVSinkOptions;
+import io.tiflink.connector.sink.committer.TiKVCommittable;
+import io.tiflink.tidb.write.RowWrite;
+import io.tiflink.tidb.write.SharedTxnWriter;
+import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.txn.TxnClient;
+import io.tiflink.tikv.txn.WriteConflictException;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.util.FlinkRuntimeException;
+
+import org.tikv.kvproto.Kvrpcpb;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The exactly-once writer: it prewrites into the open epoch's transaction, shared by all subtasks.
+ * The epoch a subtask writes after checkpoint {@code n} is epoch {@code n}, which the coordinator
+ * opens when checkpoint {@code n} completes (after committing the epoch before it, so that it sees
+ * that epoch's rows); the subtask finds its start ts in the lock of the epoch's primary. At the
+ * next checkpoint the subtask hands the epoch to the committer. Until the epoch opens, writes wait
+ * in the buffer, and a subtask with a full buffer, or at the end of its input, waits for it; unless
+ * checkpoint {@code n} was aborted (then epoch {@code n} never opens, and the writes wait for the
+ * next checkpoint, or at the end go to the committer).
+ */
+@Internal
+public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
+    private static final Logger LOG = LoggerFactory.getLogger(ExactlyOnceWriter.class);
+    private static final long EPOCH_POLL_MILLIS = 20;
+
+    /** This subtask's part in the epochs' transactions, and the writes deferred past them. */
+    private final SharedTxnWriter epochs;
+
+    /** The epoch this subtask writes: the last checkpoint it took part in, or the restored one. */
+    private long epoch;
+
+    /** The open epoch's start ts, once found (0 before). */
+    private long epochStartTs;
+
+    /** Set once the epoch is known never to open (its checkpoint was aborted). */
+    private boolean epochAborted;
+
+    /** Earlier epochs (start ts → epoch) until known committed before this one began. */
+    private final Map<Long, Long> unsettled = new LinkedHashMap<>();
+
+    /** Set once the input ended: deferred writes then have no next epoch to go to. */
+    private boolean endOfInput;
+
+    ExactlyOnceWriter(
+            TiKVSinkConfig config,
+            TiKVSerializationSchema<IN> serializer,
+            WriterInitContext context,
+            Collection<TiKVWriterState> restored)
+            throws IOException {
+        super(config, serializer, context, restored);
+        this.epochs = new SharedTxnWriter(writer, txn, config.lockTtl().toMillis());
+        this.epoch = context.getRestoredCheckpointId().orElse(0);
+    }
+
+    @Override
+    public void flush(boolean endOfInput) throws InterruptedException {
+        // At a checkpoint, write only into an epoch already open; at the end, wait for it (unless
+        // its checkpoint was aborted: prepareCommit then hands the writes to the committer).
+        this.endOfInput |= endOfInput;
+        writeBuffer(endOfInput);
+    }
+
+    @Override
+    protected void writeBuffer(boolean mustWrite) throws InterruptedException {
+        // Deferred writes wait for the next epoch, not for more input: once it opens they are
+        // written (at a checkpoint, or at the end) even if nothing else came.
+        boolean deferredWaiting = epochStartTs == 0 && !epochs.deferred().isEmpty();
+        if (buffer.isEmpty() && !deferredWaiting) {
+            return;
+        }
+        if (epochStartTs == 0 && !findEpoch(mustWrite)) {
+            return;
+        }
+        if (buffer.isEmpty()) {
+            return; // they still wait for an earlier epoch's commit
+        }
+        try {
+            epochs.prewrite(buffer.writes(), primary(epoch), epochStartTs);
+        } catch (WriteConflictException e) {
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + table.name()
+                            + ": another transaction wrote a row of this checkpoint after it"
+                            + " began ("
+                            + e.getMessage()
+                            + "); as TiDB would, the transaction aborts, and the job restarts"
+                            + " from the last checkpoint",
+                    e);
+        }
+        buffer.clear();
+    }
+
+    /**
+     * Finds the start ts of the epoch this subtask writes, in the lock of its primary; waits for it
+     * if {@code wait}, unless (or until) its checkpoint is known aborted.
+     */
+    private boolean findEpoch(boolean wait) throws InterruptedException {
+        if (epochAborted) {
+            return false;
+        }
+        byte[] primary = primary(epoch);
+        long deadline = System.currentTimeMillis() + config.epochTimeout().toMillis();
+        while (true) {
+            List<Kvrpcpb.LockInfo> locks =
+                    txn.scanLocks(primary, Keys.next(primary), Long.MAX_VALUE);
+            if (!locks.isEmpty()) {
+                epochStartTs = locks.get(0).getLockVersion();
+                if (!table.unchangedAt(txn.session(), epochStartTs)) {
+                    throw new FlinkRuntimeException(
+                            "the schema of TiDB table "
+                                    + table.name()
+                                    + " changed while the TiKV sink was writing it; the job"
+                                    + " restarts to write with the new schema");
+                }
+                settle();
+                LOG.debug("subtask {} writes epoch {} (start ts {})", subtask, epoch, epochStartTs);
+                return true;
+            }
+            if (!wait) {
+                return false;
+            }
+            if (aborted(epoch)) {
+                // No epoch until the next checkpoint: writes stay in the buffer (past its size),
+                // and at the end of the input go to the committer.
+                epochAborted = true;
+                LOG.debug("subtask {}: checkpoint {} was aborted", subtask, epoch);
+                return false;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new FlinkRuntimeException(
+                        "TiKV sink into "
+                                + table.name()
+                                + ": no transaction opened for checkpoint "
+                                + epoch
+                                + " within '"
+                                + TiKVSinkOptions.EPOCH_TIMEOUT.key()
+                                + "' ("
+                                + config.epochTimeout()
+                                + "); transactions open when a checkpoint completes: did it"
+                                + " fail?");
+            }
+            Thread.sleep(EPOCH_POLL_MILLIS);
+        }
+    }
+
+    private boolean aborted(long epoch) {
+        byte[] marker = EpochKeys.aborted(config.sinkId(), epoch);
+        return !txn.get(txn.timestamp(), List.of(marker)).isEmpty();
+    }
+
+    /**
+     * Forgets the keys of earlier epochs once each committed before this one began, and gives the
+     * deferred writes their chance; until then those keys stay in the way. (Only an epoch opened at
+     * a savepoint, whose completion notifies no one, begins before the previous one commits.)
+     */
+    private void settle() {
+        unsettled
+                .entrySet()
+                .removeIf(
+                        e -> {
+                            TxnClient.Status s = txn.status(primary(e.getValue()), e.getKey());
+                            return !s.locked && s.commitTs < epochStartTs;
+                        });
+        if (unsettled.isEmpty()) {
+            buffer.addFirst(epochs.releaseDeferred());
+        }
+    }
+
+    private byte[] primary(long epoch) {
+        return EpochKeys.primary(config.sinkId(), epoch);
+    }
+
+    @Override
+    public Collection<TiKVCommittable> prepareCommit() throws IOException {
+        // At the end of the input, what waits for a next epoch is written by the committer, after
+        // this one committed, in one more transaction: the writes deferred past this epoch, and
+        // all of them if it never opened (its checkpoint was aborted); even if this subtask wrote
+        // nothing in the epoch.
+        List<RowWrite> carry = new ArrayList<>();
+        if (endOfInput) {
+            carry.addAll(epochs.deferred());
+            if (epochStartTs == 0) {
+                carry.addAll(buffer.writes());
+            }
+        }
+        if (!epochs.wroteKeys() && carry.isEmpty()) {
+            return Collections.emptyList();
+        }
+        byte[] primary = primary(epoch);
+        TxnClient.Status status = epochStartTs == 0 ? null : txn.status(primary, epochStartTs);
+        if (status != null && !status.locked) {
+            // A stale epoch of an earlier run, rolled back by the coordinator's recovery.
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + table.name()
+                            + ": the transaction of epoch "
+                            + epoch
+                            + " (start ts "
+                            + epochStartTs
+                            + ") is "
+                            + status
+                            + " before its checkpoint; the job restarts from the last checkpoint");
+        }
+        byte[] carried = new byte[0];
+        if (!carry.isEmpty()) {
+            carried = ChangeCodec.write(carry, table.info());
+            epochs.takeDeferred();
+            if (epochStartTs == 0) {
+                buffer.clear();
+            }
+        }
+        byte[] none = new byte[0];
+        TiKVCommittable c =
+                new TiKVCommittable(
+                        epoch,
+                        epochStartTs,
+                        primary,
+                        epochs.wroteKeys() ? epochs.firstKey() : none,
+                        epochs.wroteKeys() ? epochs.lastKey() : none,
+                        subtask,
+                        carried);
+        epochs.clearKeyRange();
+        return List.of(c);
+    }
+
+    @Override
+    protected List<RowWrite> unwritten() {
+        List<RowWrite> unwritten = new ArrayList<>(epochs.deferred());
+        unwritten.addAll(buffer.writes());
+        return unwritten;
+    }
+
+    @Override
+    public List<TiKVWriterState> snapshotState(long checkpointId) throws IOException {
+        // The next epoch opens when this checkpoint completes (at once, for a savepoint).
+        if (epochStartTs != 0) {
+            unsettled.put(epochStartTs, epoch);
+        }
+        epoch = checkpointId;
+        epochStartTs = 0;
+        epochAborted = false;
+        return super.snapshotState(checkpointId);
+    }
+
+    @Override
+    public String toString() {
+        return "ExactlyOnceWriter("
+                + table.name()
+                + ", subtask "
+                + subtask
+                + ", epoch "
+                + epoch
+                + ")";
+    }
+}
