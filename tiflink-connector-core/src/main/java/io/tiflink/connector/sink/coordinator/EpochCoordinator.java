@@ -2,36 +2,22 @@ package io.tiflink.connector.sink.coordinator;
 
 import io.tiflink.connector.sink.EpochKeys;
 import io.tiflink.connector.sink.TiKVSinkConfig;
-import io.tiflink.tidb.write.TargetTable;
-import io.tiflink.tikv.gc.GcSafePoint;
-import io.tiflink.tikv.txn.TxnClient;
-import io.tiflink.tikv.txn.TxnException;
 
-import org.apache.flink.core.memory.DataInputDeserializer;
-import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.runtime.checkpoint.CheckpointCoordinator;
 import org.apache.flink.runtime.checkpoint.CompletedCheckpoint;
 import org.apache.flink.runtime.checkpoint.PendingCheckpoint;
 import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
 import org.apache.flink.runtime.operators.coordination.OperatorEvent;
-import org.apache.flink.util.FlinkRuntimeException;
-
-import org.tikv.kvproto.Kvrpcpb;
-import org.tikv.shade.com.google.protobuf.ByteString;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -58,9 +44,11 @@ import java.util.concurrent.TimeUnit;
  *       holds.
  * </ul>
  *
- * Its state is the sink's ids (a job restored from a savepoint of another run finds that run's
- * epochs by its id). All work runs in one thread, in the order Flink calls in.
+ * The transactions themselves are {@link EpochTransactions}'; this class decides when, from Flink's
+ * checkpoint notifications. Its state is {@link EpochCoordinatorState}. All work runs in one
+ * thread, in the order Flink calls in.
  */
+@Internal
 public final class EpochCoordinator implements OperatorCoordinator {
     private static final Logger LOG = LoggerFactory.getLogger(EpochCoordinator.class);
 
@@ -68,14 +56,11 @@ public final class EpochCoordinator implements OperatorCoordinator {
     private final TiKVSinkConfig config;
     private final ScheduledExecutorService executor;
 
-    private TxnClient txn;
-    private TargetTable table;
+    /** Connected at the first recovery. */
+    private EpochTransactions epochs;
 
     /** Ids of this sink in earlier runs, whose epochs a restore must also settle. */
     private final Set<String> sinkIds = new LinkedHashSet<>();
-
-    /** Open epochs: epoch → start ts. */
-    private final TreeMap<Long, Long> open = new TreeMap<>();
 
     private long lastTriggered = -1;
     private long lastCompleted = -1;
@@ -106,13 +91,16 @@ public final class EpochCoordinator implements OperatorCoordinator {
                 });
         long period = Math.max(1_000, config.lockTtl().toMillis() / 3);
         executor.scheduleAtFixedRate(
-                () -> safely("heartbeat", this::heartbeat), period, period, TimeUnit.MILLISECONDS);
+                () -> safely("heartbeat", () -> epochs.keepAlive(context::failJob)),
+                period,
+                period,
+                TimeUnit.MILLISECONDS);
     }
 
     @Override
     public void resetToCheckpoint(long checkpointId, byte[] state) throws IOException {
         if (state != null) {
-            sinkIds.addAll(readState(state));
+            sinkIds.addAll(EpochCoordinatorState.fromBytes(state).sinkIds());
         }
         run(() -> recover(checkpointId));
     }
@@ -131,13 +119,13 @@ public final class EpochCoordinator implements OperatorCoordinator {
                 () -> {
                     try {
                         lastTriggered = Math.max(lastTriggered, checkpointId);
-                        byte[] state = writeState();
-                        if (savepoint && recovered && !open.containsKey(checkpointId)) {
+                        byte[] state = new EpochCoordinatorState(List.copyOf(sinkIds)).toBytes();
+                        if (savepoint && recovered && !epochs.isOpen(checkpointId)) {
                             // A savepoint's completion notifies no one (but stop-with-savepoint):
                             // no epoch would open after it until the next checkpoint. This one
                             // opens now, before the barriers; what subtasks wrote in the open
                             // epoch waits in them until that epoch commits.
-                            openEpoch(checkpointId);
+                            epochs.open(checkpointId);
                         }
                         result.complete(state);
                     } catch (Throwable t) {
@@ -151,9 +139,9 @@ public final class EpochCoordinator implements OperatorCoordinator {
         run(
                 () -> {
                     lastCompleted = Math.max(lastCompleted, checkpointId);
-                    commitEpochsBefore(checkpointId);
-                    if (open.isEmpty() || open.lastKey() < checkpointId) {
-                        openEpoch(checkpointId);
+                    epochs.commitBefore(checkpointId);
+                    if (epochs.noneOpenFrom(checkpointId)) {
+                        epochs.open(checkpointId);
                     }
                 });
     }
@@ -166,12 +154,10 @@ public final class EpochCoordinator implements OperatorCoordinator {
                     // their buffer is full or their input ended; it will never open (a savepoint's
                     // opened when it was triggered). Tell them, rather than leave them waiting.
                     // (Failing to tell them is no reason to fail the job: they wait, then fail.)
-                    if (recovered
-                            && checkpointId > lastCompleted
-                            && !open.containsKey(checkpointId)) {
+                    if (recovered && checkpointId > lastCompleted && !epochs.isOpen(checkpointId)) {
                         safely(
                                 "marking checkpoint " + checkpointId + " aborted",
-                                () -> markAborted(checkpointId));
+                                () -> epochs.markAborted(checkpointId));
                     }
                 });
     }
@@ -192,18 +178,21 @@ public final class EpochCoordinator implements OperatorCoordinator {
         try {
             executor.submit(
                             () -> {
-                                safely("rolling back open epochs", this::rollbackUnheld);
                                 safely(
-                                        "releasing the GC safe point",
-                                        () -> GcSafePoint.release(txn.session(), gcServiceId()));
+                                        "rolling back open epochs",
+                                        () ->
+                                                epochs.rollbackUnheld(
+                                                        latestCompletedCheckpoint(),
+                                                        lastTriggered));
+                                safely("releasing the GC safe point", epochs::releaseGc);
                             })
                     .get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warn("TiKV sink coordinator of {}: closing failed", config.qualifiedTable(), e);
         } finally {
             executor.shutdownNow();
-            if (txn != null) {
-                txn.close();
+            if (epochs != null) {
+                epochs.close();
             }
         }
     }
@@ -212,175 +201,14 @@ public final class EpochCoordinator implements OperatorCoordinator {
 
     /** Settles what earlier runs left open, as of checkpoint {@code checkpointId}, and reopens. */
     private void recover(long checkpointId) {
-        connect();
-        open.clear();
-        for (String id : sinkIds) {
-            byte[] prefix = EpochKeys.prefix(id);
-            for (Kvrpcpb.LockInfo lock :
-                    txn.scanLocks(prefix, EpochKeys.end(prefix), Long.MAX_VALUE)) {
-                byte[] primary = lock.getKey().toByteArray();
-                if (!EpochKeys.isEpoch(id, primary)) {
-                    continue; // a committer's carried changes: its retry settles them
-                }
-                long epoch = EpochKeys.epoch(id, primary);
-                long startTs = lock.getLockVersion();
-                if (epoch < checkpointId) {
-                    // Restoring a checkpoint confirms it: its epochs commit.
-                    commit(epoch, primary, startTs);
-                } else {
-                    rollback(epoch, primary, startTs);
-                }
-            }
+        if (epochs == null) {
+            epochs = new EpochTransactions(config);
+            safely("reading the table", epochs::loadTable);
         }
-        openEpoch(Math.max(checkpointId, 0));
+        epochs.settle(sinkIds, checkpointId);
+        epochs.open(Math.max(checkpointId, 0));
         lastCompleted = Math.max(lastCompleted, checkpointId);
         recovered = true;
-    }
-
-    private void openEpoch(long epoch) {
-        long startTs = prewriteSinkKey(EpochKeys.primary(config.sinkId(), epoch));
-        open.put(epoch, startTs);
-        holdGc();
-        LOG.info(
-                "TiKV sink into {}: epoch {} open (start ts {})",
-                config.qualifiedTable(),
-                epoch,
-                startTs);
-    }
-
-    /**
-     * Prewrites one of the sink's own keys (holding the table's name) as the primary of a new
-     * transaction; returns its start ts.
-     */
-    private long prewriteSinkKey(byte[] key) {
-        long startTs = txn.timestamp();
-        txn.prewrite(
-                key,
-                List.of(
-                        Kvrpcpb.Mutation.newBuilder()
-                                .setOp(Kvrpcpb.Op.Put)
-                                .setKey(ByteString.copyFrom(key))
-                                .setValue(
-                                        ByteString.copyFrom(
-                                                config.qualifiedTable(), StandardCharsets.UTF_8))
-                                .build()),
-                startTs,
-                config.lockTtl().toMillis());
-        return startTs;
-    }
-
-    /** Commits {@link EpochKeys#aborted} of the epoch, a transaction of one key. */
-    private void markAborted(long epoch) {
-        byte[] marker = EpochKeys.aborted(config.sinkId(), epoch);
-        txn.commitPrimary(marker, prewriteSinkKey(marker));
-        LOG.info(
-                "TiKV sink into {}: checkpoint {} aborted, its epoch will not open",
-                config.qualifiedTable(),
-                epoch);
-    }
-
-    private void commitEpochsBefore(long checkpointId) {
-        List<Map.Entry<Long, Long>> due = new ArrayList<>(open.headMap(checkpointId).entrySet());
-        for (Map.Entry<Long, Long> e : due) {
-            commit(e.getKey(), EpochKeys.primary(config.sinkId(), e.getKey()), e.getValue());
-            open.remove(e.getKey());
-        }
-    }
-
-    private void commit(long epoch, byte[] primary, long startTs) {
-        try {
-            long commitTs = txn.commitPrimary(primary, startTs);
-            LOG.info(
-                    "TiKV sink into {}: epoch {} committed at {}",
-                    config.qualifiedTable(),
-                    epoch,
-                    commitTs);
-        } catch (TxnException e) {
-            throw new FlinkRuntimeException(
-                    "TiKV sink into "
-                            + config.qualifiedTable()
-                            + ": epoch "
-                            + epoch
-                            + ", which a completed checkpoint holds, cannot commit: "
-                            + e.getMessage()
-                            + ". Its locks outlived 'sink.transaction.lock-ttl' without"
-                            + " heartbeats, and another transaction rolled it back; its rows are"
-                            + " lost.",
-                    e);
-        }
-    }
-
-    private void rollback(long epoch, byte[] primary, long startTs) {
-        long committedAt = txn.rollbackPrimary(primary, startTs);
-        if (committedAt != 0) {
-            LOG.info(
-                    "TiKV sink into {}: epoch {} was committed already (at {})",
-                    config.qualifiedTable(),
-                    epoch,
-                    committedAt);
-            return;
-        }
-        LOG.info("TiKV sink into {}: epoch {} rolled back", config.qualifiedTable(), epoch);
-        // Its secondaries: readers roll them back when they meet them, but need not meet them.
-        safely(
-                "rolling back the locks of epoch " + epoch,
-                () -> txn.resolveRange(table().keyPrefix(), table().keyEnd(), startTs, 0));
-    }
-
-    /**
-     * Keeps GC from collecting what open epochs read (the rows at their start ts): a PD service
-     * safe point at the oldest one, as long as the locks live.
-     */
-    private void holdGc() {
-        if (!open.isEmpty()) {
-            GcSafePoint.hold(txn.session(), gcServiceId(), gcTtl(), open.firstEntry().getValue());
-        }
-    }
-
-    private String gcServiceId() {
-        return "tiflink-sink-" + config.sinkId();
-    }
-
-    private Duration gcTtl() {
-        return Duration.ofSeconds(Math.max(60, config.lockTtl().getSeconds()));
-    }
-
-    private void heartbeat() {
-        holdGc();
-        for (Map.Entry<Long, Long> e : new ArrayList<>(open.entrySet())) {
-            byte[] primary = EpochKeys.primary(config.sinkId(), e.getKey());
-            if (txn.heartBeat(primary, e.getValue(), config.lockTtl().toMillis())) {
-                continue;
-            }
-            TxnClient.Status status = txn.status(primary, e.getValue());
-            open.remove(e.getKey());
-            if (!status.committed()) {
-                // Nothing of it can commit any more: restart from the last checkpoint.
-                context.failJob(
-                        new FlinkRuntimeException(
-                                "TiKV sink into "
-                                        + config.qualifiedTable()
-                                        + ": the transaction of epoch "
-                                        + e.getKey()
-                                        + " is "
-                                        + status
-                                        + " while open; another transaction rolled it back"));
-            }
-        }
-    }
-
-    /** At the job's end: rolls back the open epochs no completed checkpoint holds. */
-    private void rollbackUnheld() {
-        long completed = latestCompletedCheckpoint();
-        for (Map.Entry<Long, Long> e : open.entrySet()) {
-            if (e.getKey() < completed) {
-                commit(e.getKey(), EpochKeys.primary(config.sinkId(), e.getKey()), e.getValue());
-            } else if (e.getKey() >= lastTriggered || completed >= 0) {
-                rollback(e.getKey(), EpochKeys.primary(config.sinkId(), e.getKey()), e.getValue());
-            }
-            // Else a checkpoint holding it may have completed unseen: its restore decides.
-        }
-        open.clear();
     }
 
     /** Whether Flink triggered {@code checkpointId} as a savepoint (it cannot be subsumed). */
@@ -407,26 +235,6 @@ public final class EpochCoordinator implements OperatorCoordinator {
 
     // ---- plumbing ----
 
-    private void connect() {
-        if (txn == null) {
-            txn = TxnClient.open(config.tiConfiguration());
-            // Read now what rollbacks need, while the cluster is calm: reading the schema later,
-            // in a failover amid region splits and leader moves, can fail (tikv-client-java's scan
-            // stuck on a stale region cache), and the rolled-back epoch's locks would stay.
-            safely("reading the table", this::table);
-        }
-    }
-
-    /** The table, read once it is needed (the writers check it exists). */
-    private TargetTable table() {
-        if (table == null) {
-            table =
-                    TargetTable.load(
-                            txn.session(), txn.timestamp(), config.database(), config.table());
-        }
-        return table;
-    }
-
     /** Runs {@code work} in the coordinator thread; a failure fails the job. */
     private void run(Runnable work) {
         executor.execute(
@@ -442,36 +250,12 @@ public final class EpochCoordinator implements OperatorCoordinator {
 
     private void safely(String what, Runnable work) {
         try {
-            if (txn != null) {
+            if (epochs != null) {
                 work.run();
             }
         } catch (RuntimeException e) {
             LOG.warn("TiKV sink coordinator of {}: {} failed", config.qualifiedTable(), what, e);
         }
-    }
-
-    private byte[] writeState() throws IOException {
-        DataOutputSerializer out = new DataOutputSerializer(64);
-        out.writeInt(1);
-        out.writeInt(sinkIds.size());
-        for (String id : sinkIds) {
-            out.writeUTF(id);
-        }
-        return out.getCopyOfBuffer();
-    }
-
-    private static List<String> readState(byte[] state) throws IOException {
-        DataInputDeserializer in = new DataInputDeserializer(state);
-        int version = in.readInt();
-        if (version != 1) {
-            throw new IOException("unknown TiKV sink coordinator state version " + version);
-        }
-        int n = in.readInt();
-        List<String> ids = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            ids.add(in.readUTF());
-        }
-        return ids;
     }
 
     /** Creates the coordinator in the JobManager. */

@@ -1,0 +1,273 @@
+package io.tiflink.connector.sink.coordinator;
+
+import io.tiflink.connector.sink.EpochKeys;
+import io.tiflink.connector.sink.TiKVSinkConfig;
+import io.tiflink.tidb.write.TargetTable;
+import io.tiflink.tikv.gc.GcSafePoint;
+import io.tiflink.tikv.txn.TxnClient;
+import io.tiflink.tikv.txn.TxnException;
+
+import org.apache.flink.util.FlinkRuntimeException;
+
+import org.tikv.kvproto.Kvrpcpb;
+import org.tikv.shade.com.google.protobuf.ByteString;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * The sink's epochs as transactions in TiKV: each open epoch is a Percolator transaction whose
+ * primary ({@link EpochKeys#primary}) the coordinator prewrote, and commits or rolls back. While
+ * epochs are open, their primaries' locks are kept alive by heartbeats, and GC is held back (a PD
+ * service safe point) at the oldest one's start ts. Used from the coordinator's thread only.
+ */
+final class EpochTransactions implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EpochTransactions.class);
+
+    private final TiKVSinkConfig config;
+    private final TxnClient txn;
+    private TargetTable table;
+
+    /** Open epochs: epoch → start ts. */
+    private final TreeMap<Long, Long> open = new TreeMap<>();
+
+    EpochTransactions(TiKVSinkConfig config) {
+        this.config = config;
+        this.txn = TxnClient.open(config.tiConfiguration());
+    }
+
+    /**
+     * Settles what runs of the sinks {@code sinkIds} left open, as of checkpoint {@code
+     * checkpointId}: epochs before it commit (restoring a checkpoint confirms it), epochs from it
+     * on roll back, with their secondary locks (found by a lock scan of the sinks' primaries).
+     */
+    void settle(Collection<String> sinkIds, long checkpointId) {
+        open.clear();
+        for (String id : sinkIds) {
+            byte[] prefix = EpochKeys.prefix(id);
+            for (Kvrpcpb.LockInfo lock :
+                    txn.scanLocks(prefix, EpochKeys.end(prefix), Long.MAX_VALUE)) {
+                byte[] primary = lock.getKey().toByteArray();
+                if (!EpochKeys.isEpoch(id, primary)) {
+                    continue; // a committer's carried changes: its retry settles them
+                }
+                long epoch = EpochKeys.epoch(id, primary);
+                long startTs = lock.getLockVersion();
+                if (epoch < checkpointId) {
+                    commit(epoch, primary, startTs);
+                } else {
+                    rollback(epoch, primary, startTs);
+                }
+            }
+        }
+    }
+
+    /** Opens {@code epoch}: a fresh start ts, its primary prewritten, GC held at the oldest. */
+    void open(long epoch) {
+        long startTs = prewriteSinkKey(EpochKeys.primary(config.sinkId(), epoch));
+        open.put(epoch, startTs);
+        holdGc();
+        LOG.info(
+                "TiKV sink into {}: epoch {} open (start ts {})",
+                config.qualifiedTable(),
+                epoch,
+                startTs);
+    }
+
+    boolean isOpen(long epoch) {
+        return open.containsKey(epoch);
+    }
+
+    /** Whether no epoch at or after {@code epoch} is open. */
+    boolean noneOpenFrom(long epoch) {
+        return open.isEmpty() || open.lastKey() < epoch;
+    }
+
+    /** Commits the open epochs before {@code checkpointId}, whose rows that checkpoint holds. */
+    void commitBefore(long checkpointId) {
+        for (Map.Entry<Long, Long> e : new ArrayList<>(open.headMap(checkpointId).entrySet())) {
+            commit(e.getKey(), primary(e.getKey()), e.getValue());
+            open.remove(e.getKey());
+        }
+    }
+
+    /**
+     * Commits {@link EpochKeys#aborted} of the epoch (a transaction of one key): subtasks waiting
+     * for the epoch of an aborted checkpoint find it and stop waiting.
+     */
+    void markAborted(long epoch) {
+        byte[] marker = EpochKeys.aborted(config.sinkId(), epoch);
+        txn.commitPrimary(marker, prewriteSinkKey(marker));
+        LOG.info(
+                "TiKV sink into {}: checkpoint {} aborted, its epoch will not open",
+                config.qualifiedTable(),
+                epoch);
+    }
+
+    /**
+     * At the job's end: commits the open epochs that checkpoint {@code completed} (the latest
+     * completed one, or -1 if unknown) holds, and rolls back the others, unless a checkpoint after
+     * {@code lastTriggered} may hold them unseen.
+     */
+    void rollbackUnheld(long completed, long lastTriggered) {
+        for (Map.Entry<Long, Long> e : open.entrySet()) {
+            if (e.getKey() < completed) {
+                commit(e.getKey(), primary(e.getKey()), e.getValue());
+            } else if (e.getKey() >= lastTriggered || completed >= 0) {
+                rollback(e.getKey(), primary(e.getKey()), e.getValue());
+            }
+            // Else a checkpoint holding it may have completed unseen: its restore decides.
+        }
+        open.clear();
+    }
+
+    /**
+     * Heartbeats the open epochs' primaries and renews the GC hold. An epoch found no longer open
+     * is forgotten; unless it committed, {@code lost} is told (nothing of it can commit any more).
+     */
+    void keepAlive(Consumer<FlinkRuntimeException> lost) {
+        holdGc();
+        for (Map.Entry<Long, Long> e : new ArrayList<>(open.entrySet())) {
+            byte[] primary = primary(e.getKey());
+            if (txn.heartBeat(primary, e.getValue(), config.lockTtl().toMillis())) {
+                continue;
+            }
+            TxnClient.Status status = txn.status(primary, e.getValue());
+            open.remove(e.getKey());
+            if (!status.committed()) {
+                lost.accept(
+                        new FlinkRuntimeException(
+                                "TiKV sink into "
+                                        + config.qualifiedTable()
+                                        + ": the transaction of epoch "
+                                        + e.getKey()
+                                        + " is "
+                                        + status
+                                        + " while open; another transaction rolled it back"));
+            }
+        }
+    }
+
+    /** Stops holding GC back. */
+    void releaseGc() {
+        GcSafePoint.release(txn.session(), gcServiceId());
+    }
+
+    /**
+     * Reads now what rollbacks need, while the cluster is calm: reading the schema later, in a
+     * failover amid region splits and leader moves, can fail (tikv-client-java's scan stuck on a
+     * stale region cache), and a rolled-back epoch's locks would stay.
+     */
+    void loadTable() {
+        table();
+    }
+
+    private TargetTable table() {
+        if (table == null) {
+            table =
+                    TargetTable.load(
+                            txn.session(), txn.timestamp(), config.database(), config.table());
+        }
+        return table;
+    }
+
+    /**
+     * Prewrites one of the sink's own keys (holding the table's name) as the primary of a new
+     * transaction; returns its start ts.
+     */
+    private long prewriteSinkKey(byte[] key) {
+        long startTs = txn.timestamp();
+        txn.prewrite(
+                key,
+                List.of(
+                        Kvrpcpb.Mutation.newBuilder()
+                                .setOp(Kvrpcpb.Op.Put)
+                                .setKey(ByteString.copyFrom(key))
+                                .setValue(
+                                        ByteString.copyFrom(
+                                                config.qualifiedTable(), StandardCharsets.UTF_8))
+                                .build()),
+                startTs,
+                config.lockTtl().toMillis());
+        return startTs;
+    }
+
+    private void commit(long epoch, byte[] primary, long startTs) {
+        try {
+            long commitTs = txn.commitPrimary(primary, startTs);
+            LOG.info(
+                    "TiKV sink into {}: epoch {} committed at {}",
+                    config.qualifiedTable(),
+                    epoch,
+                    commitTs);
+        } catch (TxnException e) {
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + config.qualifiedTable()
+                            + ": epoch "
+                            + epoch
+                            + ", which a completed checkpoint holds, cannot commit: "
+                            + e.getMessage()
+                            + ". Its locks outlived 'sink.transaction.lock-ttl' without"
+                            + " heartbeats, and another transaction rolled it back; its rows are"
+                            + " lost.",
+                    e);
+        }
+    }
+
+    private void rollback(long epoch, byte[] primary, long startTs) {
+        long committedAt = txn.rollbackPrimary(primary, startTs);
+        if (committedAt != 0) {
+            LOG.info(
+                    "TiKV sink into {}: epoch {} was committed already (at {})",
+                    config.qualifiedTable(),
+                    epoch,
+                    committedAt);
+            return;
+        }
+        LOG.info("TiKV sink into {}: epoch {} rolled back", config.qualifiedTable(), epoch);
+        // Its secondaries: readers roll them back when they meet them, but need not meet them.
+        try {
+            txn.resolveRange(table().keyPrefix(), table().keyEnd(), startTs, 0);
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "TiKV sink into {}: rolling back the locks of epoch {} failed",
+                    config.qualifiedTable(),
+                    epoch,
+                    e);
+        }
+    }
+
+    /** Holds GC at the oldest open epoch's start ts: what open epochs read must not go. */
+    private void holdGc() {
+        if (!open.isEmpty()) {
+            GcSafePoint.hold(txn.session(), gcServiceId(), gcTtl(), open.firstEntry().getValue());
+        }
+    }
+
+    private String gcServiceId() {
+        return "tiflink-sink-" + config.sinkId();
+    }
+
+    private Duration gcTtl() {
+        return Duration.ofSeconds(Math.max(60, config.lockTtl().getSeconds()));
+    }
+
+    private byte[] primary(long epoch) {
+        return EpochKeys.primary(config.sinkId(), epoch);
+    }
+
+    @Override
+    public void close() throws Exception {
+        txn.close();
+    }
+}
