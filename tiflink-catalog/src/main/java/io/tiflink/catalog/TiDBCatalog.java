@@ -8,6 +8,7 @@ import io.tiflink.tidb.meta.PartitionInfo;
 import io.tiflink.tidb.meta.SchemaState;
 import io.tiflink.tidb.meta.TableInfo;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.table.api.Schema;
 import org.apache.flink.table.catalog.AbstractCatalog;
@@ -53,6 +54,7 @@ import java.util.Optional;
  * tidb.db.t} needs nothing more. CREATE/DROP go to a TiDB server through JDBC when {@code
  * tidb.database.url} is set.
  */
+@PublicEvolving
 public class TiDBCatalog extends AbstractCatalog {
     /** Options of catalog tables, named like flink-cdc's tidb-cdc connector. */
     static final String CONNECTOR = "connector";

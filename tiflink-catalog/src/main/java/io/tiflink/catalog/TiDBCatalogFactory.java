@@ -2,6 +2,7 @@ package io.tiflink.catalog;
 
 import io.tiflink.connector.TiKVOptions;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.table.catalog.Catalog;
@@ -11,6 +12,7 @@ import org.apache.flink.table.factories.FactoryUtil;
 import java.util.Set;
 
 /** {@code CREATE CATALOG tidb WITH ('type' = 'tidb', 'pd-addresses' = '...')}. */
+@PublicEvolving
 public class TiDBCatalogFactory implements CatalogFactory {
     @Override
     public String factoryIdentifier() {

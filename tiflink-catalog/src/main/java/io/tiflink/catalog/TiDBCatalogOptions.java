@@ -1,5 +1,6 @@
 package io.tiflink.catalog;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
@@ -7,6 +8,7 @@ import org.apache.flink.configuration.ConfigOptions;
  * Options of {@code CREATE CATALOG ... WITH ('type' = 'tidb', ...)}, besides the shared {@link
  * io.tiflink.connector.TiKVOptions} ({@code pd-addresses}, {@code tikv.*}).
  */
+@PublicEvolving
 public final class TiDBCatalogOptions {
     public static final String IDENTIFIER = "tidb";
 

@@ -1,5 +1,6 @@
 package io.tiflink.connector;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.ReadableConfig;
@@ -15,6 +16,7 @@ import java.util.Set;
  * flink-cdc's tidb-cdc connector ({@code pd-addresses}, {@code tikv.*}) so its users can keep their
  * settings.
  */
+@PublicEvolving
 public final class TiKVOptions {
     public static final ConfigOption<String> PD_ADDRESSES =
             ConfigOptions.key("pd-addresses")

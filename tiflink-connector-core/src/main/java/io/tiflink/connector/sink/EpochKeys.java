@@ -2,6 +2,8 @@ package io.tiflink.connector.sink;
 
 import io.tiflink.tikv.Keys;
 
+import org.apache.flink.annotation.Internal;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -14,6 +16,7 @@ import java.util.Arrays;
  * (tables) keys, and {@code x}/{@code r} under keyspaces (API v2); {@code T} is none of them, so no
  * TiDB table, index, backup (BR) or changefeed (TiCDC) covers them.
  */
+@Internal
 public final class EpochKeys {
     private static final String ROOT = "TiFlink/sink/";
     private static final int DIGITS = 20;

@@ -3,9 +3,12 @@ package io.tiflink.connector.sink;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.write.RowWrite;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.Serializable;
 
 /** Turns the records of a job into the row changes the TiKV sink writes. */
+@PublicEvolving
 public interface TiKVSerializationSchema<T> extends Serializable {
     /**
      * Called once per subtask with the table's schema, before the first record.

@@ -6,6 +6,7 @@ import io.tiflink.connector.sink.coordinator.EpochCoordinatorOperator;
 import io.tiflink.connector.sink.writer.TiKVWriter;
 import io.tiflink.connector.sink.writer.TiKVWriterState;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
@@ -28,6 +29,7 @@ import java.util.List;
  * checkpoints are one Percolator transaction across all subtasks, committed when the checkpoint
  * completes. Built with {@link #builder()}.
  */
+@PublicEvolving
 public final class TiKVSink<IN> extends SinkCompat<IN>
         implements SupportsCommitter<TiKVCommittable>,
                 SupportsWriterState<IN, TiKVWriterState>,

@@ -2,6 +2,7 @@ package io.tiflink.connector.sink;
 
 import io.tiflink.connector.TiKVOptions;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -23,6 +24,7 @@ import java.util.UUID;
  *
  * Exactly-once (the default) needs checkpointing.
  */
+@PublicEvolving
 public final class TiKVSinkBuilder<IN> {
     private final Configuration options = new Configuration();
     private TiKVSerializationSchema<IN> serializer;

@@ -4,6 +4,7 @@ import io.tiflink.connector.TiKVOptions;
 import io.tiflink.tidb.write.TableWriter;
 import io.tiflink.tikv.txn.TxnClient;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.FallbackKey;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -17,6 +18,7 @@ import java.time.Duration;
  * A TiKV sink's settings, validated where the sink is built (so that a wrong option fails the job
  * submission with a message naming it) and shipped to the coordinator, writers and committers.
  */
+@Internal
 public final class TiKVSinkConfig implements Serializable {
     private static final long serialVersionUID = 1L;
 

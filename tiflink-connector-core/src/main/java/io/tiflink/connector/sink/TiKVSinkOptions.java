@@ -1,5 +1,6 @@
 package io.tiflink.connector.sink;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
@@ -12,6 +13,7 @@ import java.time.Duration;
  * io.tiflink.connector.TiKVOptions}. Names follow Flink's JDBC and Kafka connectors ({@code
  * sink.buffer-flush.*}, {@code sink.delivery-guarantee}).
  */
+@PublicEvolving
 public final class TiKVSinkOptions {
 
     public static final ConfigOption<String> DATABASE_NAME =

@@ -1,11 +1,14 @@
 package io.tiflink.connector.source;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.Serializable;
 
 /**
  * The rows of a table whose integer primary key (when it is the row handle) lies in {@code [min,
  * max]}; what the source reads when a query filters on such a key.
  */
+@PublicEvolving
 public final class HandleRange implements Serializable {
     private static final long serialVersionUID = 1L;
 

@@ -1,6 +1,9 @@
 package io.tiflink.connector.source;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /** Where a TiKV source starts. */
+@PublicEvolving
 public enum StartupMode {
     /** A consistent snapshot of the tables, then their changes from the snapshot's ts. */
     INITIAL("initial"),

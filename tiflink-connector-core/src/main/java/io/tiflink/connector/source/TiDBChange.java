@@ -2,11 +2,14 @@ package io.tiflink.connector.source;
 
 import io.tiflink.tidb.meta.TableInfo;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * One decoded change of a TiDB row, as the source hands it to a {@link TiKVDeserializationSchema}.
  * Rows are {@code Object[]} indexed like {@link TableInfo#columns}, holding the classes of {@link
  * io.tiflink.tidb.table.ColumnKind} (null for SQL NULL).
  */
+@PublicEvolving
 public final class TiDBChange {
     /** What happened to the row. */
     public enum Kind {

@@ -7,6 +7,7 @@ import io.tiflink.connector.source.reader.TiKVSourceReader;
 import io.tiflink.connector.source.split.TiKVSplit;
 import io.tiflink.connector.source.split.TiKVSplitSerializer;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.source.Source;
@@ -22,6 +23,7 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  * every change committed after it from TiKV's CDC service, exactly once through failures. Built
  * with {@link #builder()}.
  */
+@PublicEvolving
 public final class TiKVSource<T>
         implements Source<T, TiKVSplit, TiKVEnumeratorState>, ResultTypeQueryable<T> {
     private static final long serialVersionUID = 1L;

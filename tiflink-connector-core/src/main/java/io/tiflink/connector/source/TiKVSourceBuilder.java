@@ -2,6 +2,7 @@ package io.tiflink.connector.source;
 
 import io.tiflink.connector.TiKVOptions;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 
@@ -22,6 +23,7 @@ import java.util.Objects;
  *
  * The source emits watermarks itself, from the resolved ts of its streams.
  */
+@PublicEvolving
 public final class TiKVSourceBuilder<T> {
     private final Configuration options = new Configuration();
     private HandleRange handles = HandleRange.ALL;

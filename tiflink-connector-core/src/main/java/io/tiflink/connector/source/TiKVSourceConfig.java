@@ -3,6 +3,7 @@ package io.tiflink.connector.source;
 import io.tiflink.cdc.client.CdcClientConfig;
 import io.tiflink.connector.TiKVOptions;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.Configuration;
 
 import org.tikv.common.TiConfiguration;
@@ -16,6 +17,7 @@ import java.util.UUID;
  * A TiKV source's settings, validated once where the source is built (so that a wrong option fails
  * the job submission with a message naming it) and shipped to the enumerator and readers.
  */
+@Internal
 public final class TiKVSourceConfig implements Serializable {
     private static final long serialVersionUID = 1L;
 

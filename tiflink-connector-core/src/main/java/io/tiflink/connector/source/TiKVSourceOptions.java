@@ -1,5 +1,6 @@
 package io.tiflink.connector.source;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
@@ -10,6 +11,7 @@ import java.time.Duration;
  * Options of the TiKV source, besides the connection options of {@link
  * io.tiflink.connector.TiKVOptions}. Names follow flink-cdc's tidb-cdc connector where it has them.
  */
+@PublicEvolving
 public final class TiKVSourceOptions {
     public static final ConfigOption<String> DATABASE_NAME =
             ConfigOptions.key("database-name")

@@ -30,7 +30,7 @@ import java.util.function.Function;
  * table lacks, a type that cannot hold the column) is reported when it is built, naming the table
  * and column.
  */
-public final class RowConverter {
+final class RowConverter {
     private final int width;
     private final int[] offsets;
     private final Function<Object, Object>[] converters;

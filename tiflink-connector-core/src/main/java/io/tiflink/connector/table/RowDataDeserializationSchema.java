@@ -23,7 +23,7 @@ import java.util.Map;
  * TiDB row changes as Flink SQL's {@link RowData} changelog: the physical columns (matched by
  * name), then the requested metadata columns. Updates are -U/+U, or +U alone in upsert mode.
  */
-public final class RowDataDeserializationSchema implements TiKVDeserializationSchema<RowData> {
+final class RowDataDeserializationSchema implements TiKVDeserializationSchema<RowData> {
     private static final long serialVersionUID = 1L;
 
     private final RowType physicalType;

@@ -18,7 +18,7 @@ import java.util.Set;
  * alone). TiDB columns the Flink table lacks keep their values in an update and get their defaults
  * in a new row.
  */
-public final class RowDataSerializationSchema implements TiKVSerializationSchema<RowData> {
+final class RowDataSerializationSchema implements TiKVSerializationSchema<RowData> {
     private static final long serialVersionUID = 1L;
 
     private final RowType rowType;

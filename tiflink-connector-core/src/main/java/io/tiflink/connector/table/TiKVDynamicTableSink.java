@@ -16,7 +16,7 @@ import java.util.List;
  * {@code 'connector' = 'tikv'} as a sink: upserts and deletes by primary key, or appends for a
  * table without one, through the {@link TiKVSink}.
  */
-public final class TiKVDynamicTableSink implements DynamicTableSink {
+final class TiKVDynamicTableSink implements DynamicTableSink {
     private final Configuration options;
     private final RowType rowType;
     private final List<String> primaryKey;

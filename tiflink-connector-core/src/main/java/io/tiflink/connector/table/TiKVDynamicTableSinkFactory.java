@@ -4,6 +4,7 @@ import io.tiflink.connector.TiKVOptions;
 import io.tiflink.connector.sink.TiKVSinkConfig;
 import io.tiflink.connector.sink.TiKVSinkOptions;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
@@ -30,6 +31,7 @@ import java.util.Set;
  * source ({@code scan.*}, {@code changelog-mode}) are ignored, so one table can be read and
  * written.
  */
+@PublicEvolving
 public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactory {
     @Override
     public String factoryIdentifier() {

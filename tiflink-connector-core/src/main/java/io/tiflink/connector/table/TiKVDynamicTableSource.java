@@ -30,7 +30,7 @@ import java.util.Map;
  * {@code 'connector' = 'tikv'} as a scan source: the TiKV source producing a changelog of {@link
  * RowData}, with projection, metadata columns and primary-key range filters pushed down.
  */
-public final class TiKVDynamicTableSource
+final class TiKVDynamicTableSource
         implements ScanTableSource,
                 SupportsProjectionPushDown,
                 SupportsReadingMetadata,

@@ -3,6 +3,7 @@ package io.tiflink.connector.table;
 import io.tiflink.connector.TiKVOptions;
 import io.tiflink.connector.source.TiKVSourceOptions;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
@@ -20,6 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /** {@code 'connector' = 'tikv'}: TiDB tables read from TiKV as a Flink SQL changelog. */
+@PublicEvolving
 public final class TiKVDynamicTableSourceFactory implements DynamicTableSourceFactory {
     public static final String IDENTIFIER = "tikv";
 

@@ -2,6 +2,7 @@ package io.tiflink.connector.sink.committer;
 
 import io.tiflink.tikv.Keys;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
@@ -12,6 +13,7 @@ import java.io.IOException;
  * What one subtask wrote in one transaction: the transaction (its primary and start ts) and the key
  * range of the subtask's prewritten keys, whose locks are committed after the primary.
  */
+@Internal
 public final class TiKVCommittable {
     private final long epoch;
     private final long startTs;

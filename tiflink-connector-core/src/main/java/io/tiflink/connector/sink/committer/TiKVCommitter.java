@@ -8,6 +8,7 @@ import io.tiflink.tikv.Keys;
 import io.tiflink.tikv.txn.TxnClient;
 import io.tiflink.tikv.txn.TxnException;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.util.FlinkRuntimeException;
 
@@ -28,6 +29,7 @@ import java.util.concurrent.TimeUnit;
  * Readers that meet a secondary before that resolve it from the primary, so it is visible at the
  * commit ts either way.
  */
+@Internal
 public final class TiKVCommitter implements Committer<TiKVCommittable> {
     private static final Logger LOG = LoggerFactory.getLogger(TiKVCommitter.class);
 

@@ -2,6 +2,7 @@ package io.tiflink.connector.sink.coordinator;
 
 import io.tiflink.connector.sink.TiKVSinkConfig;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
 import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
@@ -17,6 +18,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * committers (Sink V2's post-commit topology), so that it costs the rows nothing. It receives the
  * committed committables and drops them; the work is its coordinator's.
  */
+@Internal
 public final class EpochCoordinatorOperator<C> extends AbstractStreamOperator<Void>
         implements OneInputStreamOperator<CommittableMessage<C>, Void> {
     private static final long serialVersionUID = 1L;

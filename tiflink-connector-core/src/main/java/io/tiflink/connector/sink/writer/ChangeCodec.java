@@ -4,6 +4,7 @@ import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.write.RowWrite;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 
@@ -25,6 +26,7 @@ import java.util.Map;
  * so that a change restored after a schema change lands on the right columns (a dropped column's
  * value is dropped, an added column is not given).
  */
+@Internal
 public final class ChangeCodec {
     private static final int VERSION = 1;
 

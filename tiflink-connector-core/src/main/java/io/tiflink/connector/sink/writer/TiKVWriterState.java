@@ -1,5 +1,6 @@
 package io.tiflink.connector.sink.writer;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.io.IOException;
  * transaction, in order, encoded with the table's column ids ({@link ChangeCodec}) so that they
  * survive a schema change before the restore.
  */
+@Internal
 public final class TiKVWriterState {
     private final byte[] changes;
 

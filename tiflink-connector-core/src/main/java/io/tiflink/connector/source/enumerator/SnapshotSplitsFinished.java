@@ -1,10 +1,12 @@
 package io.tiflink.connector.source.enumerator;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.connector.source.SourceEvent;
 
 import java.util.List;
 
 /** A reader tells the enumerator that it emitted every row of these snapshot splits. */
+@Internal
 public final class SnapshotSplitsFinished implements SourceEvent {
     private static final long serialVersionUID = 1L;
 

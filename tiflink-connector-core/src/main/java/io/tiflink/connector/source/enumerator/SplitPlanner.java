@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /** Finds the captured tables and cuts them into splits. */
-public final class SplitPlanner {
+final class SplitPlanner {
     private SplitPlanner() {}
 
     /**

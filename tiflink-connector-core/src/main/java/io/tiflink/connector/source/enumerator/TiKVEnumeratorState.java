@@ -3,6 +3,8 @@ package io.tiflink.connector.source.enumerator;
 import io.tiflink.connector.source.split.SnapshotSplit;
 import io.tiflink.connector.source.split.StreamSplit;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -15,6 +17,7 @@ import java.util.Set;
  * assigned, the snapshot splits assigned but not reported finished, whether the streams may start,
  * and the streams' resolved ts from the last completed checkpoint (where GC is held).
  */
+@Internal
 public final class TiKVEnumeratorState {
     final long snapshotTs;
     final String gcServiceId;

@@ -4,6 +4,7 @@ import io.tiflink.connector.source.split.SnapshotSplit;
 import io.tiflink.connector.source.split.StreamSplit;
 import io.tiflink.connector.source.split.TiKVSplitSerializer;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 
 /** Serializes {@link TiKVEnumeratorState} into checkpoints. */
+@Internal
 public final class TiKVEnumeratorStateSerializer
         implements SimpleVersionedSerializer<TiKVEnumeratorState> {
     private static final int VERSION = 1;

@@ -10,6 +10,7 @@ import io.tiflink.connector.source.split.TiKVSplit;
 import io.tiflink.tikv.gc.GcSafePoint;
 import io.tiflink.tikv.gc.GcSafePointException;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SplitEnumerator;
 import org.apache.flink.api.connector.source.SplitEnumeratorContext;
@@ -40,6 +41,7 @@ import java.util.UUID;
  * out once every snapshot split is done and a checkpoint has completed after that, so that no
  * change overtakes, downstream, a snapshot row another reader emitted.
  */
+@Internal
 public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, TiKVEnumeratorState> {
     private static final Logger LOG = LoggerFactory.getLogger(TiKVSourceEnumerator.class);
 

@@ -6,6 +6,7 @@ import io.tiflink.connector.source.enumerator.SnapshotSplitsFinished;
 import io.tiflink.connector.source.enumerator.StreamProgress;
 import io.tiflink.connector.source.split.TiKVSplit;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.connector.base.source.reader.SingleThreadMultiplexSourceReaderBase;
 
@@ -20,6 +21,7 @@ import java.util.TreeMap;
  * unasked), tells it which snapshot splits are done, and after each completed checkpoint how far
  * its streams got (so the enumerator can let GC move on).
  */
+@Internal
 public final class TiKVSourceReader<T>
         extends SingleThreadMultiplexSourceReaderBase<TiKVRecord, T, TiKVSplit, TiKVSplitState> {
     /** Stream positions in checkpoints not yet known to be complete. */

@@ -5,6 +5,8 @@ import io.tiflink.tidb.meta.MetaKeys;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.table.TableCodec;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -12,6 +14,7 @@ import java.util.Objects;
  * A TiDB table a source reads, with its schema (TiDB's TableInfo JSON) as of a split's position.
  * The JSON travels in split state, so a restored reader decodes with the schema it had.
  */
+@Internal
 public final class CapturedTable {
     private final String database;
     private final long databaseId;

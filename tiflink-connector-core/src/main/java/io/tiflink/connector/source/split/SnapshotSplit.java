@@ -2,10 +2,13 @@ package io.tiflink.connector.source.split;
 
 import io.tiflink.cdc.client.KeyRange;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Rows of one key range of one physical table (a table or a partition) as of the snapshot ts,
  * resumed after the last key emitted.
  */
+@Internal
 public final class SnapshotSplit extends TiKVSplit {
     private final CapturedTable table;
     private final long physicalId;

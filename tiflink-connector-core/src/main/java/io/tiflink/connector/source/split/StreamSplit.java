@@ -2,6 +2,8 @@ package io.tiflink.connector.source.split;
 
 import io.tiflink.cdc.client.KeyRange;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.List;
 
 /**
@@ -10,6 +12,7 @@ import java.util.List;
  * order, so the position of the last change emitted ({@link #lastCommitTs}, {@link #lastKey}) says
  * exactly which to skip when the stream is read again from the resolved ts.
  */
+@Internal
 public final class StreamSplit extends TiKVSplit {
     private final List<CapturedTable> tables;
     private final List<KeyRange> ranges;

@@ -2,6 +2,7 @@ package io.tiflink.connector.source.split;
 
 import io.tiflink.cdc.client.KeyRange;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataInputView;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Serializes {@link TiKVSplit}s into checkpoints. */
+@Internal
 public final class TiKVSplitSerializer implements SimpleVersionedSerializer<TiKVSplit> {
     public static final TiKVSplitSerializer INSTANCE = new TiKVSplitSerializer();
 
