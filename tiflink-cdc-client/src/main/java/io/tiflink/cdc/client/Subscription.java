@@ -16,11 +16,9 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,8 +34,7 @@ import java.util.function.Consumer;
  * <p>Exactly once, through any number of re-registrations, rests on three rules. (1) At most one
  * feed covers a key at a time. (2) A feed starts at the lowest frontier ts of its parts, and a
  * change it delivers at or below the frontier ts of its key is one already taken, so it is dropped.
- * (3) A feed that fails loses the changes it delivered above its own resolved ts (its replacement
- * reads them again), while those at or below it are kept ("sealed").
+ * (3), what a failed feed loses, is enforced by {@link ActiveFeeds}.
  *
  * <p>State is guarded by {@link #lock}; gRPC threads deliver events, a scheduler looks regions up
  * and registers them, the consumer polls.
@@ -64,12 +61,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     private final Condition readyOrFailed = lock.newCondition();
 
     private final SpanFrontier frontier;
-    private final Map<Long, RegionFeed> feedsByRequest = new HashMap<>();
-
-    /** The pieces of active feeds by start key; they never overlap (rule 1). */
-    private final TreeMap<byte[], Piece> activePieces = new TreeMap<>(Arrays::compareUnsigned);
-
-    private final Map<Long, StoreStream> streams = new HashMap<>();
+    private final ActiveFeeds feeds;
 
     /** The subscription's periodic tasks, cancelled when it ends. */
     private final List<Future<?>> periodic = new CopyOnWriteArrayList<>();
@@ -81,23 +73,12 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     private final ArrayDeque<ChangeEvent> ready = new ArrayDeque<>();
 
     private long readyBytes;
-    private long feedBytes;
     private long nextRequestId = 1;
     private long emittedResolvedTs;
     private long spilledAtResolvedTs;
     private volatile long consumedResolvedTs;
     private CdcException failure;
     private boolean closed;
-
-    private static final class Piece {
-        final KeyRange range;
-        final RegionFeed feed;
-
-        Piece(KeyRange range, RegionFeed feed) {
-            this.range = range;
-            this.feed = feed;
-        }
-    }
 
     Subscription(
             TiSession session,
@@ -116,6 +97,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         this.startTs = startTs;
         this.frontier = new SpanFrontier(this.ranges, startTs);
         this.sorter = new Sorter(config.spillDirectory());
+        this.feeds = new ActiveFeeds(sorter);
         this.emittedResolvedTs = startTs;
         this.consumedResolvedTs = startTs;
     }
@@ -191,7 +173,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             }
             closed = true;
             periodic.forEach(f -> f.cancel(false));
-            cancelStreams("subscription closed");
+            feeds.cancelStreams("subscription closed");
             sorter.close();
             ready.clear();
             readyOrFailed.signalAll();
@@ -284,27 +266,28 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                 return null;
             }
             for (KeyRange p : pieces) {
-                for (Piece active : overlapping(p)) {
-                    TiRegion other = active.feed.region;
-                    if (other.getId() == region.getId()
-                            && other.getRegionEpoch().getVersion()
-                                    == region.getRegionEpoch().getVersion()) {
-                        return null; // already covered
-                    }
-                    // A feed of an older (or newer) shape of these keys is active: wait for its
-                    // error, and look the region up again then.
-                    session.getRegionManager().invalidateRegion(region);
-                    return regionRange;
+                RegionFeed active = feeds.overlapping(p);
+                if (active == null) {
+                    continue;
                 }
+                if (active.regionId() == region.getId()
+                        && active.region.getRegionEpoch().getVersion()
+                                == region.getRegionEpoch().getVersion()) {
+                    return null; // already covered
+                }
+                // A feed of an older (or newer) shape of these keys is active: wait for its
+                // error, and look the region up again then.
+                session.getRegionManager().invalidateRegion(region);
+                return regionRange;
             }
             long checkpoint = Long.MAX_VALUE;
             for (KeyRange p : pieces) {
                 checkpoint = Math.min(checkpoint, frontier.min(p));
             }
-            StoreStream stream = streams.get(store.getId());
+            StoreStream stream = feeds.stream(store.getId());
             if (stream == null) {
                 stream = new StoreStream(store.getId(), store.getStore().getAddress(), this);
-                streams.put(store.getId(), stream);
+                feeds.addStream(stream);
                 stream.open(
                         session.getChannelFactory()
                                 .getChannel(
@@ -319,34 +302,13 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                             pieces,
                             checkpoint,
                             attempt);
-            feedsByRequest.put(feed.requestId, feed);
-            stream.feeds.put(region.getId(), feed);
-            for (KeyRange p : pieces) {
-                activePieces.put(p.start(), new Piece(p, feed));
-            }
+            feeds.add(feed);
             stream.send(request(feed));
             LOG.debug("registered {}", feed);
             return null;
         } finally {
             lock.unlock();
         }
-    }
-
-    private List<Piece> overlapping(KeyRange range) {
-        List<Piece> out = new ArrayList<>();
-        Map.Entry<byte[], Piece> before = activePieces.floorEntry(range.start());
-        if (before != null && before.getValue().range.intersect(range) != null) {
-            out.add(before.getValue());
-        }
-        byte[] end = range.end();
-        for (Piece p :
-                (end.length == 0
-                                ? activePieces.tailMap(range.start(), false)
-                                : activePieces.subMap(range.start(), false, end, false))
-                        .values()) {
-            out.add(p);
-        }
-        return out;
     }
 
     private Cdcpb.ChangeDataRequest request(RegionFeed feed) {
@@ -402,7 +364,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                 return;
             }
             for (Cdcpb.Event e : event.getEventsList()) {
-                RegionFeed feed = feedsByRequest.get(e.getRequestId());
+                RegionFeed feed = feeds.byRequest(e.getRequestId());
                 if (feed == null || feed.stream != stream || feed.regionId() != e.getRegionId()) {
                     continue; // a feed that failed or was replaced
                 }
@@ -460,14 +422,14 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                 for (Cdcpb.Event.Row[] pair : feed.matcher.matchHeldCommits()) {
                     accept(feed, RowChange.of(pair[0], pair[1]));
                 }
-                feedBytes += feed.matcher.bytes() - before;
+                feeds.addBytes(feed.matcher.bytes() - before);
                 return true;
             case PREWRITE:
                 key = row.getKey().toByteArray();
                 if (feed.covers(key)) {
                     long b = feed.matcher.bytes();
                     feed.matcher.putPrewrite(row);
-                    feedBytes += feed.matcher.bytes() - b;
+                    feeds.addBytes(feed.matcher.bytes() - b);
                 }
                 return true;
             case COMMIT:
@@ -488,7 +450,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                 if (prewrite == null && !feed.initialized) {
                     feed.matcher.holdCommit(row);
                 }
-                feedBytes += feed.matcher.bytes() - b;
+                feeds.addBytes(feed.matcher.bytes() - b);
                 if (prewrite != null) {
                     accept(feed, RowChange.of(row, prewrite));
                 } else if (feed.initialized) {
@@ -511,7 +473,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             case ROLLBACK:
                 long rb = feed.matcher.bytes();
                 feed.matcher.rollback(row);
-                feedBytes += feed.matcher.bytes() - rb;
+                feeds.addBytes(feed.matcher.bytes() - rb);
                 return true;
             default:
                 return true;
@@ -525,7 +487,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         }
         feed.unsealed.add(change);
         feed.unsealedBytes += change.sizeBytes();
-        feedBytes += change.sizeBytes();
+        feeds.addBytes(change.sizeBytes());
     }
 
     private void onResolved(RegionFeed feed, long ts) {
@@ -535,7 +497,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         feed.resolvedTs = ts;
         long before = feed.unsealedBytes;
         List<RowChange> sealed = feed.seal(ts);
-        feedBytes -= before - feed.unsealedBytes;
+        feeds.addBytes(feed.unsealedBytes - before);
         sorter.add(sealed);
         for (KeyRange p : feed.pieces) {
             frontier.advance(p, ts);
@@ -569,7 +531,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             fail(new CdcException("TiKV store " + feed.storeId + " refused the feed: " + error));
             return;
         }
-        drop(feed);
+        feeds.drop(feed);
         if (error.hasDuplicateRequest()) {
             // TiKV still has the region on this stream; only a new stream clears it.
             resetStream(feed.stream, "duplicate request for region " + feed.regionId());
@@ -593,7 +555,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     public void onBroken(StoreStream stream, Throwable cause) {
         lock.lock();
         try {
-            if (streams.get(stream.storeId) != stream) {
+            if (feeds.stream(stream.storeId) != stream) {
                 return; // cancelled by us
             }
             LOG.info(
@@ -602,10 +564,10 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                     cause == null ? "completed by TiKV" : cause.toString(),
                     stream.feeds.size());
             stream.closed = true;
-            streams.remove(stream.storeId);
+            feeds.removeStream(stream);
             session.getRegionManager().invalidateStore(stream.storeId);
             for (RegionFeed feed : new ArrayList<>(stream.feeds.values())) {
-                drop(feed);
+                feeds.drop(feed);
                 session.getRegionManager().invalidateRegion(feed.region);
                 retry(feed.pieces, nextAttempt(feed) + 1);
             }
@@ -617,10 +579,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
 
     /** Cancels a stream and registers its regions again on a new one. */
     private void resetStream(StoreStream stream, String reason) {
-        streams.remove(stream.storeId, stream);
-        stream.cancel(reason);
-        for (RegionFeed feed : new ArrayList<>(stream.feeds.values())) {
-            drop(feed);
+        for (RegionFeed feed : feeds.cancel(stream, reason)) {
             retry(feed.pieces, nextAttempt(feed) + 1);
         }
     }
@@ -631,23 +590,6 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
      */
     private static int nextAttempt(RegionFeed feed) {
         return feed.initialized ? 0 : feed.attempt + 1;
-    }
-
-    /** Forgets a failed feed and what it held above its resolved ts (rule 3). */
-    private void drop(RegionFeed feed) {
-        feedsByRequest.remove(feed.requestId);
-        feed.stream.feeds.remove(feed.regionId(), feed);
-        for (KeyRange p : feed.pieces) {
-            Piece piece = activePieces.get(p.start());
-            if (piece != null && piece.feed == feed) {
-                activePieces.remove(p.start());
-            }
-        }
-        feedBytes -= feed.bytes();
-        feed.unsealed.clear();
-        if (feed.spilled) {
-            sorter.feedFailed(feed.requestId, feed.resolvedTs);
-        }
     }
 
     private void retry(List<KeyRange> pieces, int attempt) {
@@ -663,7 +605,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     // ---- memory ----
 
     private long heldBytes() {
-        return feedBytes + sorter.memoryBytes() + readyBytes;
+        return feeds.bytes() + sorter.memoryBytes() + readyBytes;
     }
 
     private boolean overQuota() {
@@ -683,21 +625,16 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             }
             spill();
         }
-        for (StoreStream s : streams.values()) {
-            if (s.paused) {
-                s.paused = false;
-                s.requestNext();
-            }
-        }
+        feeds.resumePaused();
     }
 
     private void spill() {
         Map<Long, List<RowChange>> unsealed = new HashMap<>();
-        for (RegionFeed feed : feedsByRequest.values()) {
+        for (RegionFeed feed : feeds.all()) {
             if (!feed.unsealed.isEmpty()) {
                 unsealed.put(feed.requestId, feed.unsealed);
                 feed.unsealed = new ArrayList<>();
-                feedBytes -= feed.unsealedBytes;
+                feeds.addBytes(-feed.unsealedBytes);
                 feed.unsealedBytes = 0;
                 feed.spilled = true;
             }
@@ -726,16 +663,6 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         }
     }
 
-    private void cancelStreams(String reason) {
-        for (StoreStream s : new ArrayList<>(streams.values())) {
-            streams.remove(s.storeId);
-            s.cancel(reason);
-            for (RegionFeed feed : new ArrayList<>(s.feeds.values())) {
-                drop(feed);
-            }
-        }
-    }
-
     // ---- stale locks and GC ----
 
     private void resolveStaleLocks() {
@@ -750,7 +677,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             List<TiRegion> lagging = new ArrayList<>();
             lock.lock();
             try {
-                for (RegionFeed feed : feedsByRequest.values()) {
+                for (RegionFeed feed : feeds.all()) {
                     if (feed.initialized && feed.resolvedTs < bound) {
                         lagging.add(feed.region);
                     }
@@ -805,7 +732,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             LOG.error("CDC subscription failed", e);
             failure = e;
             periodic.forEach(f -> f.cancel(false));
-            cancelStreams("subscription failed");
+            feeds.cancelStreams("subscription failed");
             readyOrFailed.signalAll();
         } finally {
             lock.unlock();
