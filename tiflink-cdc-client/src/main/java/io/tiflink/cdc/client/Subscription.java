@@ -19,8 +19,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -62,9 +60,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
 
     private final SpanFrontier frontier;
     private final ActiveFeeds feeds;
-
-    /** The subscription's periodic tasks, cancelled when it ends. */
-    private final List<Future<?>> periodic = new CopyOnWriteArrayList<>();
+    private final Lifecycle lifecycle;
 
     /** Changes at or below their feed's resolved ts, above the emitted resolved ts. */
     private final Sorter sorter;
@@ -77,8 +73,6 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     private long emittedResolvedTs;
     private long spilledAtResolvedTs;
     private volatile long consumedResolvedTs;
-    private CdcException failure;
-    private boolean closed;
 
     Subscription(
             TiSession session,
@@ -98,6 +92,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         this.frontier = new SpanFrontier(this.ranges, startTs);
         this.sorter = new Sorter(config.spillDirectory());
         this.feeds = new ActiveFeeds(sorter);
+        this.lifecycle = new Lifecycle(lock, readyOrFailed, feeds);
         this.emittedResolvedTs = startTs;
         this.consumedResolvedTs = startTs;
     }
@@ -125,12 +120,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         lock.lock();
         try {
             while (ready.isEmpty()) {
-                if (failure != null) {
-                    throw failure;
-                }
-                if (closed) {
-                    throw new IllegalStateException("the change stream is closed");
-                }
+                lifecycle.throwIfOver();
                 if (nanos <= 0) {
                     return null;
                 }
@@ -168,15 +158,11 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     public void close() {
         lock.lock();
         try {
-            if (closed) {
+            if (!lifecycle.close()) {
                 return;
             }
-            closed = true;
-            periodic.forEach(f -> f.cancel(false));
-            feeds.cancelStreams("subscription closed");
             sorter.close();
             ready.clear();
-            readyOrFailed.signalAll();
         } finally {
             lock.unlock();
         }
@@ -213,7 +199,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
 
     /** Registers the regions that cover {@code span}, looked up from PD. */
     private void divide(KeyRange span, int attempt) {
-        if (isOver()) {
+        if (lifecycle.isOver()) {
             return;
         }
         if (overQuota()) {
@@ -262,7 +248,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         }
         lock.lock();
         try {
-            if (closed || failure != null || pieces.isEmpty()) {
+            if (lifecycle.isOver() || pieces.isEmpty()) {
                 return null;
             }
             for (KeyRange p : pieces) {
@@ -341,7 +327,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     }
 
     private void retryLater(KeyRange span, int attempt) {
-        if (isOver()) {
+        if (lifecycle.isOver()) {
             return;
         }
         scheduler.schedule(
@@ -360,7 +346,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     public void onEvent(StoreStream stream, Cdcpb.ChangeDataEvent event) {
         lock.lock();
         try {
-            if (stream.closed || closed || failure != null) {
+            if (stream.closed || lifecycle.isOver()) {
                 return;
             }
             for (Cdcpb.Event e : event.getEventsList()) {
@@ -385,7 +371,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                     default:
                         break; // admin and long-txn events carry nothing we need
                 }
-                if (failure != null || stream.closed) {
+                if (lifecycle.isOver() || stream.closed) {
                     return;
                 }
             }
@@ -406,7 +392,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                 relieve();
             }
         } catch (RuntimeException e) {
-            fail(new CdcException("CDC subscription failed handling " + stream, e));
+            lifecycle.fail(new CdcException("CDC subscription failed handling " + stream, e));
         } finally {
             lock.unlock();
         }
@@ -528,7 +514,8 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     private void onRegionError(RegionFeed feed, Cdcpb.Error error) {
         LOG.debug("{} stopped: {}", feed, error);
         if (error.hasCompatibility() || error.hasClusterIdMismatch()) {
-            fail(new CdcException("TiKV store " + feed.storeId + " refused the feed: " + error));
+            lifecycle.fail(
+                    new CdcException("TiKV store " + feed.storeId + " refused the feed: " + error));
             return;
         }
         feeds.drop(feed);
@@ -645,7 +632,9 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         try {
             sorter.spill(unsealed);
         } catch (UncheckedIOException e) {
-            fail(new CdcException("the change stream cannot spill what does not fit in memory", e));
+            lifecycle.fail(
+                    new CdcException(
+                            "the change stream cannot spill what does not fit in memory", e));
             return;
         }
         String message =
@@ -666,7 +655,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     // ---- stale locks and GC ----
 
     private void resolveStaleLocks() {
-        if (isOver()) {
+        if (lifecycle.isOver()) {
             return;
         }
         try {
@@ -696,13 +685,13 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     }
 
     private void renewGcSafePoint() {
-        if (isOver()) {
+        if (lifecycle.isOver()) {
             return;
         }
         try {
             holdGcSafePoint(consumedResolvedTs);
         } catch (CdcException e) {
-            fail(e);
+            lifecycle.fail(e);
         } catch (RuntimeException e) {
             LOG.warn("renewing GC service safe point {} failed", config.gcServiceId(), e);
         }
@@ -710,32 +699,5 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
 
     private void holdGcSafePoint(long ts) {
         GcSafePoint.hold(session, config.gcServiceId(), config.gcTtl(), ts);
-    }
-
-    // ---- failure ----
-
-    private boolean isOver() {
-        lock.lock();
-        try {
-            return closed || failure != null;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void fail(CdcException e) {
-        lock.lock();
-        try {
-            if (failure != null || closed) {
-                return;
-            }
-            LOG.error("CDC subscription failed", e);
-            failure = e;
-            periodic.forEach(f -> f.cancel(false));
-            feeds.cancelStreams("subscription failed");
-            readyOrFailed.signalAll();
-        } finally {
-            lock.unlock();
-        }
     }
 }
