@@ -12,13 +12,9 @@ import org.tikv.shade.com.google.protobuf.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.UncheckedIOException;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -62,16 +58,10 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     private final ActiveFeeds feeds;
     private final Lifecycle lifecycle;
 
-    /** Changes at or below their feed's resolved ts, above the emitted resolved ts. */
     private final Sorter sorter;
+    private final ChangeBuffer buffer;
 
-    /** What the consumer can take, in order. */
-    private final ArrayDeque<ChangeEvent> ready = new ArrayDeque<>();
-
-    private long readyBytes;
     private long nextRequestId = 1;
-    private long emittedResolvedTs;
-    private long spilledAtResolvedTs;
     private volatile long consumedResolvedTs;
 
     Subscription(
@@ -93,7 +83,9 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         this.sorter = new Sorter(config.spillDirectory());
         this.feeds = new ActiveFeeds(sorter);
         this.lifecycle = new Lifecycle(lock, readyOrFailed, feeds);
-        this.emittedResolvedTs = startTs;
+        this.buffer =
+                new ChangeBuffer(
+                        config, frontier, sorter, feeds, lifecycle, readyOrFailed, startTs);
         this.consumedResolvedTs = startTs;
     }
 
@@ -119,20 +111,18 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         long nanos = timeout.toNanos();
         lock.lock();
         try {
-            while (ready.isEmpty()) {
+            while (!buffer.hasReady()) {
                 lifecycle.throwIfOver();
                 if (nanos <= 0) {
                     return null;
                 }
                 nanos = readyOrFailed.awaitNanos(nanos);
             }
-            ChangeEvent e = ready.poll();
+            ChangeEvent e = buffer.take();
             if (e.isResolved()) {
                 consumedResolvedTs = e.resolvedTs();
-            } else {
-                readyBytes -= e.row().sizeBytes();
             }
-            relieve();
+            buffer.relieve();
             return e;
         } finally {
             lock.unlock();
@@ -148,7 +138,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     public long bufferedBytes() {
         lock.lock();
         try {
-            return heldBytes();
+            return buffer.heldBytes();
         } finally {
             lock.unlock();
         }
@@ -161,8 +151,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             if (!lifecycle.close()) {
                 return;
             }
-            sorter.close();
-            ready.clear();
+            buffer.close();
         } finally {
             lock.unlock();
         }
@@ -202,7 +191,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         if (lifecycle.isOver()) {
             return;
         }
-        if (overQuota()) {
+        if (buffer.overQuota()) {
             // New registrations bring incremental scans; wait until the consumer catches up.
             retryLater(span, attempt);
             return;
@@ -384,12 +373,12 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                     }
                 }
             }
-            release();
-            if (overQuota() && !ready.isEmpty()) {
+            buffer.release();
+            if (buffer.overQuota() && buffer.hasReady()) {
                 stream.paused = true; // the consumer will free memory
             } else {
                 stream.requestNext();
-                relieve();
+                buffer.relieve();
             }
         } catch (RuntimeException e) {
             lifecycle.fail(new CdcException("CDC subscription failed handling " + stream, e));
@@ -490,27 +479,6 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         }
     }
 
-    /**
-     * Moves the changes at or below the frontier to the consumer, then the new resolved ts. From
-     * disk, only as much as the consumer's share of the quota holds; the rest follows as it polls.
-     */
-    private void release() {
-        long resolved = frontier.min();
-        if (resolved <= emittedResolvedTs) {
-            return;
-        }
-        RowChange c;
-        while (readyBytes < config.memoryQuota() / 2 && (c = sorter.next(resolved)) != null) {
-            readyBytes += c.sizeBytes();
-            ready.add(ChangeEvent.row(c));
-        }
-        if (readyBytes < config.memoryQuota() / 2) {
-            ready.add(ChangeEvent.resolved(resolved));
-            emittedResolvedTs = resolved;
-        }
-        readyOrFailed.signalAll();
-    }
-
     private void onRegionError(RegionFeed feed, Cdcpb.Error error) {
         LOG.debug("{} stopped: {}", feed, error);
         if (error.hasCompatibility() || error.hasClusterIdMismatch()) {
@@ -558,7 +526,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                 session.getRegionManager().invalidateRegion(feed.region);
                 retry(feed.pieces, nextAttempt(feed) + 1);
             }
-            relieve();
+            buffer.relieve();
         } finally {
             lock.unlock();
         }
@@ -586,69 +554,6 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             } else {
                 retryLater(p, attempt);
             }
-        }
-    }
-
-    // ---- memory ----
-
-    private long heldBytes() {
-        return feeds.bytes() + sorter.memoryBytes() + readyBytes;
-    }
-
-    private boolean overQuota() {
-        return heldBytes() >= config.memoryQuota();
-    }
-
-    /**
-     * After memory was freed or the frontier moved: releases what it can, then resumes paused
-     * streams if there is room. When the quota is full of changes the consumer cannot have yet (the
-     * resolved ts is held back, or a catch-up scan is larger than memory), they go to disk.
-     */
-    private void relieve() {
-        release();
-        if (overQuota()) {
-            if (!ready.isEmpty()) {
-                return; // the consumer will free memory
-            }
-            spill();
-        }
-        feeds.resumePaused();
-    }
-
-    private void spill() {
-        Map<Long, List<RowChange>> unsealed = new HashMap<>();
-        for (RegionFeed feed : feeds.all()) {
-            if (!feed.unsealed.isEmpty()) {
-                unsealed.put(feed.requestId, feed.unsealed);
-                feed.unsealed = new ArrayList<>();
-                feeds.addBytes(-feed.unsealedBytes);
-                feed.unsealedBytes = 0;
-                feed.spilled = true;
-            }
-        }
-        long before = sorter.spilledBytes();
-        boolean first = spilledAtResolvedTs != emittedResolvedTs;
-        spilledAtResolvedTs = emittedResolvedTs;
-        try {
-            sorter.spill(unsealed);
-        } catch (UncheckedIOException e) {
-            lifecycle.fail(
-                    new CdcException(
-                            "the change stream cannot spill what does not fit in memory", e));
-            return;
-        }
-        String message =
-                "memory quota of {} bytes is full above resolved ts {}: spilled {} bytes to {}";
-        Object[] args = {
-            config.memoryQuota(),
-            emittedResolvedTs,
-            sorter.spilledBytes() - before,
-            config.spillDirectory()
-        };
-        if (first) {
-            LOG.info(message, args); // once per resolved ts: a long hold-back spills many times
-        } else {
-            LOG.debug(message, args);
         }
     }
 
