@@ -39,13 +39,9 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     /** Sent as ticdc_version: batched resolved ts (4.0.8+) and cluster id checks (5.3.0+). */
     static final String PROTOCOL_VERSION = "6.5.0";
 
-    /** A TSO is physical milliseconds shifted left by 18 bits, plus a logical counter. */
-    private static final int PHYSICAL_SHIFT = 18;
-
     private final TiSession session;
     private final CdcClientConfig config;
     private final ScheduledExecutorService scheduler;
-    private final StaleLockResolver lockResolver;
     private final Consumer<Subscription> onClose;
     private final long clusterId;
     private final List<KeyRange> ranges;
@@ -60,6 +56,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
 
     private final Sorter sorter;
     private final ChangeBuffer buffer;
+    private final GcAndLockKeeper keeper;
 
     private long nextRequestId = 1;
     private volatile long consumedResolvedTs;
@@ -74,7 +71,6 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         this.session = session;
         this.config = config;
         this.scheduler = scheduler;
-        this.lockResolver = new StaleLockResolver(session);
         this.onClose = onClose;
         this.clusterId = session.getPDClient().getClusterId();
         this.ranges = KeyRange.normalize(ranges);
@@ -87,17 +83,14 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                 new ChangeBuffer(
                         config, frontier, sorter, feeds, lifecycle, readyOrFailed, startTs);
         this.consumedResolvedTs = startTs;
+        this.keeper =
+                new GcAndLockKeeper(
+                        session, config, scheduler, lock, feeds, lifecycle, this::resolvedTs);
     }
 
     /** Checks the start ts against GC, holds the safe point, and starts registering regions. */
     void start() {
-        holdGcSafePoint(startTs);
-        long renew = Math.max(1, config.gcTtl().toMillis() / 3);
-        scheduler.scheduleWithFixedDelay(
-                this::renewGcSafePoint, renew, renew, TimeUnit.MILLISECONDS);
-        long check = Math.max(100, config.lockResolveAfter().toMillis() / 2);
-        scheduler.scheduleWithFixedDelay(
-                this::resolveStaleLocks, check, check, TimeUnit.MILLISECONDS);
+        keeper.start(startTs);
         for (KeyRange r : ranges) {
             scheduler.execute(() -> divide(r, 0));
         }
@@ -155,11 +148,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         } finally {
             lock.unlock();
         }
-        try {
-            GcSafePoint.release(session, config.gcServiceId());
-        } catch (RuntimeException e) {
-            LOG.warn("could not release GC service safe point {}", config.gcServiceId(), e);
-        }
+        keeper.releaseGcSafePoint();
         onClose.accept(this);
         LOG.info("CDC subscription closed at resolved ts {}", consumedResolvedTs);
     }
@@ -555,54 +544,5 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                 retryLater(p, attempt);
             }
         }
-    }
-
-    // ---- stale locks and GC ----
-
-    private void resolveStaleLocks() {
-        if (lifecycle.isOver()) {
-            return;
-        }
-        try {
-            long now = session.getTimestamp().getVersion();
-            long bound =
-                    ((now >> PHYSICAL_SHIFT) - config.lockResolveAfter().toMillis())
-                            << PHYSICAL_SHIFT;
-            List<TiRegion> lagging = new ArrayList<>();
-            lock.lock();
-            try {
-                for (RegionFeed feed : feeds.all()) {
-                    if (feed.initialized && feed.resolvedTs < bound) {
-                        lagging.add(feed.region);
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
-            for (TiRegion region : lagging) {
-                int found = lockResolver.resolve(region, bound);
-                LOG.debug(
-                        "region {} lags: checked {} locks below {}", region.getId(), found, bound);
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("resolving stale locks failed; trying again later", e);
-        }
-    }
-
-    private void renewGcSafePoint() {
-        if (lifecycle.isOver()) {
-            return;
-        }
-        try {
-            holdGcSafePoint(consumedResolvedTs);
-        } catch (CdcException e) {
-            lifecycle.fail(e);
-        } catch (RuntimeException e) {
-            LOG.warn("renewing GC service safe point {} failed", config.gcServiceId(), e);
-        }
-    }
-
-    private void holdGcSafePoint(long ts) {
-        GcSafePoint.hold(session, config.gcServiceId(), config.gcTtl(), ts);
     }
 }
