@@ -24,7 +24,7 @@ final class ActiveFeeds {
 
     private final Map<Long, RegionFeed> byRequest = new HashMap<>();
 
-    /** The pieces of active feeds by start key; they never overlap (rule 1, see Subscription). */
+    /** The pieces of active feeds by start key; they never overlap (rule 1, RegionRegistrar). */
     private final TreeMap<byte[], Piece> pieces = new TreeMap<>(Arrays::compareUnsigned);
 
     private final Map<Long, StoreStream> streams = new HashMap<>();

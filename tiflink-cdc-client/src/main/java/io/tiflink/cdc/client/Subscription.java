@@ -1,13 +1,8 @@
 package io.tiflink.cdc.client;
 
 import org.tikv.common.TiSession;
-import org.tikv.common.codec.Codec;
-import org.tikv.common.codec.CodecDataOutput;
-import org.tikv.common.region.TiRegion;
-import org.tikv.common.region.TiStore;
 import org.tikv.kvproto.Cdcpb;
 import org.tikv.kvproto.Errorpb;
-import org.tikv.shade.com.google.protobuf.ByteString;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -25,10 +19,11 @@ import java.util.function.Consumer;
  * One subscription: its key ranges covered by region feeds on per-store streams, a frontier of
  * their resolved ts, and the changes waiting for the frontier to pass them.
  *
- * <p>Exactly once, through any number of re-registrations, rests on three rules. (1) At most one
- * feed covers a key at a time. (2) A feed starts at the lowest frontier ts of its parts, and a
- * change it delivers at or below the frontier ts of its key is one already taken, so it is dropped.
- * (3), what a failed feed loses, is enforced by {@link ActiveFeeds}.
+ * <p>Exactly once, through any number of re-registrations, rests on three rules. (1), at most one
+ * feed covering a key, is enforced by {@link RegionRegistrar}. (2) A feed starts at the lowest
+ * frontier ts of its parts ({@link RegionRegistrar}), and a change it delivers at or below the
+ * frontier ts of its key is one already taken, so it is dropped. (3), what a failed feed loses, is
+ * enforced by {@link ActiveFeeds}.
  *
  * <p>State is guarded by {@link #lock}; gRPC threads deliver events, a scheduler looks regions up
  * and registers them, the consumer polls.
@@ -36,14 +31,8 @@ import java.util.function.Consumer;
 final class Subscription implements ChangeStream, StoreStream.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(Subscription.class);
 
-    /** Sent as ticdc_version: batched resolved ts (4.0.8+) and cluster id checks (5.3.0+). */
-    static final String PROTOCOL_VERSION = "6.5.0";
-
     private final TiSession session;
-    private final CdcClientConfig config;
-    private final ScheduledExecutorService scheduler;
     private final Consumer<Subscription> onClose;
-    private final long clusterId;
     private final List<KeyRange> ranges;
     private final long startTs;
 
@@ -56,9 +45,9 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
 
     private final Sorter sorter;
     private final ChangeBuffer buffer;
+    private final RegionRegistrar registrar;
     private final GcAndLockKeeper keeper;
 
-    private long nextRequestId = 1;
     private volatile long consumedResolvedTs;
 
     Subscription(
@@ -69,10 +58,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             long startTs,
             Consumer<Subscription> onClose) {
         this.session = session;
-        this.config = config;
-        this.scheduler = scheduler;
         this.onClose = onClose;
-        this.clusterId = session.getPDClient().getClusterId();
         this.ranges = KeyRange.normalize(ranges);
         this.startTs = startTs;
         this.frontier = new SpanFrontier(this.ranges, startTs);
@@ -83,6 +69,18 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                 new ChangeBuffer(
                         config, frontier, sorter, feeds, lifecycle, readyOrFailed, startTs);
         this.consumedResolvedTs = startTs;
+        this.registrar =
+                new RegionRegistrar(
+                        session,
+                        config,
+                        scheduler,
+                        lock,
+                        this.ranges,
+                        frontier,
+                        feeds,
+                        buffer,
+                        lifecycle,
+                        this);
         this.keeper =
                 new GcAndLockKeeper(
                         session, config, scheduler, lock, feeds, lifecycle, this::resolvedTs);
@@ -91,9 +89,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     /** Checks the start ts against GC, holds the safe point, and starts registering regions. */
     void start() {
         keeper.start(startTs);
-        for (KeyRange r : ranges) {
-            scheduler.execute(() -> divide(r, 0));
-        }
+        registrar.register(ranges, 0);
         LOG.info("CDC subscription of {} ranges from ts {} started", ranges.size(), startTs);
     }
 
@@ -171,151 +167,6 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         } finally {
             lock.unlock();
         }
-    }
-
-    // ---- registering regions (scheduler thread) ----
-
-    /** Registers the regions that cover {@code span}, looked up from PD. */
-    private void divide(KeyRange span, int attempt) {
-        if (lifecycle.isOver()) {
-            return;
-        }
-        if (buffer.overQuota()) {
-            // New registrations bring incremental scans; wait until the consumer catches up.
-            retryLater(span, attempt);
-            return;
-        }
-        byte[] key = span.start();
-        byte[] end = span.end();
-        try {
-            while (!KeyRange.atOrAfterEnd(key, end)) {
-                TiRegion region =
-                        session.getRegionManager().getRegionByKey(ByteString.copyFrom(key));
-                TiStore store =
-                        session.getRegionManager().getStoreById(region.getLeader().getStoreId());
-                byte[] regionEnd = region.getEndKey().toByteArray();
-                KeyRange rest = registerOrDefer(region, store, attempt);
-                if (rest != null) {
-                    retryLater(rest, attempt + 1);
-                }
-                if (regionEnd.length == 0) {
-                    break;
-                }
-                key = regionEnd;
-            }
-        } catch (RuntimeException e) {
-            LOG.debug("looking up regions of {} failed; retrying", span, e);
-            retryLater(KeyRange.of(key, end), attempt + 1);
-        }
-    }
-
-    /**
-     * Registers the region unless a feed overlapping it is still active.
-     *
-     * @return the part of the region to try again later, or null
-     */
-    private KeyRange registerOrDefer(TiRegion region, TiStore store, int attempt) {
-        List<KeyRange> pieces = new ArrayList<>();
-        KeyRange regionRange =
-                KeyRange.of(region.getStartKey().toByteArray(), region.getEndKey().toByteArray());
-        for (KeyRange r : ranges) {
-            KeyRange p = r.intersect(regionRange);
-            if (p != null) {
-                pieces.add(p);
-            }
-        }
-        lock.lock();
-        try {
-            if (lifecycle.isOver() || pieces.isEmpty()) {
-                return null;
-            }
-            for (KeyRange p : pieces) {
-                RegionFeed active = feeds.overlapping(p);
-                if (active == null) {
-                    continue;
-                }
-                if (active.regionId() == region.getId()
-                        && active.region.getRegionEpoch().getVersion()
-                                == region.getRegionEpoch().getVersion()) {
-                    return null; // already covered
-                }
-                // A feed of an older (or newer) shape of these keys is active: wait for its
-                // error, and look the region up again then.
-                session.getRegionManager().invalidateRegion(region);
-                return regionRange;
-            }
-            long checkpoint = Long.MAX_VALUE;
-            for (KeyRange p : pieces) {
-                checkpoint = Math.min(checkpoint, frontier.min(p));
-            }
-            StoreStream stream = feeds.stream(store.getId());
-            if (stream == null) {
-                stream = new StoreStream(store.getId(), store.getStore().getAddress(), this);
-                feeds.addStream(stream);
-                stream.open(
-                        session.getChannelFactory()
-                                .getChannel(
-                                        stream.address, session.getPDClient().getHostMapping()));
-            }
-            RegionFeed feed =
-                    new RegionFeed(
-                            nextRequestId++,
-                            region,
-                            store.getId(),
-                            stream,
-                            pieces,
-                            checkpoint,
-                            attempt);
-            feeds.add(feed);
-            stream.send(request(feed));
-            LOG.debug("registered {}", feed);
-            return null;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private Cdcpb.ChangeDataRequest request(RegionFeed feed) {
-        KeyRange first = feed.pieces.get(0);
-        KeyRange last = feed.pieces.get(feed.pieces.size() - 1);
-        return Cdcpb.ChangeDataRequest.newBuilder()
-                .setHeader(
-                        Cdcpb.Header.newBuilder()
-                                .setClusterId(clusterId)
-                                .setTicdcVersion(PROTOCOL_VERSION))
-                .setRegionId(feed.regionId())
-                .setRegionEpoch(feed.region.getRegionEpoch())
-                .setCheckpointTs(feed.checkpointTs)
-                .setRequestId(feed.requestId)
-                // TiKV 7+ narrows the capture to these (memcomparable) keys; 6.5 ignores them.
-                .setStartKey(encode(first.start()))
-                .setEndKey(encode(last.end()))
-                .setExtraOp(org.tikv.kvproto.Kvrpcpb.ExtraOp.ReadOldValue)
-                .setKvApi(Cdcpb.ChangeDataRequest.KvAPI.TiDB)
-                .build();
-    }
-
-    private static ByteString encode(byte[] key) {
-        if (key.length == 0) {
-            return ByteString.EMPTY;
-        }
-        CodecDataOutput out = new CodecDataOutput();
-        Codec.BytesCodec.writeBytes(out, key);
-        return out.toByteString();
-    }
-
-    private void retryLater(KeyRange span, int attempt) {
-        if (lifecycle.isOver()) {
-            return;
-        }
-        scheduler.schedule(
-                () -> divide(span, attempt), backoffMillis(attempt), TimeUnit.MILLISECONDS);
-    }
-
-    private long backoffMillis(int attempt) {
-        long min = config.retryBackoffMin().toMillis();
-        long max = config.retryBackoffMax().toMillis();
-        return Math.min(max, min << Math.min(attempt, 20));
     }
 
     // ---- events (gRPC threads) ----
@@ -488,11 +339,11 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
                     == null) {
                 session.getRegionManager().invalidateRegion(feed.region);
             }
-            retry(feed.pieces, nextAttempt(feed));
+            registrar.register(feed.pieces, nextAttempt(feed));
             return;
         }
         session.getRegionManager().invalidateRegion(feed.region);
-        retry(feed.pieces, nextAttempt(feed));
+        registrar.register(feed.pieces, nextAttempt(feed));
     }
 
     @Override
@@ -513,7 +364,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             for (RegionFeed feed : new ArrayList<>(stream.feeds.values())) {
                 feeds.drop(feed);
                 session.getRegionManager().invalidateRegion(feed.region);
-                retry(feed.pieces, nextAttempt(feed) + 1);
+                registrar.register(feed.pieces, nextAttempt(feed) + 1);
             }
             buffer.relieve();
         } finally {
@@ -524,7 +375,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     /** Cancels a stream and registers its regions again on a new one. */
     private void resetStream(StoreStream stream, String reason) {
         for (RegionFeed feed : feeds.cancel(stream, reason)) {
-            retry(feed.pieces, nextAttempt(feed) + 1);
+            registrar.register(feed.pieces, nextAttempt(feed) + 1);
         }
     }
 
@@ -534,15 +385,5 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
      */
     private static int nextAttempt(RegionFeed feed) {
         return feed.initialized ? 0 : feed.attempt + 1;
-    }
-
-    private void retry(List<KeyRange> pieces, int attempt) {
-        for (KeyRange p : pieces) {
-            if (attempt == 0) {
-                scheduler.execute(() -> divide(p, 0));
-            } else {
-                retryLater(p, attempt);
-            }
-        }
     }
 }
