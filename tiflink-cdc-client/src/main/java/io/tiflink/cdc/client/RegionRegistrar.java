@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /**
  * Registers a feed for each region that covers a subscription's key ranges, looked up from PD, on
@@ -50,6 +51,10 @@ final class RegionRegistrar {
 
     private long nextRequestId = 1;
 
+    /**
+     * @param events makes the listener of the streams it opens, which registers the keys of failed
+     *     feeds again through this registrar
+     */
     RegionRegistrar(
             TiSession session,
             CdcClientConfig config,
@@ -60,7 +65,7 @@ final class RegionRegistrar {
             ActiveFeeds feeds,
             ChangeBuffer buffer,
             Lifecycle lifecycle,
-            StoreStream.Listener events) {
+            Function<RegionRegistrar, StoreStream.Listener> events) {
         this.session = session;
         this.config = config;
         this.scheduler = scheduler;
@@ -71,7 +76,7 @@ final class RegionRegistrar {
         this.feeds = feeds;
         this.buffer = buffer;
         this.lifecycle = lifecycle;
-        this.events = events;
+        this.events = events.apply(this);
     }
 
     /** Registers the regions of {@code spans}: at once for attempt 0, else after a back-off. */
