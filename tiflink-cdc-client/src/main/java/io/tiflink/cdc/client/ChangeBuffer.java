@@ -64,7 +64,7 @@ final class ChangeBuffer {
     ChangeEvent take() {
         ChangeEvent e = ready.poll();
         if (!e.isResolved()) {
-            readyBytes -= e.row().sizeBytes();
+            readyBytes -= e.change().sizeBytes();
         }
         return e;
     }
@@ -78,10 +78,10 @@ final class ChangeBuffer {
         if (resolved <= emittedResolvedTs) {
             return;
         }
-        RowChange c;
+        KeyChange c;
         while (readyBytes < config.memoryQuota() / 2 && (c = sorter.next(resolved)) != null) {
             readyBytes += c.sizeBytes();
-            ready.add(ChangeEvent.row(c));
+            ready.add(ChangeEvent.change(c));
         }
         if (readyBytes < config.memoryQuota() / 2) {
             ready.add(ChangeEvent.resolved(resolved));
@@ -115,7 +115,7 @@ final class ChangeBuffer {
     }
 
     private void spill() {
-        Map<Long, List<RowChange>> unsealed = new HashMap<>();
+        Map<Long, List<KeyChange>> unsealed = new HashMap<>();
         for (RegionFeed feed : feeds.all()) {
             if (!feed.unsealed.isEmpty()) {
                 unsealed.put(feed.requestId, feed.unsealed);

@@ -116,7 +116,7 @@ final class FeedEventHandler implements StoreStream.Listener {
                 feed.initialized = true;
                 long before = feed.matcher.bytes();
                 for (Cdcpb.Event.Row[] pair : feed.matcher.matchHeldCommits()) {
-                    accept(feed, RowChange.of(pair[0], pair[1]));
+                    accept(feed, KeyChange.of(pair[0], pair[1]));
                 }
                 feeds.addBytes(feed.matcher.bytes() - before);
                 return true;
@@ -148,7 +148,7 @@ final class FeedEventHandler implements StoreStream.Listener {
                 }
                 feeds.addBytes(feed.matcher.bytes() - b);
                 if (prewrite != null) {
-                    accept(feed, RowChange.of(row, prewrite));
+                    accept(feed, KeyChange.of(row, prewrite));
                 } else if (feed.initialized) {
                     // Without its PREWRITE the change cannot be told; read the region again.
                     LOG.warn(
@@ -163,7 +163,7 @@ final class FeedEventHandler implements StoreStream.Listener {
             case COMMITTED:
                 key = row.getKey().toByteArray();
                 if (feed.covers(key)) {
-                    accept(feed, RowChange.committed(row));
+                    accept(feed, KeyChange.committed(row));
                 }
                 return true;
             case ROLLBACK:
@@ -177,7 +177,7 @@ final class FeedEventHandler implements StoreStream.Listener {
     }
 
     /** Takes a change unless it is one already taken (rule 2). */
-    private void accept(RegionFeed feed, RowChange change) {
+    private void accept(RegionFeed feed, KeyChange change) {
         if (change.commitTs() <= frontier.tsAt(change.key())) {
             return;
         }
@@ -192,7 +192,7 @@ final class FeedEventHandler implements StoreStream.Listener {
         }
         feed.resolvedTs = ts;
         long before = feed.unsealedBytes;
-        List<RowChange> sealed = feed.seal(ts);
+        List<KeyChange> sealed = feed.seal(ts);
         feeds.addBytes(feed.unsealedBytes - before);
         sorter.add(sealed);
         for (KeyRange p : feed.pieces) {
