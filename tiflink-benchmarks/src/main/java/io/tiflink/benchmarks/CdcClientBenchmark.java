@@ -4,8 +4,8 @@ import io.tiflink.cdc.client.CdcClient;
 import io.tiflink.cdc.client.CdcClientConfig;
 import io.tiflink.cdc.client.ChangeEvent;
 import io.tiflink.cdc.client.ChangeStream;
+import io.tiflink.cdc.client.KeyChange;
 import io.tiflink.cdc.client.KeyRange;
-import io.tiflink.cdc.client.RowChange;
 import io.tiflink.minicluster.MiniTiKVCluster;
 
 import org.tikv.common.TiConfiguration;
@@ -936,7 +936,7 @@ public final class CdcClientBenchmark {
     }
 
     /**
-     * Polls until the goal is met; every row goes through the tally, and its arrival time into
+     * Polls until the goal is met; every change goes through the tally, and its arrival time into
      * {@code arrivals[seq]} if given. Returns when the first resolved ts at or above the goal's
      * arrived (nanoTime).
      */
@@ -954,9 +954,9 @@ public final class CdcClientBenchmark {
                     if (tally.rows == 0) {
                         tally.firstAt = now;
                     }
-                    tally.add(e.row());
+                    tally.add(e.change());
                     if (arrivals != null) {
-                        arrivals[(int) BenchKeys.seq(e.row().key())] = now;
+                        arrivals[(int) BenchKeys.seq(e.change().key())] = now;
                     }
                 }
             }
@@ -997,22 +997,22 @@ public final class CdcClientBenchmark {
             this.keysPerTxn = keysPerTxn;
         }
 
-        void add(RowChange r) {
+        void add(KeyChange c) {
             rows++;
-            long seq = BenchKeys.seq(r.key());
+            long seq = BenchKeys.seq(c.key());
             if (seen.get((int) seq)) {
                 duplicates++;
             }
             seen.set((int) seq);
-            int byTs = Long.compare(r.commitTs(), lastCommitTs);
+            int byTs = Long.compare(c.commitTs(), lastCommitTs);
             long txn = seq / keysPerTxn;
             if (byTs < 0
-                    || (byTs == 0 && Arrays.compareUnsigned(r.key(), lastKey) <= 0)
+                    || (byTs == 0 && Arrays.compareUnsigned(c.key(), lastKey) <= 0)
                     || txn < lastTxn) {
                 outOfOrder++;
             }
-            lastCommitTs = r.commitTs();
-            lastKey = r.key();
+            lastCommitTs = c.commitTs();
+            lastKey = c.key();
             lastTxn = txn;
         }
 

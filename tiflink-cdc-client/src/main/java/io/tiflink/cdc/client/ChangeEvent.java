@@ -1,20 +1,20 @@
 package io.tiflink.cdc.client;
 
 /**
- * What a {@link ChangeStream} delivers: a committed {@link RowChange}, or a resolved timestamp R
+ * What a {@link ChangeStream} delivers: a committed {@link KeyChange}, or a resolved timestamp R
  * which promises that every change with commit_ts ≤ R has been delivered before it.
  */
 public final class ChangeEvent {
-    private final RowChange row;
+    private final KeyChange change;
     private final long resolvedTs;
 
-    private ChangeEvent(RowChange row, long resolvedTs) {
-        this.row = row;
+    private ChangeEvent(KeyChange change, long resolvedTs) {
+        this.change = change;
         this.resolvedTs = resolvedTs;
     }
 
-    public static ChangeEvent row(RowChange row) {
-        return new ChangeEvent(row, 0);
+    public static ChangeEvent change(KeyChange change) {
+        return new ChangeEvent(change, 0);
     }
 
     public static ChangeEvent resolved(long ts) {
@@ -22,21 +22,21 @@ public final class ChangeEvent {
     }
 
     public boolean isResolved() {
-        return row == null;
+        return change == null;
     }
 
     /** The change; null for a resolved-ts event. */
-    public RowChange row() {
-        return row;
+    public KeyChange change() {
+        return change;
     }
 
-    /** The resolved ts; 0 for a row event. */
+    /** The resolved ts; 0 for a change event. */
     public long resolvedTs() {
         return resolvedTs;
     }
 
     @Override
     public String toString() {
-        return row == null ? "Resolved(" + resolvedTs + ")" : row.toString();
+        return change == null ? "Resolved(" + resolvedTs + ")" : change.toString();
     }
 }

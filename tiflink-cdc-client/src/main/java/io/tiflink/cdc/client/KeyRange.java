@@ -1,5 +1,7 @@
 package io.tiflink.cdc.client;
 
+import io.tiflink.tikv.Keys;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -99,15 +101,6 @@ public final class KeyRange {
 
     @Override
     public String toString() {
-        return "[" + hex(start) + ", " + (end.length == 0 ? "+inf" : hex(end)) + ")";
-    }
-
-    static String hex(byte[] key) {
-        StringBuilder sb = new StringBuilder(key.length * 2);
-        for (byte b : key) {
-            sb.append(Character.forDigit((b >> 4) & 0xF, 16))
-                    .append(Character.forDigit(b & 0xF, 16));
-        }
-        return sb.toString();
+        return "[" + Keys.hex(start) + ", " + (end.length == 0 ? "+inf" : Keys.hex(end)) + ")";
     }
 }

@@ -117,7 +117,7 @@ final class Matcher {
     }
 
     private static long size(Cdcpb.Event.Row row) {
-        return RowChange.OVERHEAD_BYTES
+        return KeyChange.OVERHEAD_BYTES
                 + row.getKey().size()
                 + row.getValue().size()
                 + row.getOldValue().size();

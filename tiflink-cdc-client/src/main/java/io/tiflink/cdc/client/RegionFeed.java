@@ -28,7 +28,7 @@ final class RegionFeed {
     final Matcher matcher = new Matcher();
 
     /** In arrival order; sorted once, when sealed. */
-    List<RowChange> unsealed = new ArrayList<>();
+    List<KeyChange> unsealed = new ArrayList<>();
 
     long unsealedBytes;
 
@@ -74,17 +74,17 @@ final class RegionFeed {
      * Takes the unsealed changes at or below {@code ts}, sorted in commit order, and keeps the
      * rest.
      */
-    List<RowChange> seal(long ts) {
-        List<RowChange> sealed = new ArrayList<>();
-        List<RowChange> rest = new ArrayList<>();
-        for (RowChange c : unsealed) {
+    List<KeyChange> seal(long ts) {
+        List<KeyChange> sealed = new ArrayList<>();
+        List<KeyChange> rest = new ArrayList<>();
+        for (KeyChange c : unsealed) {
             (c.commitTs() <= ts ? sealed : rest).add(c);
         }
         unsealed = rest;
-        for (RowChange c : sealed) {
+        for (KeyChange c : sealed) {
             unsealedBytes -= c.sizeBytes();
         }
-        sealed.sort(RowChange.COMMIT_ORDER);
+        sealed.sort(KeyChange.COMMIT_ORDER);
         return sealed;
     }
 

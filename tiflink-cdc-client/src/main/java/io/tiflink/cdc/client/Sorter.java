@@ -37,7 +37,7 @@ final class Sorter implements AutoCloseable {
 
     /** Every run with changes left, by its head. */
     private final PriorityQueue<Run> runs =
-            new PriorityQueue<>(Comparator.comparing((Run r) -> r.head, RowChange.COMMIT_ORDER));
+            new PriorityQueue<>(Comparator.comparing((Run r) -> r.head, KeyChange.COMMIT_ORDER));
 
     /** Feeds that failed while some of their unsealed changes were on disk: their resolved ts. */
     private final Map<Long, Long> failedFeeds = new HashMap<>();
@@ -54,9 +54,9 @@ final class Sorter implements AutoCloseable {
     }
 
     /** Adds sealed changes, sorted in commit order. */
-    void add(List<RowChange> sorted) {
+    void add(List<KeyChange> sorted) {
         if (!sorted.isEmpty()) {
-            for (RowChange c : sorted) {
+            for (KeyChange c : sorted) {
                 memoryBytes += c.sizeBytes();
             }
             advance(new MemoryRun(sorted));
@@ -84,32 +84,32 @@ final class Sorter implements AutoCloseable {
      *
      * @param unsealed changes by the request id of the feed that delivered them
      */
-    void spill(Map<Long, List<RowChange>> unsealed) {
-        List<Tagged> rows = new ArrayList<>();
+    void spill(Map<Long, List<KeyChange>> unsealed) {
+        List<Tagged> tagged = new ArrayList<>();
         for (Iterator<Run> it = runs.iterator(); it.hasNext(); ) {
             Run r = it.next();
             if (r instanceof MemoryRun) {
                 MemoryRun m = (MemoryRun) r;
-                rows.add(new Tagged(m.head, SEALED));
+                tagged.add(new Tagged(m.head, SEALED));
                 for (int i = m.next; i < m.changes.size(); i++) {
-                    rows.add(new Tagged(m.changes.get(i), SEALED));
+                    tagged.add(new Tagged(m.changes.get(i), SEALED));
                 }
                 it.remove();
             }
         }
-        unsealed.forEach((feed, changes) -> changes.forEach(c -> rows.add(new Tagged(c, feed))));
+        unsealed.forEach((feed, changes) -> changes.forEach(c -> tagged.add(new Tagged(c, feed))));
         memoryBytes = 0;
-        if (rows.isEmpty()) {
+        if (tagged.isEmpty()) {
             return;
         }
-        rows.sort(Comparator.comparing((Tagged t) -> t.change, RowChange.COMMIT_ORDER));
+        tagged.sort(Comparator.comparing((Tagged t) -> t.change, KeyChange.COMMIT_ORDER));
         try {
             Files.createDirectories(directory);
             Path file = Files.createTempFile(directory, "tiflink-cdc-run-", ".bin");
             try (DataOutputStream out =
                     new DataOutputStream(
                             new BufferedOutputStream(Files.newOutputStream(file), READ_BUFFER))) {
-                for (Tagged t : rows) {
+                for (Tagged t : tagged) {
                     write(out, t);
                 }
             }
@@ -129,7 +129,7 @@ final class Sorter implements AutoCloseable {
     }
 
     /** The next change at or below {@code upTo}, or null if there is none. */
-    RowChange next(long upTo) {
+    KeyChange next(long upTo) {
         Run run;
         // Skip heads that became void since they were read.
         while ((run = runs.peek()) != null && !isValid(run.headFeed, run.head.commitTs())) {
@@ -138,7 +138,7 @@ final class Sorter implements AutoCloseable {
         if (run == null || run.head.commitTs() > upTo) {
             return null;
         }
-        RowChange next = run.head;
+        KeyChange next = run.head;
         if (run instanceof MemoryRun) {
             memoryBytes -= next.sizeBytes();
         }
@@ -193,21 +193,21 @@ final class Sorter implements AutoCloseable {
     }
 
     private static final class Tagged {
-        final RowChange change;
+        final KeyChange change;
         final long feed;
 
-        Tagged(RowChange change, long feed) {
+        Tagged(KeyChange change, long feed) {
             this.change = change;
             this.feed = feed;
         }
     }
 
     private static void write(DataOutputStream out, Tagged t) throws IOException {
-        RowChange c = t.change;
+        KeyChange c = t.change;
         out.writeLong(t.feed);
         out.writeLong(c.commitTs());
         out.writeLong(c.startTs());
-        out.writeBoolean(c.op() == RowChange.Op.DELETE);
+        out.writeBoolean(c.op() == KeyChange.Op.DELETE);
         writeBytes(out, c.key());
         writeBytes(out, c.value());
         writeBytes(out, c.oldValue());
@@ -226,7 +226,7 @@ final class Sorter implements AutoCloseable {
 
     /** A sorted run, read one change ahead. */
     private abstract static class Run {
-        RowChange head;
+        KeyChange head;
         long headFeed = SEALED;
 
         /** Moves to the next change; false at the end. */
@@ -236,10 +236,10 @@ final class Sorter implements AutoCloseable {
     }
 
     private static final class MemoryRun extends Run {
-        final List<RowChange> changes;
+        final List<KeyChange> changes;
         int next;
 
-        MemoryRun(List<RowChange> changes) {
+        MemoryRun(List<KeyChange> changes) {
             this.changes = changes;
         }
 
@@ -276,12 +276,12 @@ final class Sorter implements AutoCloseable {
             }
             long commitTs = in.readLong();
             long startTs = in.readLong();
-            RowChange.Op op = in.readBoolean() ? RowChange.Op.DELETE : RowChange.Op.PUT;
+            KeyChange.Op op = in.readBoolean() ? KeyChange.Op.DELETE : KeyChange.Op.PUT;
             byte[] key = readBytes(in);
             byte[] value = readBytes(in);
             byte[] oldValue = readBytes(in);
             unread -= RECORD_BYTES + key.length + value.length + oldValue.length;
-            head = new RowChange(key, value, oldValue, op, startTs, commitTs);
+            head = new KeyChange(key, value, oldValue, op, startTs, commitTs);
             return true;
         }
 

@@ -1,106 +1,47 @@
 package io.tiflink.cdc.client;
 
-import io.tiflink.tikv.gc.GcSafePoint;
-import io.tiflink.tikv.gc.GcSafePointException;
-
 import org.tikv.common.TiSession;
-import org.tikv.common.codec.Codec;
-import org.tikv.common.codec.CodecDataOutput;
-import org.tikv.common.region.TiRegion;
-import org.tikv.common.region.TiStore;
-import org.tikv.kvproto.Cdcpb;
-import org.tikv.kvproto.Errorpb;
-import org.tikv.shade.com.google.protobuf.ByteString;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.UncheckedIOException;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
- * One subscription: its key ranges covered by region feeds on per-store streams, a frontier of
- * their resolved ts, and the changes waiting for the frontier to pass them.
+ * One subscription, as its consumer sees it: its key ranges covered by region feeds on per-store
+ * streams, a frontier of their resolved ts, and the changes waiting for the frontier to pass them.
  *
- * <p>Exactly once, through any number of re-registrations, rests on three rules. (1) At most one
- * feed covers a key at a time. (2) A feed starts at the lowest frontier ts of its parts, and a
- * change it delivers at or below the frontier ts of its key is one already taken, so it is dropped.
- * (3) A feed that fails loses the changes it delivered above its own resolved ts (its replacement
- * reads them again), while those at or below it are kept ("sealed").
+ * <p>Exactly once, through any number of re-registrations, rests on three rules, each stated where
+ * it is enforced: {@link RegionRegistrar} (1, and the start of 2), {@link FeedEventHandler} (2),
+ * {@link ActiveFeeds} (3).
  *
- * <p>State is guarded by {@link #lock}; gRPC threads deliver events, a scheduler looks regions up
- * and registers them, the consumer polls.
+ * <p>All of its state is guarded by one lock; gRPC threads deliver events ({@link
+ * FeedEventHandler}), a scheduler looks regions up and registers them ({@link RegionRegistrar}) and
+ * keeps GC and locks in check ({@link GcAndLockKeeper}), the consumer polls here.
  */
-final class Subscription implements ChangeStream, StoreStream.Listener {
+final class Subscription implements ChangeStream {
     private static final Logger LOG = LoggerFactory.getLogger(Subscription.class);
 
-    /** Sent as ticdc_version: batched resolved ts (4.0.8+) and cluster id checks (5.3.0+). */
-    static final String PROTOCOL_VERSION = "6.5.0";
-
-    /** A TSO is physical milliseconds shifted left by 18 bits, plus a logical counter. */
-    private static final int PHYSICAL_SHIFT = 18;
-
-    private final TiSession session;
-    private final CdcClientConfig config;
-    private final ScheduledExecutorService scheduler;
-    private final StaleLockResolver lockResolver;
     private final Consumer<Subscription> onClose;
-    private final long clusterId;
     private final List<KeyRange> ranges;
     private final long startTs;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition readyOrFailed = lock.newCondition();
 
-    private final SpanFrontier frontier;
-    private final Map<Long, RegionFeed> feedsByRequest = new HashMap<>();
-
-    /** The pieces of active feeds by start key; they never overlap (rule 1). */
-    private final TreeMap<byte[], Piece> activePieces = new TreeMap<>(Arrays::compareUnsigned);
-
-    private final Map<Long, StoreStream> streams = new HashMap<>();
-
-    /** The subscription's periodic tasks, cancelled when it ends. */
-    private final List<Future<?>> periodic = new CopyOnWriteArrayList<>();
-
-    /** Changes at or below their feed's resolved ts, above the emitted resolved ts. */
     private final Sorter sorter;
+    private final Lifecycle lifecycle;
+    private final ChangeBuffer buffer;
+    private final RegionRegistrar registrar;
+    private final GcAndLockKeeper keeper;
 
-    /** What the consumer can take, in order. */
-    private final ArrayDeque<ChangeEvent> ready = new ArrayDeque<>();
-
-    private long readyBytes;
-    private long feedBytes;
-    private long nextRequestId = 1;
-    private long emittedResolvedTs;
-    private long spilledAtResolvedTs;
     private volatile long consumedResolvedTs;
-    private CdcException failure;
-    private boolean closed;
-
-    private static final class Piece {
-        final KeyRange range;
-        final RegionFeed feed;
-
-        Piece(KeyRange range, RegionFeed feed) {
-            this.range = range;
-            this.feed = feed;
-        }
-    }
 
     Subscription(
             TiSession session,
@@ -109,61 +50,63 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
             List<KeyRange> ranges,
             long startTs,
             Consumer<Subscription> onClose) {
-        this.session = session;
-        this.config = config;
-        this.scheduler = scheduler;
-        this.lockResolver = new StaleLockResolver(session);
         this.onClose = onClose;
-        this.clusterId = session.getPDClient().getClusterId();
         this.ranges = KeyRange.normalize(ranges);
         this.startTs = startTs;
-        this.frontier = new SpanFrontier(this.ranges, startTs);
-        this.sorter = new Sorter(config.spillDirectory());
-        this.emittedResolvedTs = startTs;
         this.consumedResolvedTs = startTs;
+        SpanFrontier frontier = new SpanFrontier(this.ranges, startTs);
+        this.sorter = new Sorter(config.spillDirectory());
+        ActiveFeeds feeds = new ActiveFeeds(sorter);
+        this.lifecycle = new Lifecycle(lock, readyOrFailed, feeds);
+        this.buffer =
+                new ChangeBuffer(
+                        config, frontier, sorter, feeds, lifecycle, readyOrFailed, startTs);
+        // The handler of the streams the registrar opens registers failed feeds' keys through it.
+        Function<RegionRegistrar, StoreStream.Listener> events =
+                r ->
+                        new FeedEventHandler(
+                                session, lock, frontier, sorter, feeds, buffer, lifecycle, r);
+        this.registrar =
+                new RegionRegistrar(
+                        session,
+                        config,
+                        scheduler,
+                        lock,
+                        this.ranges,
+                        frontier,
+                        feeds,
+                        buffer,
+                        lifecycle,
+                        events);
+        this.keeper =
+                new GcAndLockKeeper(
+                        session, config, scheduler, lock, feeds, lifecycle, this::resolvedTs);
     }
 
     /** Checks the start ts against GC, holds the safe point, and starts registering regions. */
     void start() {
-        holdGcSafePoint(startTs);
-        long renew = Math.max(1, config.gcTtl().toMillis() / 3);
-        scheduler.scheduleWithFixedDelay(
-                this::renewGcSafePoint, renew, renew, TimeUnit.MILLISECONDS);
-        long check = Math.max(100, config.lockResolveAfter().toMillis() / 2);
-        scheduler.scheduleWithFixedDelay(
-                this::resolveStaleLocks, check, check, TimeUnit.MILLISECONDS);
-        for (KeyRange r : ranges) {
-            scheduler.execute(() -> divide(r, 0));
-        }
+        keeper.start(startTs);
+        registrar.register(ranges, 0);
         LOG.info("CDC subscription of {} ranges from ts {} started", ranges.size(), startTs);
     }
-
-    // ---- consumer side ----
 
     @Override
     public ChangeEvent poll(Duration timeout) throws InterruptedException {
         long nanos = timeout.toNanos();
         lock.lock();
         try {
-            while (ready.isEmpty()) {
-                if (failure != null) {
-                    throw failure;
-                }
-                if (closed) {
-                    throw new IllegalStateException("the change stream is closed");
-                }
+            while (!buffer.hasReady()) {
+                lifecycle.throwIfOver();
                 if (nanos <= 0) {
                     return null;
                 }
                 nanos = readyOrFailed.awaitNanos(nanos);
             }
-            ChangeEvent e = ready.poll();
+            ChangeEvent e = buffer.take();
             if (e.isResolved()) {
                 consumedResolvedTs = e.resolvedTs();
-            } else {
-                readyBytes -= e.row().sizeBytes();
             }
-            relieve();
+            buffer.relieve();
             return e;
         } finally {
             lock.unlock();
@@ -179,7 +122,7 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     public long bufferedBytes() {
         lock.lock();
         try {
-            return heldBytes();
+            return buffer.heldBytes();
         } finally {
             lock.unlock();
         }
@@ -189,23 +132,14 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
     public void close() {
         lock.lock();
         try {
-            if (closed) {
+            if (!lifecycle.close()) {
                 return;
             }
-            closed = true;
-            periodic.forEach(f -> f.cancel(false));
-            cancelStreams("subscription closed");
-            sorter.close();
-            ready.clear();
-            readyOrFailed.signalAll();
+            buffer.close();
         } finally {
             lock.unlock();
         }
-        try {
-            GcSafePoint.release(session, config.gcServiceId());
-        } catch (RuntimeException e) {
-            LOG.warn("could not release GC service safe point {}", config.gcServiceId(), e);
-        }
+        keeper.releaseGcSafePoint();
         onClose.accept(this);
         LOG.info("CDC subscription closed at resolved ts {}", consumedResolvedTs);
     }
@@ -225,595 +159,6 @@ final class Subscription implements ChangeStream, StoreStream.Listener {
         lock.lock();
         try {
             return sorter.runCount();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    // ---- registering regions (scheduler thread) ----
-
-    /** Registers the regions that cover {@code span}, looked up from PD. */
-    private void divide(KeyRange span, int attempt) {
-        if (isOver()) {
-            return;
-        }
-        if (overQuota()) {
-            // New registrations bring incremental scans; wait until the consumer catches up.
-            retryLater(span, attempt);
-            return;
-        }
-        byte[] key = span.start();
-        byte[] end = span.end();
-        try {
-            while (!KeyRange.atOrAfterEnd(key, end)) {
-                TiRegion region =
-                        session.getRegionManager().getRegionByKey(ByteString.copyFrom(key));
-                TiStore store =
-                        session.getRegionManager().getStoreById(region.getLeader().getStoreId());
-                byte[] regionEnd = region.getEndKey().toByteArray();
-                KeyRange rest = registerOrDefer(region, store, attempt);
-                if (rest != null) {
-                    retryLater(rest, attempt + 1);
-                }
-                if (regionEnd.length == 0) {
-                    break;
-                }
-                key = regionEnd;
-            }
-        } catch (RuntimeException e) {
-            LOG.debug("looking up regions of {} failed; retrying", span, e);
-            retryLater(KeyRange.of(key, end), attempt + 1);
-        }
-    }
-
-    /**
-     * Registers the region unless a feed overlapping it is still active.
-     *
-     * @return the part of the region to try again later, or null
-     */
-    private KeyRange registerOrDefer(TiRegion region, TiStore store, int attempt) {
-        List<KeyRange> pieces = new ArrayList<>();
-        KeyRange regionRange =
-                KeyRange.of(region.getStartKey().toByteArray(), region.getEndKey().toByteArray());
-        for (KeyRange r : ranges) {
-            KeyRange p = r.intersect(regionRange);
-            if (p != null) {
-                pieces.add(p);
-            }
-        }
-        lock.lock();
-        try {
-            if (closed || failure != null || pieces.isEmpty()) {
-                return null;
-            }
-            for (KeyRange p : pieces) {
-                for (Piece active : overlapping(p)) {
-                    TiRegion other = active.feed.region;
-                    if (other.getId() == region.getId()
-                            && other.getRegionEpoch().getVersion()
-                                    == region.getRegionEpoch().getVersion()) {
-                        return null; // already covered
-                    }
-                    // A feed of an older (or newer) shape of these keys is active: wait for its
-                    // error, and look the region up again then.
-                    session.getRegionManager().invalidateRegion(region);
-                    return regionRange;
-                }
-            }
-            long checkpoint = Long.MAX_VALUE;
-            for (KeyRange p : pieces) {
-                checkpoint = Math.min(checkpoint, frontier.min(p));
-            }
-            StoreStream stream = streams.get(store.getId());
-            if (stream == null) {
-                stream = new StoreStream(store.getId(), store.getStore().getAddress(), this);
-                streams.put(store.getId(), stream);
-                stream.open(
-                        session.getChannelFactory()
-                                .getChannel(
-                                        stream.address, session.getPDClient().getHostMapping()));
-            }
-            RegionFeed feed =
-                    new RegionFeed(
-                            nextRequestId++,
-                            region,
-                            store.getId(),
-                            stream,
-                            pieces,
-                            checkpoint,
-                            attempt);
-            feedsByRequest.put(feed.requestId, feed);
-            stream.feeds.put(region.getId(), feed);
-            for (KeyRange p : pieces) {
-                activePieces.put(p.start(), new Piece(p, feed));
-            }
-            stream.send(request(feed));
-            LOG.debug("registered {}", feed);
-            return null;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private List<Piece> overlapping(KeyRange range) {
-        List<Piece> out = new ArrayList<>();
-        Map.Entry<byte[], Piece> before = activePieces.floorEntry(range.start());
-        if (before != null && before.getValue().range.intersect(range) != null) {
-            out.add(before.getValue());
-        }
-        byte[] end = range.end();
-        for (Piece p :
-                (end.length == 0
-                                ? activePieces.tailMap(range.start(), false)
-                                : activePieces.subMap(range.start(), false, end, false))
-                        .values()) {
-            out.add(p);
-        }
-        return out;
-    }
-
-    private Cdcpb.ChangeDataRequest request(RegionFeed feed) {
-        KeyRange first = feed.pieces.get(0);
-        KeyRange last = feed.pieces.get(feed.pieces.size() - 1);
-        return Cdcpb.ChangeDataRequest.newBuilder()
-                .setHeader(
-                        Cdcpb.Header.newBuilder()
-                                .setClusterId(clusterId)
-                                .setTicdcVersion(PROTOCOL_VERSION))
-                .setRegionId(feed.regionId())
-                .setRegionEpoch(feed.region.getRegionEpoch())
-                .setCheckpointTs(feed.checkpointTs)
-                .setRequestId(feed.requestId)
-                // TiKV 7+ narrows the capture to these (memcomparable) keys; 6.5 ignores them.
-                .setStartKey(encode(first.start()))
-                .setEndKey(encode(last.end()))
-                .setExtraOp(org.tikv.kvproto.Kvrpcpb.ExtraOp.ReadOldValue)
-                .setKvApi(Cdcpb.ChangeDataRequest.KvAPI.TiDB)
-                .build();
-    }
-
-    private static ByteString encode(byte[] key) {
-        if (key.length == 0) {
-            return ByteString.EMPTY;
-        }
-        CodecDataOutput out = new CodecDataOutput();
-        Codec.BytesCodec.writeBytes(out, key);
-        return out.toByteString();
-    }
-
-    private void retryLater(KeyRange span, int attempt) {
-        if (isOver()) {
-            return;
-        }
-        scheduler.schedule(
-                () -> divide(span, attempt), backoffMillis(attempt), TimeUnit.MILLISECONDS);
-    }
-
-    private long backoffMillis(int attempt) {
-        long min = config.retryBackoffMin().toMillis();
-        long max = config.retryBackoffMax().toMillis();
-        return Math.min(max, min << Math.min(attempt, 20));
-    }
-
-    // ---- events (gRPC threads) ----
-
-    @Override
-    public void onEvent(StoreStream stream, Cdcpb.ChangeDataEvent event) {
-        lock.lock();
-        try {
-            if (stream.closed || closed || failure != null) {
-                return;
-            }
-            for (Cdcpb.Event e : event.getEventsList()) {
-                RegionFeed feed = feedsByRequest.get(e.getRequestId());
-                if (feed == null || feed.stream != stream || feed.regionId() != e.getRegionId()) {
-                    continue; // a feed that failed or was replaced
-                }
-                switch (e.getEventCase()) {
-                    case ENTRIES:
-                        for (Cdcpb.Event.Row row : e.getEntries().getEntriesList()) {
-                            if (!onRow(feed, row)) {
-                                break;
-                            }
-                        }
-                        break;
-                    case ERROR:
-                        onRegionError(feed, e.getError());
-                        break;
-                    case RESOLVED_TS:
-                        onResolved(feed, e.getResolvedTs());
-                        break;
-                    default:
-                        break; // admin and long-txn events carry nothing we need
-                }
-                if (failure != null || stream.closed) {
-                    return;
-                }
-            }
-            if (event.hasResolvedTs()) {
-                long ts = event.getResolvedTs().getTs();
-                for (long regionId : event.getResolvedTs().getRegionsList()) {
-                    RegionFeed feed = stream.feeds.get(regionId);
-                    if (feed != null) {
-                        onResolved(feed, ts);
-                    }
-                }
-            }
-            release();
-            if (overQuota() && !ready.isEmpty()) {
-                stream.paused = true; // the consumer will free memory
-            } else {
-                stream.requestNext();
-                relieve();
-            }
-        } catch (RuntimeException e) {
-            fail(new CdcException("CDC subscription failed handling " + stream, e));
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Handles one row; returns false if the feed is gone. */
-    private boolean onRow(RegionFeed feed, Cdcpb.Event.Row row) {
-        byte[] key;
-        switch (row.getType()) {
-            case INITIALIZED:
-                feed.initialized = true;
-                long before = feed.matcher.bytes();
-                for (Cdcpb.Event.Row[] pair : feed.matcher.matchHeldCommits()) {
-                    accept(feed, RowChange.of(pair[0], pair[1]));
-                }
-                feedBytes += feed.matcher.bytes() - before;
-                return true;
-            case PREWRITE:
-                key = row.getKey().toByteArray();
-                if (feed.covers(key)) {
-                    long b = feed.matcher.bytes();
-                    feed.matcher.putPrewrite(row);
-                    feedBytes += feed.matcher.bytes() - b;
-                }
-                return true;
-            case COMMIT:
-                if (!feed.covers(row.getKey().toByteArray())) {
-                    return true; // its PREWRITE was not kept either
-                }
-                if (row.getCommitTs() <= feed.resolvedTs) {
-                    throw new IllegalStateException(
-                            "TiKV sent a commit at "
-                                    + row.getCommitTs()
-                                    + " after resolving "
-                                    + feed
-                                    + " to "
-                                    + feed.resolvedTs);
-                }
-                long b = feed.matcher.bytes();
-                Cdcpb.Event.Row prewrite = feed.matcher.matchCommit(row, feed.initialized);
-                if (prewrite == null && !feed.initialized) {
-                    feed.matcher.holdCommit(row);
-                }
-                feedBytes += feed.matcher.bytes() - b;
-                if (prewrite != null) {
-                    accept(feed, RowChange.of(row, prewrite));
-                } else if (feed.initialized) {
-                    // Without its PREWRITE the change cannot be told; read the region again.
-                    LOG.warn(
-                            "commit of {} at {} without its prewrite on {}; re-registering",
-                            KeyRange.hex(row.getKey().toByteArray()),
-                            row.getCommitTs(),
-                            feed);
-                    resetStream(feed.stream, "commit without prewrite");
-                    return false;
-                }
-                return true;
-            case COMMITTED:
-                key = row.getKey().toByteArray();
-                if (feed.covers(key)) {
-                    accept(feed, RowChange.committed(row));
-                }
-                return true;
-            case ROLLBACK:
-                long rb = feed.matcher.bytes();
-                feed.matcher.rollback(row);
-                feedBytes += feed.matcher.bytes() - rb;
-                return true;
-            default:
-                return true;
-        }
-    }
-
-    /** Takes a change unless it is one already taken (rule 2). */
-    private void accept(RegionFeed feed, RowChange change) {
-        if (change.commitTs() <= frontier.tsAt(change.key())) {
-            return;
-        }
-        feed.unsealed.add(change);
-        feed.unsealedBytes += change.sizeBytes();
-        feedBytes += change.sizeBytes();
-    }
-
-    private void onResolved(RegionFeed feed, long ts) {
-        if (!feed.initialized || ts <= feed.resolvedTs) {
-            return;
-        }
-        feed.resolvedTs = ts;
-        long before = feed.unsealedBytes;
-        List<RowChange> sealed = feed.seal(ts);
-        feedBytes -= before - feed.unsealedBytes;
-        sorter.add(sealed);
-        for (KeyRange p : feed.pieces) {
-            frontier.advance(p, ts);
-        }
-    }
-
-    /**
-     * Moves the changes at or below the frontier to the consumer, then the new resolved ts. From
-     * disk, only as much as the consumer's share of the quota holds; the rest follows as it polls.
-     */
-    private void release() {
-        long resolved = frontier.min();
-        if (resolved <= emittedResolvedTs) {
-            return;
-        }
-        RowChange c;
-        while (readyBytes < config.memoryQuota() / 2 && (c = sorter.next(resolved)) != null) {
-            readyBytes += c.sizeBytes();
-            ready.add(ChangeEvent.row(c));
-        }
-        if (readyBytes < config.memoryQuota() / 2) {
-            ready.add(ChangeEvent.resolved(resolved));
-            emittedResolvedTs = resolved;
-        }
-        readyOrFailed.signalAll();
-    }
-
-    private void onRegionError(RegionFeed feed, Cdcpb.Error error) {
-        LOG.debug("{} stopped: {}", feed, error);
-        if (error.hasCompatibility() || error.hasClusterIdMismatch()) {
-            fail(new CdcException("TiKV store " + feed.storeId + " refused the feed: " + error));
-            return;
-        }
-        drop(feed);
-        if (error.hasDuplicateRequest()) {
-            // TiKV still has the region on this stream; only a new stream clears it.
-            resetStream(feed.stream, "duplicate request for region " + feed.regionId());
-            return;
-        }
-        if (error.hasNotLeader() && error.getNotLeader().hasLeader()) {
-            Errorpb.NotLeader notLeader = error.getNotLeader();
-            if (session.getRegionManager()
-                            .updateLeader(feed.region, notLeader.getLeader().getStoreId())
-                    == null) {
-                session.getRegionManager().invalidateRegion(feed.region);
-            }
-            retry(feed.pieces, nextAttempt(feed));
-            return;
-        }
-        session.getRegionManager().invalidateRegion(feed.region);
-        retry(feed.pieces, nextAttempt(feed));
-    }
-
-    @Override
-    public void onBroken(StoreStream stream, Throwable cause) {
-        lock.lock();
-        try {
-            if (streams.get(stream.storeId) != stream) {
-                return; // cancelled by us
-            }
-            LOG.info(
-                    "{} broke ({}); re-registering its {} regions",
-                    stream,
-                    cause == null ? "completed by TiKV" : cause.toString(),
-                    stream.feeds.size());
-            stream.closed = true;
-            streams.remove(stream.storeId);
-            session.getRegionManager().invalidateStore(stream.storeId);
-            for (RegionFeed feed : new ArrayList<>(stream.feeds.values())) {
-                drop(feed);
-                session.getRegionManager().invalidateRegion(feed.region);
-                retry(feed.pieces, nextAttempt(feed) + 1);
-            }
-            relieve();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Cancels a stream and registers its regions again on a new one. */
-    private void resetStream(StoreStream stream, String reason) {
-        streams.remove(stream.storeId, stream);
-        stream.cancel(reason);
-        for (RegionFeed feed : new ArrayList<>(stream.feeds.values())) {
-            drop(feed);
-            retry(feed.pieces, nextAttempt(feed) + 1);
-        }
-    }
-
-    /**
-     * A feed that got as far as INITIALIZED failed for a routine reason (a split, a merge, a leader
-     * move): its successor is registered at once. Failures in a row back off.
-     */
-    private static int nextAttempt(RegionFeed feed) {
-        return feed.initialized ? 0 : feed.attempt + 1;
-    }
-
-    /** Forgets a failed feed and what it held above its resolved ts (rule 3). */
-    private void drop(RegionFeed feed) {
-        feedsByRequest.remove(feed.requestId);
-        feed.stream.feeds.remove(feed.regionId(), feed);
-        for (KeyRange p : feed.pieces) {
-            Piece piece = activePieces.get(p.start());
-            if (piece != null && piece.feed == feed) {
-                activePieces.remove(p.start());
-            }
-        }
-        feedBytes -= feed.bytes();
-        feed.unsealed.clear();
-        if (feed.spilled) {
-            sorter.feedFailed(feed.requestId, feed.resolvedTs);
-        }
-    }
-
-    private void retry(List<KeyRange> pieces, int attempt) {
-        for (KeyRange p : pieces) {
-            if (attempt == 0) {
-                scheduler.execute(() -> divide(p, 0));
-            } else {
-                retryLater(p, attempt);
-            }
-        }
-    }
-
-    // ---- memory ----
-
-    private long heldBytes() {
-        return feedBytes + sorter.memoryBytes() + readyBytes;
-    }
-
-    private boolean overQuota() {
-        return heldBytes() >= config.memoryQuota();
-    }
-
-    /**
-     * After memory was freed or the frontier moved: releases what it can, then resumes paused
-     * streams if there is room. When the quota is full of changes the consumer cannot have yet (the
-     * resolved ts is held back, or a catch-up scan is larger than memory), they go to disk.
-     */
-    private void relieve() {
-        release();
-        if (overQuota()) {
-            if (!ready.isEmpty()) {
-                return; // the consumer will free memory
-            }
-            spill();
-        }
-        for (StoreStream s : streams.values()) {
-            if (s.paused) {
-                s.paused = false;
-                s.requestNext();
-            }
-        }
-    }
-
-    private void spill() {
-        Map<Long, List<RowChange>> unsealed = new HashMap<>();
-        for (RegionFeed feed : feedsByRequest.values()) {
-            if (!feed.unsealed.isEmpty()) {
-                unsealed.put(feed.requestId, feed.unsealed);
-                feed.unsealed = new ArrayList<>();
-                feedBytes -= feed.unsealedBytes;
-                feed.unsealedBytes = 0;
-                feed.spilled = true;
-            }
-        }
-        long before = sorter.spilledBytes();
-        boolean first = spilledAtResolvedTs != emittedResolvedTs;
-        spilledAtResolvedTs = emittedResolvedTs;
-        try {
-            sorter.spill(unsealed);
-        } catch (UncheckedIOException e) {
-            fail(new CdcException("the change stream cannot spill what does not fit in memory", e));
-            return;
-        }
-        String message =
-                "memory quota of {} bytes is full above resolved ts {}: spilled {} bytes to {}";
-        Object[] args = {
-            config.memoryQuota(),
-            emittedResolvedTs,
-            sorter.spilledBytes() - before,
-            config.spillDirectory()
-        };
-        if (first) {
-            LOG.info(message, args); // once per resolved ts: a long hold-back spills many times
-        } else {
-            LOG.debug(message, args);
-        }
-    }
-
-    private void cancelStreams(String reason) {
-        for (StoreStream s : new ArrayList<>(streams.values())) {
-            streams.remove(s.storeId);
-            s.cancel(reason);
-            for (RegionFeed feed : new ArrayList<>(s.feeds.values())) {
-                drop(feed);
-            }
-        }
-    }
-
-    // ---- stale locks and GC ----
-
-    private void resolveStaleLocks() {
-        if (isOver()) {
-            return;
-        }
-        try {
-            long now = session.getTimestamp().getVersion();
-            long bound =
-                    ((now >> PHYSICAL_SHIFT) - config.lockResolveAfter().toMillis())
-                            << PHYSICAL_SHIFT;
-            List<TiRegion> lagging = new ArrayList<>();
-            lock.lock();
-            try {
-                for (RegionFeed feed : feedsByRequest.values()) {
-                    if (feed.initialized && feed.resolvedTs < bound) {
-                        lagging.add(feed.region);
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
-            for (TiRegion region : lagging) {
-                int found = lockResolver.resolve(region, bound);
-                LOG.debug(
-                        "region {} lags: checked {} locks below {}", region.getId(), found, bound);
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("resolving stale locks failed; trying again later", e);
-        }
-    }
-
-    private void renewGcSafePoint() {
-        if (isOver()) {
-            return;
-        }
-        try {
-            holdGcSafePoint(consumedResolvedTs);
-        } catch (CdcException e) {
-            fail(e);
-        } catch (RuntimeException e) {
-            LOG.warn("renewing GC service safe point {} failed", config.gcServiceId(), e);
-        }
-    }
-
-    private void holdGcSafePoint(long ts) {
-        try {
-            GcSafePoint.hold(session, config.gcServiceId(), config.gcTtl(), ts);
-        } catch (GcSafePointException e) {
-            throw new CdcException(e.getMessage(), e);
-        }
-    }
-
-    // ---- failure ----
-
-    private boolean isOver() {
-        lock.lock();
-        try {
-            return closed || failure != null;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void fail(CdcException e) {
-        lock.lock();
-        try {
-            if (failure != null || closed) {
-                return;
-            }
-            LOG.error("CDC subscription failed", e);
-            failure = e;
-            periodic.forEach(f -> f.cancel(false));
-            cancelStreams("subscription failed");
-            readyOrFailed.signalAll();
         } finally {
             lock.unlock();
         }

@@ -107,20 +107,20 @@ class CdcChaosTest {
             log.awaitResolved(stream, end, Duration.ofSeconds(60));
             LOG.info(
                     "chaos: {} changes, {} resolved events, {} spills, {}",
-                    log.rows.size(),
+                    log.changes.size(),
                     log.resolvedEvents(),
                     ((Subscription) stream).spills(),
                     counts);
-            List<RowChange> expected = history(cluster.storage(), range, start, log.resolved());
+            List<KeyChange> expected = history(cluster.storage(), range, start, log.resolved());
             assertThat(expected.size()).as("committed changes").isGreaterThan(100);
             assertThat(counts.get("abandoned-after-primary")).as("half-committed txns").isNotNull();
-            assertThat(log.rows).containsExactlyElementsOf(expected);
+            assertThat(log.changes).containsExactlyElementsOf(expected);
         }
     }
 
     /** Every committed Put/Delete in (from, to], as the CDC contract orders them. */
-    static List<RowChange> history(MvccStore store, KeyRange range, long from, long to) {
-        List<RowChange> out = new ArrayList<>();
+    static List<KeyChange> history(MvccStore store, KeyRange range, long from, long to) {
+        List<KeyChange> out = new ArrayList<>();
         for (Iterator<byte[]> keys = store.keys(range.start(), range.end()); keys.hasNext(); ) {
             byte[] key = keys.next();
             Write[] versions = store.versions(key);
@@ -133,19 +133,19 @@ class CdcChaosTest {
                                     : store.value(key, previous);
                     byte[] value = v.type == Write.Type.PUT ? store.value(key, v) : new byte[0];
                     out.add(
-                            new RowChange(
+                            new KeyChange(
                                     key,
                                     value,
                                     old,
                                     v.type == Write.Type.PUT
-                                            ? RowChange.Op.PUT
-                                            : RowChange.Op.DELETE,
+                                            ? KeyChange.Op.PUT
+                                            : KeyChange.Op.DELETE,
                                     v.startTs,
                                     v.commitTs));
                 }
             }
         }
-        out.sort(RowChange.COMMIT_ORDER);
+        out.sort(KeyChange.COMMIT_ORDER);
         return out;
     }
 

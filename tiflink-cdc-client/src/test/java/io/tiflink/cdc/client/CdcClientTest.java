@@ -64,17 +64,17 @@ class CdcClientTest {
             w.put("b/1", "outside the range");
             ChangeLog log = new ChangeLog(start);
             log.awaitResolved(stream, c3, WAIT);
-            assertThat(log.rows)
+            assertThat(log.changes)
                     .extracting(
-                            r -> string(r.key()),
-                            RowChange::op,
-                            r -> string(r.value()),
-                            r -> string(r.oldValue()),
-                            RowChange::commitTs)
+                            c -> string(c.key()),
+                            KeyChange::op,
+                            c -> string(c.value()),
+                            c -> string(c.oldValue()),
+                            KeyChange::commitTs)
                     .containsExactly(
-                            tuple("a/1", RowChange.Op.PUT, "v1", "before", c1),
-                            tuple("a/2", RowChange.Op.PUT, "new", "", c2),
-                            tuple("a/1", RowChange.Op.DELETE, "", "v1", c3));
+                            tuple("a/1", KeyChange.Op.PUT, "v1", "before", c1),
+                            tuple("a/2", KeyChange.Op.PUT, "new", "", c2),
+                            tuple("a/1", KeyChange.Op.DELETE, "", "v1", c3));
         }
     }
 
@@ -90,12 +90,12 @@ class CdcClientTest {
         try (ChangeStream stream = client.subscribe(List.of(prefix("s/")), start)) {
             ChangeLog log = new ChangeLog(start);
             log.awaitResolved(stream, c3, WAIT);
-            assertThat(log.rows)
+            assertThat(log.changes)
                     .extracting(
-                            r -> string(r.key()),
-                            r -> string(r.value()),
-                            r -> string(r.oldValue()),
-                            RowChange::commitTs)
+                            c -> string(c.key()),
+                            c -> string(c.value()),
+                            c -> string(c.oldValue()),
+                            KeyChange::commitTs)
                     .containsExactly(
                             tuple("s/1", "x", "", c1),
                             tuple("s/1", "y", "x", c2),
@@ -114,16 +114,16 @@ class CdcClientTest {
             ChangeLog log = new ChangeLog(start);
             // The lock holds the resolved ts below its start ts.
             log.awaitResolved(stream, startTs - 1, WAIT);
-            assertThat(log.rows).isEmpty();
+            assertThat(log.changes).isEmpty();
             long commitTs = cluster.currentTs();
             w.commit(startTs, commitTs, txn);
             log.awaitResolved(stream, commitTs, WAIT);
-            assertThat(log.rows)
+            assertThat(log.changes)
                     .extracting(
-                            r -> string(r.key()),
-                            r -> string(r.value()),
-                            RowChange::startTs,
-                            RowChange::commitTs)
+                            c -> string(c.key()),
+                            c -> string(c.value()),
+                            KeyChange::startTs,
+                            KeyChange::commitTs)
                     .containsExactly(
                             tuple("l/1", "one", startTs, commitTs),
                             tuple("z/2", "two", startTs, commitTs));
@@ -141,7 +141,9 @@ class CdcClientTest {
             long c = w.put("r/2", "kept");
             ChangeLog log = new ChangeLog(start);
             log.awaitResolved(stream, c, WAIT);
-            assertThat(log.rows).extracting(r -> string(r.key())).containsExactly("r/2");
+            assertThat(log.changes)
+                    .extracting(change -> string(change.key()))
+                    .containsExactly("r/2");
         }
     }
 

@@ -71,13 +71,13 @@ class CdcLocksTest {
                                 long alive = (cluster.currentTs() - longStart) >> 18;
                                 w.heartbeat(bytes("t/1"), longStart, alive + 1000);
                                 log.take(stream, Duration.ofMillis(20));
-                                return log.rows.isEmpty() && log.resolved() <= longStart;
+                                return log.changes.isEmpty() && log.resolved() <= longStart;
                             });
             long longCommit = cluster.currentTs();
             w.commit(longStart, longCommit, longTxn);
             log.awaitResolved(stream, longCommit, WAIT);
-            assertThat(log.rows)
-                    .extracting(r -> string(r.key()), RowChange::commitTs)
+            assertThat(log.changes)
+                    .extracting(c -> string(c.key()), KeyChange::commitTs)
                     .containsExactly(tuple("t/7", later), tuple("t/1", longCommit));
         }
     }
@@ -105,8 +105,8 @@ class CdcLocksTest {
             long end = cluster.currentTs();
             ChangeLog log = new ChangeLog(start);
             log.awaitResolved(stream, end, WAIT);
-            assertThat(log.rows)
-                    .extracting(r -> string(r.key()), r -> string(r.value()), RowChange::commitTs)
+            assertThat(log.changes)
+                    .extracting(c -> string(c.key()), c -> string(c.value()), KeyChange::commitTs)
                     .containsExactly(
                             tuple("t/3", "kept", halfCommit), tuple("t/9", "kept", halfCommit));
             assertThat(cluster.storage().lock(bytes("t/2"))).isNull();
@@ -128,7 +128,7 @@ class CdcLocksTest {
                 long c = new Writes(cluster).put("o/1", "x");
                 ChangeLog log = new ChangeLog(start);
                 log.awaitResolved(stream, c, WAIT);
-                assertThat(log.rows).hasSize(1);
+                assertThat(log.changes).hasSize(1);
             } finally {
                 GcSafePoint.release(other, "other-service");
             }

@@ -83,7 +83,7 @@ class CdcMemoryTest {
             assertThat(peak.get()).isGreaterThan(QUOTA / 2).isLessThanOrEqualTo(QUOTA + SLACK);
             ChangeLog log = new ChangeLog(start);
             log.awaitResolved(stream, end, Duration.ofSeconds(60));
-            assertThat(log.rows)
+            assertThat(log.changes)
                     .containsExactlyElementsOf(
                             CdcChaosTest.history(cluster.storage(), RANGE, start, log.resolved()));
         }
@@ -119,7 +119,7 @@ class CdcMemoryTest {
             log.awaitResolved(stream, longCommit, Duration.ofSeconds(60));
             assertThat(((Subscription) stream).spills()).isPositive();
             assertThat(stream.spilledBytes()).isZero();
-            assertThat(log.rows)
+            assertThat(log.changes)
                     .containsExactlyElementsOf(
                             CdcChaosTest.history(cluster.storage(), range, start, log.resolved()));
         }

@@ -12,8 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and at or below the second, in (commit ts, key) order.
  */
 final class ChangeLog {
-    final List<RowChange> rows = new ArrayList<>();
-    private final List<RowChange> sinceResolved = new ArrayList<>();
+    final List<KeyChange> changes = new ArrayList<>();
+    private final List<KeyChange> sinceResolved = new ArrayList<>();
     private long resolved;
     private int resolvedEvents;
 
@@ -37,9 +37,9 @@ final class ChangeLog {
         }
         if (e.isResolved()) {
             assertThat(e.resolvedTs()).as("resolved ts goes forward").isGreaterThan(resolved);
-            for (RowChange r : sinceResolved) {
-                assertThat(r.commitTs())
-                        .as("%s released before its resolved ts", r)
+            for (KeyChange c : sinceResolved) {
+                assertThat(c.commitTs())
+                        .as("%s released before its resolved ts", c)
                         .isLessThanOrEqualTo(e.resolvedTs());
             }
             resolved = e.resolvedTs();
@@ -47,18 +47,18 @@ final class ChangeLog {
             sinceResolved.clear();
             assertThat(stream.resolvedTs()).isEqualTo(resolved);
         } else {
-            RowChange r = e.row();
-            assertThat(r.commitTs())
-                    .as("%s after resolved ts %d", r, resolved)
+            KeyChange c = e.change();
+            assertThat(c.commitTs())
+                    .as("%s after resolved ts %d", c, resolved)
                     .isGreaterThan(resolved);
             if (!sinceResolved.isEmpty()) {
-                RowChange previous = sinceResolved.get(sinceResolved.size() - 1);
-                assertThat(RowChange.COMMIT_ORDER.compare(previous, r))
-                        .as("%s comes after %s", r, previous)
+                KeyChange previous = sinceResolved.get(sinceResolved.size() - 1);
+                assertThat(KeyChange.COMMIT_ORDER.compare(previous, c))
+                        .as("%s comes after %s", c, previous)
                         .isNegative();
             }
-            sinceResolved.add(r);
-            rows.add(r);
+            sinceResolved.add(c);
+            changes.add(c);
         }
         return true;
     }

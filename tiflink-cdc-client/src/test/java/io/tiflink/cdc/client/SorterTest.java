@@ -18,19 +18,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SorterTest {
     @TempDir Path dir;
 
-    private static RowChange change(String key, long commitTs) {
-        return new RowChange(
+    private static KeyChange change(String key, long commitTs) {
+        return new KeyChange(
                 bytes(key),
                 bytes("v" + commitTs),
                 new byte[0],
-                RowChange.Op.PUT,
+                KeyChange.Op.PUT,
                 commitTs - 1,
                 commitTs);
     }
 
-    private static List<RowChange> drain(Sorter s, long upTo) {
-        List<RowChange> out = new ArrayList<>();
-        RowChange c;
+    private static List<KeyChange> drain(Sorter s, long upTo) {
+        List<KeyChange> out = new ArrayList<>();
+        KeyChange c;
         while ((c = s.next(upTo)) != null) {
             out.add(c);
         }
@@ -96,15 +96,15 @@ class SorterTest {
     @Test
     void randomSpillsComeOutSorted() {
         Random rnd = new Random(7);
-        List<RowChange> all = new ArrayList<>();
+        List<KeyChange> all = new ArrayList<>();
         try (Sorter s = new Sorter(dir)) {
-            List<RowChange> batch = new ArrayList<>();
+            List<KeyChange> batch = new ArrayList<>();
             for (int i = 0; i < 2000; i++) {
-                RowChange c = change("k" + rnd.nextInt(100), 1 + rnd.nextInt(5000));
+                KeyChange c = change("k" + rnd.nextInt(100), 1 + rnd.nextInt(5000));
                 all.add(c);
                 batch.add(c);
                 if (rnd.nextInt(50) == 0) {
-                    batch.sort(RowChange.COMMIT_ORDER);
+                    batch.sort(KeyChange.COMMIT_ORDER);
                     s.add(batch);
                     batch = new ArrayList<>();
                 }
@@ -112,9 +112,9 @@ class SorterTest {
                     s.spill(Map.of());
                 }
             }
-            batch.sort(RowChange.COMMIT_ORDER);
+            batch.sort(KeyChange.COMMIT_ORDER);
             s.add(batch);
-            all.sort(RowChange.COMMIT_ORDER);
+            all.sort(KeyChange.COMMIT_ORDER);
             assertThat(s.runCount()).isGreaterThan(2);
             assertThat(drain(s, Long.MAX_VALUE)).containsExactlyElementsOf(all);
         }

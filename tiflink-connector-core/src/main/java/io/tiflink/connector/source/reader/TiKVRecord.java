@@ -1,15 +1,15 @@
 package io.tiflink.connector.source.reader;
 
-import io.tiflink.cdc.client.RowChange;
+import io.tiflink.cdc.client.KeyChange;
 
 /** What the split reader fetches: a snapshot row, a committed change, or a resolved ts. */
 final class TiKVRecord {
     final byte[] key;
     final byte[] value;
-    final RowChange change;
+    final KeyChange change;
     final long resolvedTs;
 
-    private TiKVRecord(byte[] key, byte[] value, RowChange change, long resolvedTs) {
+    private TiKVRecord(byte[] key, byte[] value, KeyChange change, long resolvedTs) {
         this.key = key;
         this.value = value;
         this.change = change;
@@ -20,7 +20,7 @@ final class TiKVRecord {
         return new TiKVRecord(key, value, null, 0);
     }
 
-    static TiKVRecord change(RowChange change) {
+    static TiKVRecord change(KeyChange change) {
         return new TiKVRecord(null, null, change, 0);
     }
 

@@ -1,6 +1,6 @@
 package io.tiflink.connector.source.reader;
 
-import io.tiflink.cdc.client.RowChange;
+import io.tiflink.cdc.client.KeyChange;
 import io.tiflink.connector.source.TiDBChange;
 import io.tiflink.connector.source.TiKVDeserializationSchema;
 import io.tiflink.connector.source.split.CapturedTable;
@@ -57,7 +57,7 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
                     collector);
             state.lastKey = record.key;
         } else if (record.isChange()) {
-            RowChange c = record.change;
+            KeyChange c = record.change;
             if (TableCodec.isRecordKey(c.key())) {
                 emitChange(c, state);
             } else {
@@ -76,7 +76,7 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
         }
     }
 
-    private void emitChange(RowChange c, TiKVSplitState state) throws Exception {
+    private void emitChange(KeyChange c, TiKVSplitState state) throws Exception {
         CapturedTable table = state.byPhysicalId.get(TableCodec.physicalId(c.key()));
         if (table == null) {
             throw new FlinkRuntimeException(
@@ -88,7 +88,7 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
         Object[] before = c.oldValue().length == 0 ? null : codec.decode(c.key(), c.oldValue());
         TiDBChange.Kind kind;
         Object[] after = null;
-        if (c.op() == RowChange.Op.DELETE) {
+        if (c.op() == KeyChange.Op.DELETE) {
             if (before == null) {
                 return; // the key held nothing: there is no row to retract
             }
@@ -104,14 +104,14 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
     }
 
     /** A table's TableInfo changed: follow it if rows still decode the same, else fail. */
-    private static void followSchema(RowChange c, TiKVSplitState state) {
+    private static void followSchema(KeyChange c, TiKVSplitState state) {
         List<CapturedTable> tables = new ArrayList<>(state.tables);
         for (int i = 0; i < tables.size(); i++) {
             CapturedTable t = tables.get(i);
             if (!Arrays.equals(t.metaKey(), c.key())) {
                 continue;
             }
-            if (c.op() == RowChange.Op.DELETE) {
+            if (c.op() == KeyChange.Op.DELETE) {
                 throw new FlinkRuntimeException(
                         "table "
                                 + t.qualifiedName()

@@ -3,8 +3,8 @@ package io.tiflink.connector.source.reader;
 import io.tiflink.cdc.client.CdcClient;
 import io.tiflink.cdc.client.ChangeEvent;
 import io.tiflink.cdc.client.ChangeStream;
+import io.tiflink.cdc.client.KeyChange;
 import io.tiflink.cdc.client.KeyRange;
-import io.tiflink.cdc.client.RowChange;
 import io.tiflink.connector.source.TiKVSourceConfig;
 import io.tiflink.connector.source.split.CapturedTable;
 import io.tiflink.connector.source.split.SnapshotSplit;
@@ -70,7 +70,7 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
         }
 
         /** Whether a change was emitted before the split was last checkpointed. */
-        boolean emittedBefore(RowChange c) {
+        boolean emittedBefore(KeyChange c) {
             if (skipKey == null) {
                 return false;
             }
@@ -109,8 +109,8 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
                     if (event.isResolved()) {
                         out.add(e.getKey(), TiKVRecord.resolved(event.resolvedTs()));
                         taken++;
-                    } else if (!s.emittedBefore(event.row())) {
-                        out.add(e.getKey(), TiKVRecord.change(event.row()));
+                    } else if (!s.emittedBefore(event.change())) {
+                        out.add(e.getKey(), TiKVRecord.change(event.change()));
                         taken++;
                     }
                 }

@@ -1,12 +1,14 @@
 package io.tiflink.cdc.client;
 
+import io.tiflink.tikv.Keys;
+
 import org.tikv.kvproto.Cdcpb;
 
 import java.util.Arrays;
 import java.util.Comparator;
 
 /** One committed change of one key, as TiKV's CDC service reports it. */
-public final class RowChange {
+public final class KeyChange {
     /** What the change did to the key. */
     public enum Op {
         PUT,
@@ -14,11 +16,11 @@ public final class RowChange {
     }
 
     /** Delivery order: by commit ts, then by key. */
-    public static final Comparator<RowChange> COMMIT_ORDER =
-            Comparator.comparingLong(RowChange::commitTs)
-                    .thenComparing(RowChange::key, Arrays::compareUnsigned);
+    public static final Comparator<KeyChange> COMMIT_ORDER =
+            Comparator.comparingLong(KeyChange::commitTs)
+                    .thenComparing(KeyChange::key, Arrays::compareUnsigned);
 
-    /** What a row costs in memory beyond its bytes, roughly. */
+    /** What a change costs in memory beyond its bytes, roughly. */
     static final int OVERHEAD_BYTES = 96;
 
     private final byte[] key;
@@ -28,7 +30,7 @@ public final class RowChange {
     private final long startTs;
     private final long commitTs;
 
-    public RowChange(
+    public KeyChange(
             byte[] key, byte[] value, byte[] oldValue, Op op, long startTs, long commitTs) {
         this.key = key;
         this.value = value;
@@ -39,13 +41,13 @@ public final class RowChange {
     }
 
     /** A COMMITTED row of an incremental scan (or a 1PC commit), which carries its values. */
-    static RowChange committed(Cdcpb.Event.Row row) {
+    static KeyChange committed(Cdcpb.Event.Row row) {
         return of(row, row);
     }
 
     /** A COMMIT row, with the value and old value from its PREWRITE. */
-    static RowChange of(Cdcpb.Event.Row commit, Cdcpb.Event.Row values) {
-        return new RowChange(
+    static KeyChange of(Cdcpb.Event.Row commit, Cdcpb.Event.Row values) {
+        return new KeyChange(
                 commit.getKey().toByteArray(),
                 values.getValue().toByteArray(),
                 values.getOldValue().toByteArray(),
@@ -88,16 +90,16 @@ public final class RowChange {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof RowChange)) {
+        if (!(o instanceof KeyChange)) {
             return false;
         }
-        RowChange r = (RowChange) o;
-        return startTs == r.startTs
-                && commitTs == r.commitTs
-                && op == r.op
-                && Arrays.equals(key, r.key)
-                && Arrays.equals(value, r.value)
-                && Arrays.equals(oldValue, r.oldValue);
+        KeyChange c = (KeyChange) o;
+        return startTs == c.startTs
+                && commitTs == c.commitTs
+                && op == c.op
+                && Arrays.equals(key, c.key)
+                && Arrays.equals(value, c.value)
+                && Arrays.equals(oldValue, c.oldValue);
     }
 
     @Override
@@ -109,7 +111,7 @@ public final class RowChange {
     public String toString() {
         return op
                 + " key="
-                + KeyRange.hex(key)
+                + Keys.hex(key)
                 + " start="
                 + startTs
                 + " commit="
