@@ -10,8 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -38,21 +37,29 @@ public final class CdcClient implements AutoCloseable {
     private final TiSession session;
     private final boolean ownsSession;
     private final CdcClientConfig config;
-    private final ScheduledExecutorService scheduler;
+    private final ScheduledThreadPoolExecutor scheduler;
     private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
 
     private CdcClient(TiSession session, boolean ownsSession, CdcClientConfig config) {
         this.session = session;
         this.ownsSession = ownsSession;
         this.config = config;
-        this.scheduler =
-                Executors.newScheduledThreadPool(
+        ScheduledThreadPoolExecutor scheduler =
+                new ScheduledThreadPoolExecutor(
                         2,
                         r -> {
                             Thread t = new Thread(r, "tiflink-cdc-" + THREADS.incrementAndGet());
                             t.setDaemon(true);
                             return t;
                         });
+        // A closed subscription's periodic tasks leave the queue at once, not at their next run.
+        scheduler.setRemoveOnCancelPolicy(true);
+        this.scheduler = scheduler;
+    }
+
+    /** Tasks waiting in the client's scheduler (the subscriptions' periodic and retry tasks). */
+    int scheduledTasks() {
+        return scheduler.getQueue().size();
     }
 
     /** A client with its own session to the cluster that {@code conf} names. */

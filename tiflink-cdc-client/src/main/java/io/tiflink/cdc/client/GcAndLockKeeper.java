@@ -61,11 +61,13 @@ final class GcAndLockKeeper {
     void start(long startTs) {
         holdGcSafePoint(startTs);
         long renew = Math.max(1, config.gcTtl().toMillis() / 3);
-        scheduler.scheduleWithFixedDelay(
-                this::renewGcSafePoint, renew, renew, TimeUnit.MILLISECONDS);
+        lifecycle.cancelOnEnd(
+                scheduler.scheduleWithFixedDelay(
+                        this::renewGcSafePoint, renew, renew, TimeUnit.MILLISECONDS));
         long check = Math.max(100, config.lockResolveAfter().toMillis() / 2);
-        scheduler.scheduleWithFixedDelay(
-                this::resolveStaleLocks, check, check, TimeUnit.MILLISECONDS);
+        lifecycle.cancelOnEnd(
+                scheduler.scheduleWithFixedDelay(
+                        this::resolveStaleLocks, check, check, TimeUnit.MILLISECONDS));
     }
 
     void releaseGcSafePoint() {

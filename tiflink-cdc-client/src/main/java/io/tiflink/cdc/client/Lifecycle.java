@@ -3,8 +3,8 @@ package io.tiflink.cdc.client;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -24,7 +24,7 @@ final class Lifecycle {
     private final ActiveFeeds feeds;
 
     /** The subscription's periodic tasks, cancelled when it ends. */
-    private final List<Future<?>> periodic = new CopyOnWriteArrayList<>();
+    private final List<Future<?>> periodic = new ArrayList<>();
 
     private CdcException failure;
     private boolean closed;
@@ -39,6 +39,20 @@ final class Lifecycle {
         lock.lock();
         try {
             return closed || failure != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Cancels {@code task} when the subscription ends (at once if it has). */
+    void cancelOnEnd(Future<?> task) {
+        lock.lock();
+        try {
+            if (closed || failure != null) {
+                task.cancel(false);
+            } else {
+                periodic.add(task);
+            }
         } finally {
             lock.unlock();
         }

@@ -6,6 +6,7 @@ import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import org.tikv.common.TiConfiguration;
 import org.tikv.kvproto.Kvrpcpb;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -156,5 +157,14 @@ class CdcClientTest {
                 .isInstanceOf(CdcException.class)
                 .hasMessageContaining("below the GC safe point " + safePoint)
                 .hasMessageContaining(String.valueOf(old));
+    }
+
+    @Test
+    void aClosedSubscriptionLeavesNoTaskBehind() {
+        int before = client.scheduledTasks();
+        for (int i = 0; i < 3; i++) {
+            client.subscribe(List.of(prefix("idle" + i)), client.currentTs()).close();
+        }
+        Awaitility.await().atMost(WAIT).until(() -> client.scheduledTasks() == before);
     }
 }
