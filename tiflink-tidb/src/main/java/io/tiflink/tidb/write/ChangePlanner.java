@@ -12,7 +12,6 @@ import io.tiflink.tikv.Keys;
 import io.tiflink.tikv.txn.TxnClient;
 
 import org.tikv.kvproto.Kvrpcpb;
-import org.tikv.shade.com.google.protobuf.ByteString;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -98,24 +97,13 @@ final class ChangePlanner {
         void put(KeyValue kv) {
             ByteKey k = new ByteKey(kv.key());
             mutations.remove(k); // keep the order of the last mutation
-            mutations.put(
-                    k,
-                    Kvrpcpb.Mutation.newBuilder()
-                            .setOp(Kvrpcpb.Op.Put)
-                            .setKey(ByteString.copyFrom(kv.key()))
-                            .setValue(ByteString.copyFrom(kv.value()))
-                            .build());
+            mutations.put(k, TxnClient.put(kv.key(), kv.value()));
         }
 
         void delete(byte[] key) {
             ByteKey k = new ByteKey(key);
             mutations.remove(k);
-            mutations.put(
-                    k,
-                    Kvrpcpb.Mutation.newBuilder()
-                            .setOp(Kvrpcpb.Op.Del)
-                            .setKey(ByteString.copyFrom(key))
-                            .build());
+            mutations.put(k, TxnClient.delete(key));
         }
 
         List<Kvrpcpb.Mutation> mutationList() {

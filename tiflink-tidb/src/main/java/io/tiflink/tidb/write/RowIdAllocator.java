@@ -5,9 +5,6 @@ import io.tiflink.tikv.ByteKey;
 import io.tiflink.tikv.txn.TxnClient;
 import io.tiflink.tikv.txn.WriteConflictException;
 
-import org.tikv.kvproto.Kvrpcpb;
-import org.tikv.shade.com.google.protobuf.ByteString;
-
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -79,16 +76,7 @@ final class RowIdAllocator {
             }
             byte[] value = Long.toString(base + add).getBytes(StandardCharsets.US_ASCII);
             try {
-                txn.prewrite(
-                        key,
-                        List.of(
-                                Kvrpcpb.Mutation.newBuilder()
-                                        .setOp(Kvrpcpb.Op.Put)
-                                        .setKey(ByteString.copyFrom(key))
-                                        .setValue(ByteString.copyFrom(value))
-                                        .build()),
-                        startTs,
-                        lockTtl);
+                txn.prewrite(key, List.of(TxnClient.put(key, value)), startTs, lockTtl);
                 txn.commitPrimary(key, startTs);
                 known = Math.max(known, base + add);
                 return base;

@@ -6,11 +6,11 @@ import io.tiflink.tikv.txn.TxnClient;
 import io.tiflink.tikv.txn.WriteConflictException;
 
 import org.tikv.kvproto.Kvrpcpb;
-import org.tikv.shade.com.google.protobuf.ByteString;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -126,12 +126,7 @@ public final class TableWriter {
             List<Kvrpcpb.Mutation> mutations = plan.mutationList();
             if (marker != null) {
                 mutations.add(
-                        0,
-                        Kvrpcpb.Mutation.newBuilder()
-                                .setOp(Kvrpcpb.Op.Put)
-                                .setKey(ByteString.copyFrom(marker))
-                                .setValue(ByteString.copyFromUtf8(table.name()))
-                                .build());
+                        0, TxnClient.put(marker, table.name().getBytes(StandardCharsets.UTF_8)));
             }
             if (mutations.isEmpty()) {
                 return;

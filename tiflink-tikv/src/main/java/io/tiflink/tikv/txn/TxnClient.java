@@ -206,6 +206,23 @@ public final class TxnClient implements AutoCloseable {
 
     // ---- prewrite and commit ----
 
+    /** A mutation that puts {@code value} at {@code key}. */
+    public static Kvrpcpb.Mutation put(byte[] key, byte[] value) {
+        return Kvrpcpb.Mutation.newBuilder()
+                .setOp(Kvrpcpb.Op.Put)
+                .setKey(ByteString.copyFrom(key))
+                .setValue(ByteString.copyFrom(value))
+                .build();
+    }
+
+    /** A mutation that deletes {@code key}. */
+    public static Kvrpcpb.Mutation delete(byte[] key) {
+        return Kvrpcpb.Mutation.newBuilder()
+                .setOp(Kvrpcpb.Op.Del)
+                .setKey(ByteString.copyFrom(key))
+                .build();
+    }
+
     /**
      * Prewrites {@code mutations} (at most one per key) of the transaction {@code startTs} whose
      * primary is {@code primary}, grouped by region. Locks of other transactions are resolved or

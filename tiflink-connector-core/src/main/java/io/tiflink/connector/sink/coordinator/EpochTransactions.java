@@ -10,7 +10,6 @@ import io.tiflink.tikv.txn.TxnException;
 import org.apache.flink.util.FlinkRuntimeException;
 
 import org.tikv.kvproto.Kvrpcpb;
-import org.tikv.shade.com.google.protobuf.ByteString;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -189,13 +188,8 @@ final class EpochTransactions implements AutoCloseable {
         txn.prewrite(
                 key,
                 List.of(
-                        Kvrpcpb.Mutation.newBuilder()
-                                .setOp(Kvrpcpb.Op.Put)
-                                .setKey(ByteString.copyFrom(key))
-                                .setValue(
-                                        ByteString.copyFrom(
-                                                config.qualifiedTable(), StandardCharsets.UTF_8))
-                                .build()),
+                        TxnClient.put(
+                                key, config.qualifiedTable().getBytes(StandardCharsets.UTF_8))),
                 startTs,
                 config.lockTtl().toMillis());
         return startTs;
