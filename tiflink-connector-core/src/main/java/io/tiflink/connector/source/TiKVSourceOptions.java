@@ -82,7 +82,7 @@ public final class TiKVSourceOptions {
                     .noDefaultValue()
                     .withDescription(
                             "Where changes go that do not fit in memory while the resolved ts"
-                                    + " cannot pass them; default <java.io.tmpdir>/tiflink-cdc.");
+                                    + " cannot pass them; unset: <java.io.tmpdir>/tiflink-cdc.");
 
     public static final ConfigOption<Duration> CDC_LOCK_RESOLVE_AFTER =
             ConfigOptions.key("scan.cdc.lock-resolve-after")
