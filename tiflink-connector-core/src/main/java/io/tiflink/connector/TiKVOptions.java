@@ -3,13 +3,17 @@ package io.tiflink.connector;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
 
 import org.tikv.common.ConfigUtils;
 import org.tikv.common.TiConfiguration;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Options for reaching a TiKV cluster, shared by the TiKV source, sink and catalog. Names follow
@@ -113,6 +117,34 @@ public final class TiKVOptions {
                         () ->
                                 new IllegalArgumentException(
                                         "option '" + option.key() + "' is required"));
+    }
+
+    /**
+     * The value of an enum option (given as its constants' {@code toString()}, case-insensitively);
+     * fails naming the option, the value and the accepted ones when it is none of them. Flink's own
+     * failure names neither the option nor the value in its root cause, and this one has no cause:
+     * it is the root cause that SQL clients show.
+     */
+    public static <E extends Enum<E>> E enumValue(
+            Configuration options, ConfigOption<E> option, Class<E> type) {
+        try {
+            return options.get(option);
+        } catch (IllegalArgumentException e) {
+            List<String> accepted =
+                    Arrays.stream(type.getEnumConstants())
+                            .map(Object::toString)
+                            .collect(Collectors.toList());
+            int last = accepted.size() - 1;
+            throw new IllegalArgumentException(
+                    "option '"
+                            + option.key()
+                            + "' has '"
+                            + options.toMap().get(option.key())
+                            + "'; expected "
+                            + String.join(", ", accepted.subList(0, last))
+                            + " or "
+                            + accepted.get(last));
+        }
     }
 
     /** {@code value}, or a failure naming the option when it is not positive. */

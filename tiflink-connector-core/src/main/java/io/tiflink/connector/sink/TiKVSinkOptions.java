@@ -46,8 +46,8 @@ public final class TiKVSinkOptions {
                     .intType()
                     .defaultValue(4096)
                     .withDescription(
-                            "Changed rows a subtask buffers before it prewrites them (after"
-                                    + " collapsing several changes of one row).");
+                            "Changes a subtask buffers before it writes them (several changes of"
+                                    + " one row in a buffer are then collapsed into one).");
 
     public static final ConfigOption<MemorySize> BUFFER_FLUSH_MAX_SIZE =
             ConfigOptions.key("sink.buffer-flush.max-size")

@@ -47,7 +47,7 @@ public final class TiKVSourceBuilder<T> {
     }
 
     public TiKVSourceBuilder<T> startupMode(StartupMode mode) {
-        return option(TiKVSourceOptions.STARTUP_MODE, mode.value());
+        return option(TiKVSourceOptions.STARTUP_MODE, mode);
     }
 
     /** Starts at the changes committed at or after this time (sets the timestamp startup mode). */

@@ -53,7 +53,7 @@ public final class TiKVSourceConfig implements Serializable {
                             + "' is timestamp");
         }
         TiKVOptions.positive(TiKVSourceOptions.SNAPSHOT_FETCH_SIZE, fetchSize());
-        upsert();
+        changelogFormat();
         if (gcTtl().getSeconds() < 1) {
             throw new IllegalArgumentException(
                     "option '"
@@ -77,7 +77,7 @@ public final class TiKVSourceConfig implements Serializable {
     }
 
     public StartupMode startupMode() {
-        return StartupMode.of(options.get(TiKVSourceOptions.STARTUP_MODE));
+        return TiKVOptions.enumValue(options, TiKVSourceOptions.STARTUP_MODE, StartupMode.class);
     }
 
     /**
@@ -92,21 +92,14 @@ public final class TiKVSourceConfig implements Serializable {
         return options.get(TiKVSourceOptions.SNAPSHOT_FETCH_SIZE);
     }
 
+    public ChangelogFormat changelogFormat() {
+        return TiKVOptions.enumValue(
+                options, TiKVSourceOptions.CHANGELOG_MODE, ChangelogFormat.class);
+    }
+
     /** Whether updates are emitted as +U only (true) or as -U, +U (false). */
     public boolean upsert() {
-        String mode = options.get(TiKVSourceOptions.CHANGELOG_MODE).trim();
-        if (mode.equalsIgnoreCase("upsert")) {
-            return true;
-        }
-        if (mode.equalsIgnoreCase("all")) {
-            return false;
-        }
-        throw new IllegalArgumentException(
-                "option '"
-                        + TiKVSourceOptions.CHANGELOG_MODE.key()
-                        + "' has '"
-                        + mode
-                        + "'; expected all or upsert");
+        return changelogFormat() == ChangelogFormat.UPSERT;
     }
 
     public Duration gcTtl() {

@@ -28,14 +28,15 @@ public final class TiKVSourceOptions {
                                     + " tables of the database (which must all have the"
                                     + " columns read).");
 
-    public static final ConfigOption<String> STARTUP_MODE =
+    public static final ConfigOption<StartupMode> STARTUP_MODE =
             ConfigOptions.key("scan.startup.mode")
-                    .stringType()
-                    .defaultValue(StartupMode.INITIAL.value())
+                    .enumType(StartupMode.class)
+                    .defaultValue(StartupMode.INITIAL)
                     .withDescription(
                             "initial: a snapshot, then changes; latest-offset: changes from now;"
-                                    + " timestamp: changes after scan.startup.timestamp-millis;"
-                                    + " snapshot: only the snapshot (bounded).");
+                                    + " timestamp: changes committed at or after"
+                                    + " scan.startup.timestamp-millis; snapshot: only the snapshot"
+                                    + " (bounded).");
 
     public static final ConfigOption<Long> STARTUP_TIMESTAMP_MILLIS =
             ConfigOptions.key("scan.startup.timestamp-millis")
@@ -51,13 +52,14 @@ public final class TiKVSourceOptions {
                     .defaultValue(1024)
                     .withDescription("Rows read per TiKV scan request during the snapshot.");
 
-    public static final ConfigOption<String> CHANGELOG_MODE =
+    public static final ConfigOption<ChangelogFormat> CHANGELOG_MODE =
             ConfigOptions.key("changelog-mode")
-                    .stringType()
-                    .defaultValue("all")
+                    .enumType(ChangelogFormat.class)
+                    .defaultValue(ChangelogFormat.ALL)
                     .withDescription(
                             "all: +I, -U, +U, -D (updates carry the row before, from TiKV's old"
-                                    + " values); upsert: +I, +U, -D by primary key.");
+                                    + " values); upsert: +I, +U, -D by primary key (which the"
+                                    + " table must declare).");
 
     public static final ConfigOption<Duration> GC_SAFE_POINT_TTL =
             ConfigOptions.key("scan.gc-safe-point.ttl")
@@ -82,7 +84,7 @@ public final class TiKVSourceOptions {
                     .noDefaultValue()
                     .withDescription(
                             "Where changes go that do not fit in memory while the resolved ts"
-                                    + " cannot pass them; default <java.io.tmpdir>/tiflink-cdc.");
+                                    + " cannot pass them; unset: <java.io.tmpdir>/tiflink-cdc.");
 
     public static final ConfigOption<Duration> CDC_LOCK_RESOLVE_AFTER =
             ConfigOptions.key("scan.cdc.lock-resolve-after")

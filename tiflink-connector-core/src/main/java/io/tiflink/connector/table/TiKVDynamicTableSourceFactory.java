@@ -1,6 +1,8 @@
 package io.tiflink.connector.table;
 
 import io.tiflink.connector.TiKVOptions;
+import io.tiflink.connector.source.HandleRange;
+import io.tiflink.connector.source.TiKVSourceConfig;
 import io.tiflink.connector.source.TiKVSourceOptions;
 
 import org.apache.flink.annotation.PublicEvolving;
@@ -55,13 +57,13 @@ public final class TiKVDynamicTableSourceFactory implements DynamicTableSourceFa
 
     @Override
     public DynamicTableSource createDynamicTableSource(Context context) {
-        FactoryUtil.TableFactoryHelper helper = FactoryUtil.createTableFactoryHelper(this, context);
-        helper.validateExcept("sink.");
-        ReadableConfig options = helper.getOptions();
+        // Our checks before Flink's: ours name the option and the value, while Flink's check of an
+        // enum option names neither in its root cause.
         Configuration config = Configuration.fromMap(context.getCatalogTable().getOptions());
+        TiKVSourceConfig checked = new TiKVSourceConfig(config, HandleRange.ALL, false);
+        FactoryUtil.createTableFactoryHelper(this, context).validateExcept("sink.");
         ResolvedSchema schema = context.getCatalogTable().getResolvedSchema();
-        if (options.get(TiKVSourceOptions.CHANGELOG_MODE).trim().equalsIgnoreCase("upsert")
-                && !schema.getPrimaryKey().isPresent()) {
+        if (checked.upsert() && !schema.getPrimaryKey().isPresent()) {
             throw new IllegalArgumentException(
                     "option '"
                             + TiKVSourceOptions.CHANGELOG_MODE.key()

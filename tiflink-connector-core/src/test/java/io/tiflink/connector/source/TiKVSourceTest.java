@@ -19,6 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -255,8 +256,10 @@ class TiKVSourceTest {
         assertThatThrownBy(
                         () ->
                                 source(cluster, "orders")
-                                        .option(TiKVSourceOptions.STARTUP_MODE, "sometimes")
+                                        .options(Map.of("scan.startup.mode", "sometimes"))
                                         .build())
-                .hasMessageContaining("'scan.startup.mode' has 'sometimes'");
+                .hasMessageContaining(
+                        "option 'scan.startup.mode' has 'sometimes'; expected initial,"
+                                + " latest-offset, timestamp or snapshot");
     }
 }

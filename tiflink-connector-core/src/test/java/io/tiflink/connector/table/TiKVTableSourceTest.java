@@ -7,6 +7,7 @@ import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.minicluster.tidb.MiniClusterRows;
 
 import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.ExplainDetail;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
@@ -140,14 +141,32 @@ class TiKVTableSourceTest {
     }
 
     @Test
-    void upsertModeNeedsAPrimaryKey(MiniTiKVCluster cluster) {
+    void optionErrorsNameTheOptionAndValue(MiniTiKVCluster cluster) {
         TableEnvironment env = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
-        env.executeSql(
-                "CREATE TABLE nokey (id BIGINT) WITH ('connector' = 'tikv', 'pd-addresses' = '"
+        String with =
+                " WITH ('connector' = 'tikv', 'pd-addresses' = '"
                         + cluster.pdAddress()
-                        + "', 'database-name' = 'sqldb', 'table-name' = 'products',"
-                        + " 'changelog-mode' = 'upsert')");
+                        + "', 'database-name' = 'sqldb', 'table-name' = 'products'";
+        env.executeSql("CREATE TABLE nokey (id BIGINT)" + with + ", 'changelog-mode' = 'upsert')");
         assertThatThrownBy(() -> env.executeSql("SELECT * FROM nokey"))
-                .hasStackTraceContaining("'changelog-mode' = 'upsert' needs a PRIMARY KEY");
+                .rootCause()
+                .hasMessageContaining("'changelog-mode' = 'upsert' needs a PRIMARY KEY");
+        env.executeSql("CREATE TABLE m1 (id BIGINT)" + with + ", 'scan.startup.mode' = 'never')");
+        assertThatThrownBy(() -> env.executeSql("SELECT * FROM m1"))
+                .rootCause()
+                .hasMessageContaining(
+                        "option 'scan.startup.mode' has 'never'; expected initial, latest-offset,"
+                                + " timestamp or snapshot");
+        env.executeSql("CREATE TABLE m2 (id BIGINT)" + with + ", 'changelog-mode' = 'some')");
+        assertThatThrownBy(() -> env.executeSql("SELECT * FROM m2"))
+                .rootCause()
+                .hasMessageContaining("option 'changelog-mode' has 'some'; expected all or upsert");
+        // Values are matched case-insensitively, as Flink parses enum options.
+        env.executeSql(
+                "CREATE TABLE m3 (id BIGINT)"
+                        + with
+                        + ", 'scan.startup.mode' = 'LATEST-OFFSET', 'changelog-mode' = 'All')");
+        assertThat(env.explainSql("SELECT * FROM m3", ExplainDetail.CHANGELOG_MODE))
+                .contains("changelogMode=[I,UB,UA,D]");
     }
 }
