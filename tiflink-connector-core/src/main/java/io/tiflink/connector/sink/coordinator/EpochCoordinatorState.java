@@ -1,11 +1,13 @@
 package io.tiflink.connector.sink.coordinator;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -14,8 +16,7 @@ import java.util.List;
  */
 @Internal
 public final class EpochCoordinatorState {
-    /** The version of {@link #toBytes}'s format. */
-    public static final int VERSION = 1;
+    private static final Serializer SERIALIZER = new Serializer();
 
     private final List<String> sinkIds;
 
@@ -25,6 +26,20 @@ public final class EpochCoordinatorState {
 
     public List<String> sinkIds() {
         return sinkIds;
+    }
+
+    /** The state as the coordinator checkpoints it: the serializer's version, then its bytes. */
+    public byte[] toBytes() throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        out.writeInt(SERIALIZER.getVersion());
+        out.write(SERIALIZER.serialize(this));
+        return out.getCopyOfBuffer();
+    }
+
+    /** Reads the bytes of {@link #toBytes}. */
+    public static EpochCoordinatorState fromBytes(byte[] bytes) throws IOException {
+        int version = new DataInputDeserializer(bytes).readInt();
+        return SERIALIZER.deserialize(version, Arrays.copyOfRange(bytes, 4, bytes.length));
     }
 
     @Override
@@ -43,29 +58,37 @@ public final class EpochCoordinatorState {
         return "EpochCoordinatorState" + sinkIds;
     }
 
-    /** The state as the coordinator checkpoints it: a version, then the ids. */
-    public byte[] toBytes() throws IOException {
-        DataOutputSerializer out = new DataOutputSerializer(64);
-        out.writeInt(VERSION);
-        out.writeInt(sinkIds.size());
-        for (String id : sinkIds) {
-            out.writeUTF(id);
+    /** The state's format, versioned. */
+    public static final class Serializer
+            implements SimpleVersionedSerializer<EpochCoordinatorState> {
+        @Override
+        public int getVersion() {
+            return 1;
         }
-        return out.getCopyOfBuffer();
-    }
 
-    /** Reads the bytes of {@link #toBytes} of this or an earlier version. */
-    public static EpochCoordinatorState fromBytes(byte[] bytes) throws IOException {
-        DataInputDeserializer in = new DataInputDeserializer(bytes);
-        int version = in.readInt();
-        if (version != VERSION) {
-            throw new IOException("unknown TiKV sink coordinator state version " + version);
+        @Override
+        public byte[] serialize(EpochCoordinatorState state) throws IOException {
+            DataOutputSerializer out = new DataOutputSerializer(64);
+            out.writeInt(state.sinkIds.size());
+            for (String id : state.sinkIds) {
+                out.writeUTF(id);
+            }
+            return out.getCopyOfBuffer();
         }
-        int n = in.readInt();
-        List<String> ids = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            ids.add(in.readUTF());
+
+        @Override
+        public EpochCoordinatorState deserialize(int version, byte[] serialized)
+                throws IOException {
+            if (version != 1) {
+                throw new IOException("unknown TiKV sink coordinator state version " + version);
+            }
+            DataInputDeserializer in = new DataInputDeserializer(serialized);
+            int n = in.readInt();
+            List<String> ids = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                ids.add(in.readUTF());
+            }
+            return new EpochCoordinatorState(ids);
         }
-        return new EpochCoordinatorState(ids);
     }
 }

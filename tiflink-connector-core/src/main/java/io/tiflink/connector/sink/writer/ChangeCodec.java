@@ -66,7 +66,11 @@ public final class ChangeCodec {
         int n = in.readInt();
         List<RowWrite> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            RowWrite.Kind kind = RowWrite.Kind.values()[in.readByte()];
+            int k = in.readByte();
+            if (k < 0 || k >= RowWrite.Kind.values().length) {
+                throw new IOException("unknown kind " + k + " of a buffered change");
+            }
+            RowWrite.Kind kind = RowWrite.Kind.values()[k];
             int given = in.readInt();
             Object[] row = new Object[table.columns.size()];
             boolean[] mask = new boolean[row.length];

@@ -226,7 +226,9 @@ class TiKVWriterStateSerializerTest {
     void refusesUnknownChangeKinds() throws IOException {
         byte[] bytes = ChangeCodec.write(List.of(partial(Kind.DELETE, "id", 4L)), TABLE);
         bytes[8] = 7; // the first change's kind, after the version and the count
-        assertThatThrownBy(() -> ChangeCodec.read(bytes, TABLE)).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> ChangeCodec.read(bytes, TABLE))
+                .isInstanceOf(IOException.class)
+                .hasMessage("unknown kind 7 of a buffered change");
     }
 
     /** Values reach the buffer checked, in their ColumnKind classes: others are refused. */
