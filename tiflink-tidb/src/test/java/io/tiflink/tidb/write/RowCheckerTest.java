@@ -309,4 +309,64 @@ class RowCheckerTest {
         assertThatThrownBy(() -> c.check(1, "123456789"))
                 .hasMessageStartingWith("column 'b' (varchar(8)) of TiDB table db.t: ");
     }
+
+    // ---- Defects found, reported and not fixed (see KnownDefect).
+
+    /**
+     * DEFECT: DATE and DATETIME values are not range checked. TiDB holds years 0 to 9999 only; a
+     * Java date beyond them is written as a packed value no TiDB date has.
+     */
+    @KnownDefect
+    void defectDatesBeyondTiDBsYearsAreNotRefused() {
+        RowChecker date = column(MysqlType.DATE);
+        RowChecker datetime = column(MysqlType.DATETIME);
+        assertThatThrownBy(() -> date.check(0, LocalDate.of(10_000, 1, 1)))
+                .hasMessageStartingWith("column 'c' (date) of TiDB table db.t: ");
+        assertThatThrownBy(() -> date.check(0, LocalDate.of(-1, 1, 1)))
+                .hasMessageStartingWith("column 'c' (date) of TiDB table db.t: ");
+        assertThatThrownBy(() -> datetime.check(0, LocalDateTime.of(10_000, 1, 1, 0, 0)))
+                .hasMessageStartingWith("column 'c' (datetime) of TiDB table db.t: ");
+    }
+
+    /**
+     * DEFECT: a Double or Float into BIGINT UNSIGNED is cast to a long: truncated (2.5 becomes 2,
+     * where TiDB rounds to 3) and clamped (1.8e19 becomes 9223372036854775807; 1e20, beyond the
+     * type's range, is not refused). TiDB rounds, and refuses values out of range.
+     */
+    @KnownDefect
+    void defectFloatingPointValuesIntoBigintUnsignedAreTruncatedAndClamped() {
+        RowChecker c = unsigned(MysqlType.LONGLONG);
+        assertThat(c.check(0, 2.5d)).isEqualTo(BigInteger.valueOf(3));
+        assertThat(c.check(0, 1.8e19d)).isEqualTo(new BigInteger("18000000000000000000"));
+        assertThatThrownBy(() -> c.check(0, 1e20d))
+                .hasMessageStartingWith("column 'c' (bigint unsigned) of TiDB table db.t: ");
+    }
+
+    /**
+     * DEFECT: FLOAT and DOUBLE values are not range checked: a Double beyond FLOAT's range is
+     * written as infinity, and NaN and infinities are written as they are. TiDB refuses all of them
+     * as out of range.
+     */
+    @KnownDefect
+    void defectFloatOverflowNaNAndInfinityAreNotRefused() {
+        RowChecker f = column(MysqlType.FLOAT);
+        RowChecker d = column(MysqlType.DOUBLE);
+        assertThatThrownBy(() -> f.check(0, 1e39d))
+                .hasMessageStartingWith("column 'c' (float) of TiDB table db.t: ");
+        assertThatThrownBy(() -> d.check(0, Double.NaN))
+                .hasMessageStartingWith("column 'c' (double) of TiDB table db.t: ");
+        assertThatThrownBy(() -> d.check(0, Double.POSITIVE_INFINITY))
+                .hasMessageStartingWith("column 'c' (double) of TiDB table db.t: ");
+    }
+
+    /**
+     * DEFECT: trailing spaces past a CHAR or VARCHAR column's length are refused as too long. TiDB
+     * (as MySQL) cuts them off without an error in strict mode too, and stores the value truncated
+     * to the length.
+     */
+    @KnownDefect
+    void defectTrailingSpacesPastTheLengthAreRefused() {
+        assertThat(sized(MysqlType.VARCHAR, 2, UTF8).check(0, "ab   ")).isEqualTo("ab");
+        assertThat(sized(MysqlType.STRING, 2, UTF8).check(0, "ab  ")).isEqualTo("ab");
+    }
 }

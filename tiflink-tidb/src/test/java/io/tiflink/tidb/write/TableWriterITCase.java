@@ -84,6 +84,10 @@ class TableWriterITCase {
                         + "   need VARCHAR(8) NOT NULL);"
                         + " CREATE TABLE orders (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
                         + "   note VARCHAR(16), KEY k_note (note));"
+                        + " CREATE TABLE orders_in_batch (id BIGINT NOT NULL AUTO_INCREMENT"
+                        + "   PRIMARY KEY, note VARCHAR(16), KEY k_note (note));"
+                        + " CREATE TABLE orders_rebased (id BIGINT NOT NULL AUTO_INCREMENT"
+                        + "   PRIMARY KEY, note VARCHAR(16));"
                         + " CREATE TABLE uorders (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT"
                         + "   PRIMARY KEY, note VARCHAR(16));"
                         + " CREATE TABLE tags (tag VARCHAR(16) NOT NULL, hits INT,"
@@ -550,5 +554,47 @@ class TableWriterITCase {
                 .hasMessage(refused + "w.a_view: it is a view");
         assertThatThrownBy(() -> bed.writer("w", "cached_ids"))
                 .hasMessageStartingWith(refused + "w.cached_ids: it has AUTO_ID_CACHE 1");
+    }
+
+    // ---- Defects found, reported and not fixed (see KnownDefect).
+
+    /**
+     * DEFECT: an explicit AUTO_INCREMENT value rebases the allocator only after the whole batch is
+     * planned, so an id allocated later in the same batch can equal it, and that row's record
+     * silently replaces the explicit row (an INSERT overwriting a row; its index entry is left
+     * pointing at the wrong row). TiDB's INSERT rebases at the explicit row: the next ids are above
+     * it.
+     */
+    @KnownDefect
+    void defectAnIdAllocatedAfterAnExplicitOneInItsBatchOverwritesItsRow() {
+        TableWriter w = bed.writer("w", "orders_in_batch");
+        write(
+                w,
+                RowWrite.insert(row(3L, "explicit")),
+                RowWrite.insert(row(null, "a")),
+                RowWrite.insert(row(null, "b")),
+                RowWrite.insert(row(null, "c")));
+        assertThat(bed.decodedRows(w.table().info(), bed.txn().timestamp()))
+                .extracting(r -> r[1])
+                .containsExactlyInAnyOrder("explicit", "a", "b", "c");
+        assertThat(bed.rows(w)).contains("[3, explicit]");
+    }
+
+    /**
+     * DEFECT: an explicit AUTO_INCREMENT value above the writer's cached batch of ids raises TiDB's
+     * allocator key, but the writer goes on handing out the ids of its batch, below the explicit
+     * value. TiDB's allocator ({@code Rebase}) moves its cached base past the explicit value, so
+     * that, as in MySQL, ids allocated afterwards are above it.
+     */
+    @KnownDefect
+    void defectIdsAllocatedAfterAnExplicitOneAboveTheCachedBatchAreBelowIt() {
+        TableWriter w = bed.writer("w", "orders_rebased");
+        write(w, RowWrite.insert(row(null, "first")));
+        write(w, RowWrite.insert(row(5000L, "explicit")));
+        write(w, RowWrite.insert(row(null, "after")));
+        assertThat(bed.decodedRows(w.table().info(), bed.txn().timestamp()))
+                .filteredOn(r -> "after".equals(r[1]))
+                .singleElement()
+                .satisfies(r -> assertThat((Long) r[0]).isGreaterThan(5000L));
     }
 }
