@@ -1,0 +1,292 @@
+package io.tiflink.tidb.write;
+
+import io.tiflink.minicluster.MiniTiKVCluster;
+import io.tiflink.minicluster.junit.MiniTiKVExtension;
+import io.tiflink.tidb.meta.TableInfo;
+import io.tiflink.tidb.table.Handle;
+import io.tiflink.tidb.table.KeyValue;
+import io.tiflink.tidb.table.TableCodec;
+import io.tiflink.tikv.ByteKey;
+import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.txn.TxnClient;
+import io.tiflink.tikv.txn.WriteConflictException;
+
+import org.tikv.kvproto.Kvrpcpb;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Writers' parts in Percolator transactions they share, as the sink's subtasks write an epoch: the
+ * test owns each transaction's primary (prewritten, then committed, and the writers' key ranges
+ * resolved, as the sink's coordinator and committer do). Readers see nothing of a transaction
+ * before its commit and all of it after; a second write of a key already in the transaction is
+ * deferred, in order, to the next; the key range covers exactly the keys prewritten; a key
+ * committed by another transaction after the start ts is a write conflict.
+ */
+class SharedTxnWriterITCase {
+    @RegisterExtension
+    static final MiniTiKVExtension TIKV = new MiniTiKVExtension(b -> b.stores(1));
+
+    private static final AtomicInteger EPOCHS = new AtomicInteger();
+
+    private static WriteTestBed bed;
+    private static TxnClient txn;
+
+    @BeforeAll
+    static void schema(MiniTiKVCluster cluster) {
+        bed = new WriteTestBed(cluster);
+        txn = bed.txn();
+        StringBuilder ddl = new StringBuilder("CREATE DATABASE s; USE s;");
+        for (String t : List.of("shared", "deferred", "range", "conflict")) {
+            ddl.append(" CREATE TABLE ")
+                    .append(t)
+                    .append(" (id BIGINT PRIMARY KEY, name VARCHAR(16) NOT NULL, n INT,")
+                    .append("   UNIQUE KEY uk_name (name), KEY k_n (n));");
+        }
+        bed.ddl(ddl.toString());
+    }
+
+    @AfterAll
+    static void close() throws Exception {
+        bed.close();
+    }
+
+    /** A transaction the test owns: its primary, on a key of its own, prewritten at once. */
+    private static final class Epoch {
+        final byte[] primary =
+                ("tiflink-test/epoch/" + EPOCHS.incrementAndGet())
+                        .getBytes(StandardCharsets.US_ASCII);
+        final long startTs = txn.timestamp();
+
+        Epoch() {
+            txn.prewrite(
+                    primary,
+                    List.of(WriteTestBed.put(primary, primary)),
+                    startTs,
+                    WriteTestBed.LOCK_TTL.toMillis());
+        }
+
+        /** Commits the primary, then the writers' locks in their key ranges. */
+        long commit(Writer... writers) {
+            long commitTs = txn.commitPrimary(primary, startTs);
+            for (Writer w : writers) {
+                if (w.shared.wroteKeys()) {
+                    txn.resolveRange(
+                            w.shared.firstKey(), Keys.next(w.shared.lastKey()), startTs, commitTs);
+                }
+            }
+            return commitTs;
+        }
+    }
+
+    /** One writer (a subtask) of a table: its own TableWriter and part in the transactions. */
+    private static final class Writer {
+        final TableWriter table;
+        final SharedTxnWriter shared;
+
+        Writer(String table) {
+            this.table = bed.writer("s", table);
+            this.shared = new SharedTxnWriter(this.table, txn, WriteTestBed.LOCK_TTL.toMillis());
+        }
+
+        void prewrite(Epoch epoch, RowWrite... changes) {
+            List<RowWrite> checked = new ArrayList<>();
+            for (RowWrite c : changes) {
+                checked.add(table.checked(c));
+            }
+            shared.prewrite(checked, epoch.primary, epoch.startTs);
+        }
+    }
+
+    private static RowWrite upsert(long id, String name, long n) {
+        return RowWrite.upsert(new Object[] {id, name, n});
+    }
+
+    /** The record and index entry keys of new rows, in key order. */
+    private static TreeSet<ByteKey> keysOf(TableInfo t, Object[]... rows) {
+        TableCodec codec = new TableCodec(t);
+        TreeSet<ByteKey> keys = new TreeSet<>();
+        for (Object[] r : rows) {
+            for (KeyValue kv : codec.encodeRecord(t.id, r, Handle.ofInt((Long) r[0]))) {
+                keys.add(new ByteKey(kv.key()));
+            }
+        }
+        return keys;
+    }
+
+    private static TreeSet<ByteKey> lockedKeys(Writer w, Epoch epoch) {
+        TreeSet<ByteKey> keys = new TreeSet<>();
+        for (Kvrpcpb.LockInfo l : bed.locks(w.table.table(), epoch.startTs)) {
+            assertThat(l.getPrimaryLock().toByteArray()).isEqualTo(epoch.primary);
+            keys.add(new ByteKey(l.getKey().toByteArray()));
+        }
+        return keys;
+    }
+
+    @Test
+    void twoWritersCommitOneTransactionAtItsPrimary() {
+        Writer a = new Writer("shared");
+        Writer b = new Writer("shared");
+        TableInfo t = bed.table("s", "shared");
+        Epoch epoch = new Epoch();
+        a.prewrite(epoch, upsert(1, "one", 1), upsert(2, "two", 2));
+        b.prewrite(epoch, upsert(3, "three", 3), upsert(4, "four", 4));
+        // Secondaries under the test's primary: 3 keys a row.
+        assertThat(lockedKeys(a, epoch)).hasSize(12);
+
+        List<byte[]> keys = new ArrayList<>();
+        keys.add(epoch.primary);
+        for (long id = 1; id <= 4; id++) {
+            keys.add(TableCodec.recordKey(t.id, Handle.ofInt(id)));
+        }
+        long before = txn.timestamp();
+        assertThat(txn.get(before, keys)).as("read before the commit").isEmpty();
+
+        long commitTs = epoch.commit(a, b);
+        assertThat(commitTs).isGreaterThan(before);
+        assertThat(txn.get(before, keys)).as("read at a ts before the commit").isEmpty();
+        assertThat(txn.get(txn.timestamp(), keys)).hasSize(5);
+        // All committed: no lock left, every index entry in place.
+        assertThat(bed.rows(t))
+                .containsExactly("[1, one, 1]", "[2, two, 2]", "[3, three, 3]", "[4, four, 4]");
+    }
+
+    @Test
+    void aSecondWriteOfAKeyInTheTransactionIsDeferredInOrderToTheNext() {
+        Writer a = new Writer("deferred");
+        TableInfo t = bed.table("s", "deferred");
+        Epoch first = new Epoch();
+        a.prewrite(first, upsert(10, "a", 1), upsert(11, "b", 1));
+        a.prewrite(
+                first,
+                upsert(10, "a2", 2),
+                upsert(12, "c", 1),
+                upsert(11, "b2", 2),
+                upsert(13, "d", 1));
+        a.prewrite(
+                first,
+                upsert(10, "a3", 3), // its key is a deferred change's
+                upsert(14, "c", 5), // c's unique entry is row 12's, prewritten
+                upsert(15, "e", 1));
+        List<String> deferred =
+                List.of(
+                        "UPSERT [10, a2, 2]",
+                        "UPSERT [11, b2, 2]",
+                        "UPSERT [10, a3, 3]",
+                        "UPSERT [14, c, 5]");
+        assertThat(a.shared.deferred()).extracting(RowWrite::toString).isEqualTo(deferred);
+        // Nothing deferred was prewritten.
+        assertThat(lockedKeys(a, first))
+                .isEqualTo(
+                        keysOf(
+                                t,
+                                new Object[] {10L, "a", 1L},
+                                new Object[] {11L, "b", 1L},
+                                new Object[] {12L, "c", 1L},
+                                new Object[] {13L, "d", 1L},
+                                new Object[] {15L, "e", 1L}));
+
+        first.commit(a);
+        assertThat(bed.rows(t))
+                .containsExactly(
+                        "[10, a, 1]", "[11, b, 1]", "[12, c, 1]", "[13, d, 1]", "[15, e, 1]");
+
+        List<RowWrite> released = a.shared.releaseDeferred();
+        assertThat(released).extracting(RowWrite::toString).isEqualTo(deferred);
+        assertThat(a.shared.deferred()).isEmpty();
+        a.shared.clearKeyRange();
+        Epoch second = new Epoch();
+        a.shared.prewrite(released, second.primary, second.startTs);
+        assertThat(a.shared.deferred()).isEmpty();
+        second.commit(a);
+        // 14 took c from 12 (REPLACE).
+        assertThat(bed.rows(t))
+                .containsExactly(
+                        "[10, a3, 3]", "[11, b2, 2]", "[13, d, 1]", "[14, c, 5]", "[15, e, 1]");
+    }
+
+    @Test
+    void theKeyRangeSpansExactlyTheKeysPrewritten() {
+        Writer a = new Writer("range");
+        Writer b = new Writer("range");
+        TableInfo t = bed.table("s", "range");
+        assertThat(a.shared.wroteKeys()).isFalse();
+        assertThat(a.shared.firstKey()).isNull();
+        assertThat(a.shared.lastKey()).isNull();
+
+        Epoch first = new Epoch();
+        a.prewrite(first, upsert(20, "x", 1), upsert(5, "y", 9));
+        b.prewrite(first, upsert(30, "z", 2));
+        TreeSet<ByteKey> aKeys = keysOf(t, new Object[] {20L, "x", 1L}, new Object[] {5L, "y", 9L});
+        TreeSet<ByteKey> bKeys = keysOf(t, new Object[] {30L, "z", 2L});
+        assertThat(a.shared.wroteKeys()).isTrue();
+        assertThat(a.shared.firstKey()).isEqualTo(aKeys.first().bytes());
+        assertThat(a.shared.lastKey()).isEqualTo(aKeys.last().bytes());
+        assertThat(b.shared.firstKey()).isEqualTo(bKeys.first().bytes());
+        assertThat(b.shared.lastKey()).isEqualTo(bKeys.last().bytes());
+        TreeSet<ByteKey> all = new TreeSet<>(aKeys);
+        all.addAll(bKeys);
+        assertThat(lockedKeys(a, first)).isEqualTo(all);
+        first.commit(a, b);
+        a.shared.clearKeyRange();
+        assertThat(a.shared.wroteKeys()).isFalse();
+        assertThat(a.shared.firstKey()).isNull();
+        assertThat(a.shared.lastKey()).isNull();
+
+        // Until the writer hears its keys committed, a change of them waits, and writes nothing.
+        Epoch second = new Epoch();
+        a.prewrite(second, upsert(5, "y2", 9));
+        assertThat(a.shared.deferred()).hasSize(1);
+        assertThat(a.shared.wroteKeys()).isFalse();
+        assertThat(lockedKeys(a, second)).isEmpty();
+        // Released, it goes in. An update: the keys written include the old entries it deletes.
+        a.shared.prewrite(a.shared.releaseDeferred(), second.primary, second.startTs);
+        assertThat(a.shared.deferred()).isEmpty();
+        TreeSet<ByteKey> updated = lockedKeys(a, second);
+        assertThat(updated)
+                .hasSize(4)
+                .contains(
+                        new ByteKey(
+                                new TableCodec(t)
+                                        .indexEntry(
+                                                t.id,
+                                                t.indices.get(0),
+                                                new Object[] {5L, "y", 9L},
+                                                Handle.ofInt(5))
+                                        .key()));
+        assertThat(a.shared.firstKey()).isEqualTo(updated.first().bytes());
+        assertThat(a.shared.lastKey()).isEqualTo(updated.last().bytes());
+        second.commit(a);
+        assertThat(bed.rows(t)).containsExactly("[5, y2, 9]", "[20, x, 1]", "[30, z, 2]");
+    }
+
+    @Test
+    void aKeyCommittedByAnotherTransactionAfterTheStartTsIsAWriteConflict() {
+        Writer a = new Writer("conflict");
+        TableInfo t = bed.table("s", "conflict");
+        Epoch epoch = new Epoch();
+        TableWriter other = bed.writer("s", "conflict");
+        other.writeAlone(List.of(other.checked(upsert(50, "late", 1))));
+
+        assertThatThrownBy(() -> a.prewrite(epoch, upsert(50, "mine", 2)))
+                .isInstanceOf(WriteConflictException.class)
+                .hasMessageContaining("write conflict");
+        // The coordinator rolls the transaction back.
+        txn.rollbackPrimary(epoch.primary, epoch.startTs);
+        TargetTable target = a.table.table();
+        txn.resolveRange(target.keyPrefix(), target.keyEnd(), epoch.startTs, 0);
+        assertThat(bed.rows(t)).containsExactly("[50, late, 1]");
+    }
+}
