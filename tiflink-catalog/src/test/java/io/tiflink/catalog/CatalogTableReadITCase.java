@@ -1,6 +1,6 @@
 package io.tiflink.catalog;
 
-import io.tiflink.connector.TiDBTables;
+import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 

@@ -1,6 +1,6 @@
 package io.tiflink.e2e;
 
-import io.tiflink.connector.Checkpoints;
+import io.tiflink.connector.testutils.Checkpoints;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.minicluster.tidb.MiniClusterRows;

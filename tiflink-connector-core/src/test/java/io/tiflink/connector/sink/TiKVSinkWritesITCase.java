@@ -1,9 +1,9 @@
 package io.tiflink.connector.sink;
 
-import io.tiflink.connector.Failures;
-import io.tiflink.connector.FlinkClusters;
-import io.tiflink.connector.SettledListSource;
-import io.tiflink.connector.TiDBTables;
+import io.tiflink.connector.testutils.Failures;
+import io.tiflink.connector.testutils.FlinkClusters;
+import io.tiflink.connector.testutils.SettledListSource;
+import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.tidb.meta.MetaKeys;

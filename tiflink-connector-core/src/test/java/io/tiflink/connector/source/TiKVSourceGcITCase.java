@@ -1,8 +1,9 @@
 package io.tiflink.connector.source;
 
-import io.tiflink.connector.Checkpoints;
-import io.tiflink.connector.FlinkClusters;
-import io.tiflink.connector.TiDBTables;
+import io.tiflink.connector.testutils.ChangeStrings;
+import io.tiflink.connector.testutils.Checkpoints;
+import io.tiflink.connector.testutils.FlinkClusters;
+import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 

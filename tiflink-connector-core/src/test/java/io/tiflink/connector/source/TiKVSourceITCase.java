@@ -1,7 +1,8 @@
 package io.tiflink.connector.source;
 
-import io.tiflink.connector.FlinkClusters;
-import io.tiflink.connector.TiDBTables;
+import io.tiflink.connector.testutils.ChangeStrings;
+import io.tiflink.connector.testutils.FlinkClusters;
+import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.minicluster.tidb.MiniClusterRows;

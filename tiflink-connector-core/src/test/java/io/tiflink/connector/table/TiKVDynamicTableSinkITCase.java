@@ -1,8 +1,8 @@
 package io.tiflink.connector.table;
 
-import io.tiflink.connector.Failures;
-import io.tiflink.connector.FlinkClusters;
-import io.tiflink.connector.TiDBTables;
+import io.tiflink.connector.testutils.Failures;
+import io.tiflink.connector.testutils.FlinkClusters;
+import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 

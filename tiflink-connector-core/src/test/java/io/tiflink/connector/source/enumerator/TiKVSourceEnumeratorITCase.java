@@ -3,7 +3,7 @@ package io.tiflink.connector.source.enumerator;
 import io.tiflink.connector.source.HandleRange;
 import io.tiflink.connector.source.TiKVSourceConfig;
 import io.tiflink.connector.source.split.TiKVSplit;
-import io.tiflink.connector.TiDBTables;
+import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 

@@ -1,4 +1,4 @@
-package io.tiflink.connector;
+package io.tiflink.connector.testutils;
 
 import java.util.Collections;
 import java.util.IdentityHashMap;

@@ -1,4 +1,4 @@
-package io.tiflink.connector;
+package io.tiflink.connector.testutils;
 
 import java.io.IOException;
 import java.nio.file.Files;

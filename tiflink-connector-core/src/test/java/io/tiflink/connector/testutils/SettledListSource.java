@@ -1,4 +1,4 @@
-package io.tiflink.connector;
+package io.tiflink.connector.testutils;
 
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.source.ReaderOutput;

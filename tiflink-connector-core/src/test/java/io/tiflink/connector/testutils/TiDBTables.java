@@ -1,4 +1,4 @@
-package io.tiflink.connector;
+package io.tiflink.connector.testutils;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.tidb.MiniClusterRows;

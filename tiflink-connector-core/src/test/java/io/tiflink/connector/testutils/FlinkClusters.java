@@ -1,4 +1,4 @@
-package io.tiflink.connector;
+package io.tiflink.connector.testutils;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;

@@ -1,4 +1,7 @@
-package io.tiflink.connector.source;
+package io.tiflink.connector.testutils;
+
+import io.tiflink.connector.source.TiDBChange;
+import io.tiflink.connector.source.TiKVDeserializationSchema;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
