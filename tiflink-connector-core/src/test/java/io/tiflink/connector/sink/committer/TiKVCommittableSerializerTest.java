@@ -1,6 +1,6 @@
 package io.tiflink.connector.sink.committer;
 
-import io.tiflink.connector.SerializerSnapshots;
+import io.tiflink.connector.testutils.SerializerSnapshots;
 
 import org.apache.flink.util.StringUtils;
 

@@ -1,6 +1,6 @@
 package io.tiflink.connector.sink.writer;
 
-import io.tiflink.connector.SerializerSnapshots;
+import io.tiflink.connector.testutils.SerializerSnapshots;
 import io.tiflink.tidb.meta.CIStr;
 import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.FieldType;

@@ -1,7 +1,7 @@
 package io.tiflink.connector.source.enumerator;
 
-import io.tiflink.connector.SerializerSnapshots;
 import io.tiflink.connector.source.split.SplitSamples;
+import io.tiflink.connector.testutils.SerializerSnapshots;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,7 @@
 package io.tiflink.connector.source.split;
 
 import io.tiflink.cdc.client.KeyRange;
-import io.tiflink.connector.SerializerSnapshots;
+import io.tiflink.connector.testutils.SerializerSnapshots;
 import io.tiflink.tidb.meta.CIStr;
 import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.FieldType;

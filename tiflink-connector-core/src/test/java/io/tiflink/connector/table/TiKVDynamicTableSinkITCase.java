@@ -1,0 +1,249 @@
+package io.tiflink.connector.table;
+
+import io.tiflink.connector.testutils.Failures;
+import io.tiflink.connector.testutils.FlinkClusters;
+import io.tiflink.connector.testutils.TiDBTables;
+import io.tiflink.minicluster.MiniTiKVCluster;
+import io.tiflink.minicluster.junit.MiniTiKVExtension;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.Schema;
+import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.types.Row;
+import org.apache.flink.types.RowKind;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** {@code INSERT INTO} a {@code 'connector' = 'tikv'} table from Flink SQL. */
+@Timeout(120)
+class TiKVDynamicTableSinkITCase {
+    @RegisterExtension
+    static final MiniTiKVExtension TIKV = new MiniTiKVExtension(b -> b.stores(1));
+
+    @RegisterExtension static final MiniClusterExtension FLINK = FlinkClusters.withSlots(2);
+
+    private static TiDBTables tables;
+    private static String pd;
+
+    @BeforeAll
+    static void schema(MiniTiKVCluster cluster) {
+        pd = cluster.pdAddress();
+        tables = new TiDBTables(cluster);
+        tables.ddl(
+                "CREATE DATABASE shop; USE shop;"
+                        + " CREATE TABLE items (id BIGINT PRIMARY KEY, name VARCHAR(8) NOT NULL,"
+                        + "   price DECIMAL(6, 2), stock INT DEFAULT 5, UNIQUE KEY uk_name (name));"
+                        + " CREATE TABLE logs (msg VARCHAR(16), level INT, KEY k_level (level));"
+                        + " CREATE TABLE batch_logs (msg VARCHAR(16), level INT);");
+    }
+
+    @AfterAll
+    static void close() throws Exception {
+        tables.close();
+    }
+
+    private static StreamExecutionEnvironment env(int parallelism) {
+        return FlinkClusters.noRestartEnv(parallelism, 100);
+    }
+
+    private static StreamTableEnvironment tableEnv(int parallelism) {
+        return StreamTableEnvironment.create(env(parallelism));
+    }
+
+    private static String with(String table, String extra) {
+        return " WITH ('connector' = 'tikv', 'pd-addresses' = '"
+                + pd
+                + "', 'database-name' = 'shop', 'table-name' = '"
+                + table
+                + "'"
+                + extra
+                + ")";
+    }
+
+    private static List<String> rows(MiniTiKVCluster cluster, String table) {
+        List<String> out = new ArrayList<>();
+        for (Object[] r : tables.rows("shop", table, cluster.currentTs())) {
+            out.add(Arrays.toString(r));
+        }
+        return out;
+    }
+
+    @Test
+    void upsertsAndDeletesByPrimaryKey(MiniTiKVCluster cluster) throws Exception {
+        StreamExecutionEnvironment env = env(1);
+        StreamTableEnvironment t = StreamTableEnvironment.create(env);
+        t.executeSql(
+                "CREATE TABLE items (id BIGINT, name STRING, price DECIMAL(6, 2),"
+                        + " PRIMARY KEY (id) NOT ENFORCED)"
+                        + with("items", ""));
+        t.createTemporaryView(
+                "changes",
+                t.fromChangelogStream(
+                        env.fromData(
+                                        Row.ofKind(
+                                                RowKind.INSERT,
+                                                1L,
+                                                "apple",
+                                                new BigDecimal("1.50")),
+                                        Row.ofKind(
+                                                RowKind.INSERT, 2L, "pear", new BigDecimal("2.00")),
+                                        Row.ofKind(
+                                                RowKind.INSERT, 3L, "plum", new BigDecimal("3.00")),
+                                        Row.ofKind(
+                                                RowKind.UPDATE_AFTER,
+                                                1L,
+                                                "kiwi",
+                                                new BigDecimal("1.75")),
+                                        Row.ofKind(
+                                                RowKind.DELETE, 2L, "pear", new BigDecimal("2.00")),
+                                        // takes the name 'apple' that id 1 gave up
+                                        Row.ofKind(
+                                                RowKind.INSERT,
+                                                4L,
+                                                "apple",
+                                                new BigDecimal("4.00")))
+                                .returns(Types.ROW(Types.LONG, Types.STRING, Types.BIG_DEC)),
+                        Schema.newBuilder()
+                                .column("f0", "BIGINT NOT NULL")
+                                .column("f1", "STRING")
+                                .column("f2", "DECIMAL(6, 2)")
+                                .primaryKey("f0")
+                                .build()));
+        t.executeSql("INSERT INTO items SELECT f0, f1, f2 FROM changes").await();
+        // stock is not in the Flink table: new rows get its DEFAULT.
+        assertThat(rows(cluster, "items"))
+                .containsExactlyInAnyOrder(
+                        "[1, kiwi, 1.75, 5]", "[3, plum, 3.00, 5]", "[4, apple, 4.00, 5]");
+        long ts = cluster.currentTs();
+        assertThat(tables.indexEntries("shop", "items", ts))
+                .isEqualTo(tables.expectedIndexEntries("shop", "items", ts));
+    }
+
+    @Test
+    void appendsToATableWithoutPrimaryKey(MiniTiKVCluster cluster) throws Exception {
+        StreamTableEnvironment t = tableEnv(2);
+        t.executeSql("CREATE TABLE logs (msg STRING, level INT)" + with("logs", ""));
+        t.executeSql("INSERT INTO logs VALUES ('a', 1), ('b', 2), ('b', 2)").await();
+        assertThat(rows(cluster, "logs")).containsExactlyInAnyOrder("[a, 1]", "[b, 2]", "[b, 2]");
+        long ts = cluster.currentTs();
+        assertThat(tables.indexEntries("shop", "logs", ts))
+                .hasSize(3)
+                .isEqualTo(tables.expectedIndexEntries("shop", "logs", ts));
+    }
+
+    @Test
+    void atLeastOnceWritesInBatchModeToo(MiniTiKVCluster cluster) throws Exception {
+        TableEnvironment batch = TableEnvironment.create(EnvironmentSettings.inBatchMode());
+        batch.executeSql(
+                "CREATE TABLE logs2 (msg STRING, level INT)"
+                        + with("batch_logs", ", 'sink.delivery-guarantee' = 'at-least-once'"));
+        batch.executeSql("INSERT INTO logs2 VALUES ('batch', 7), ('batch', 8)").await();
+        // The deprecated key is read too.
+        batch.executeSql(
+                "CREATE TABLE logs4 (msg STRING, level INT)"
+                        + with("batch_logs", ", 'sink.semantic' = 'at-least-once'"));
+        batch.executeSql("INSERT INTO logs4 VALUES ('old key', 9)").await();
+        assertThat(rows(cluster, "batch_logs"))
+                .containsExactlyInAnyOrder("[batch, 7]", "[batch, 8]", "[old key, 9]");
+        batch.executeSql("CREATE TABLE logs3 (msg STRING, level INT)" + with("batch_logs", ""));
+        assertThatThrownBy(() -> batch.executeSql("INSERT INTO logs3 VALUES ('x', 1)"))
+                .rootCause()
+                .hasMessageContaining(
+                        "'sink.delivery-guarantee' = 'exactly-once' needs streaming mode");
+    }
+
+    private static Throwable insertFails(String ddl, String insert) {
+        StreamTableEnvironment t = tableEnv(1);
+        t.executeSql(ddl);
+        try {
+            t.executeSql(insert).await();
+        } catch (Exception e) {
+            return e;
+        }
+        throw new AssertionError("the INSERT did not fail");
+    }
+
+    @Test
+    void notNullAndLengthViolationsNameTheColumn() {
+        assertThat(
+                        Failures.messages(
+                                insertFails(
+                                        "CREATE TABLE v1 (id BIGINT, name STRING)"
+                                                + with("items", ""),
+                                        "INSERT INTO v1 VALUES (10, CAST(NULL AS STRING))")))
+                .contains("column 'name' of TiDB table shop.items is NOT NULL");
+        assertThat(
+                        Failures.messages(
+                                insertFails(
+                                        "CREATE TABLE v2 (id BIGINT, name STRING)"
+                                                + with("items", ""),
+                                        "INSERT INTO v2 VALUES (11, 'much too long')")))
+                .contains("column 'name' (varchar(8)) of TiDB table shop.items")
+                .contains("13 characters, more than 8");
+    }
+
+    @Test
+    void unknownTableFailsTheJob() {
+        assertThat(
+                        Failures.messages(
+                                insertFails(
+                                        "CREATE TABLE nope (id BIGINT)" + with("nope", ""),
+                                        "INSERT INTO nope VALUES (1)")))
+                .contains("TiDB table shop.nope does not exist");
+    }
+
+    @Test
+    void optionErrorsNameTheOption() {
+        StreamTableEnvironment t = tableEnv(1);
+        t.executeSql(
+                "CREATE TABLE o1 (id BIGINT)"
+                        + with("logs", ", 'sink.delivery-guarantee' = 'twice'"));
+        assertThatThrownBy(() -> t.executeSql("INSERT INTO o1 VALUES (1)"))
+                .rootCause()
+                .hasMessageContaining("option 'sink.delivery-guarantee' has 'twice'");
+        t.executeSql("CREATE TABLE o5 (id BIGINT)" + with("logs", ", 'sink.semantic' = 'twice'"));
+        assertThatThrownBy(() -> t.executeSql("INSERT INTO o5 VALUES (1)"))
+                .rootCause()
+                .hasMessageContaining("option 'sink.semantic' has 'twice'");
+        t.executeSql(
+                "CREATE TABLE o6 (id BIGINT)"
+                        + with("logs", ", 'sink.delivery-guarantee' = 'none'"));
+        assertThatThrownBy(() -> t.executeSql("INSERT INTO o6 VALUES (1)"))
+                .rootCause()
+                .hasMessageContaining("option 'sink.delivery-guarantee' has 'none'");
+        t.executeSql(
+                "CREATE TABLE o2 (id BIGINT)"
+                        + with("logs", ", 'sink.buffer-flush.max-rows' = '0'"));
+        assertThatThrownBy(() -> t.executeSql("INSERT INTO o2 VALUES (1)"))
+                .rootCause()
+                .hasMessageContaining("option 'sink.buffer-flush.max-rows' must be positive");
+        t.executeSql("CREATE TABLE o3 (id BIGINT)" + with("logs", ", 'sink.unknown' = '1'"));
+        assertThatThrownBy(() -> t.executeSql("INSERT INTO o3 VALUES (1)"))
+                .rootCause()
+                .hasMessageContaining("sink.unknown");
+        StreamTableEnvironment noCheckpoints =
+                StreamTableEnvironment.create(StreamExecutionEnvironment.getExecutionEnvironment());
+        noCheckpoints.executeSql("CREATE TABLE o4 (id BIGINT)" + with("logs", ""));
+        assertThatThrownBy(() -> noCheckpoints.executeSql("INSERT INTO o4 VALUES (1)"))
+                .rootCause()
+                .hasMessageContaining(
+                        "option 'sink.delivery-guarantee' = 'exactly-once' commits at"
+                                + " checkpoints");
+    }
+}

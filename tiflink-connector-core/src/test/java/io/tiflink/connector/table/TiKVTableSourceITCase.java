@@ -1,0 +1,172 @@
+package io.tiflink.connector.table;
+
+import io.tiflink.connector.testutils.FlinkClusters;
+import io.tiflink.connector.testutils.TiDBTables;
+import io.tiflink.minicluster.MiniTiKVCluster;
+import io.tiflink.minicluster.junit.MiniTiKVExtension;
+import io.tiflink.minicluster.tidb.MiniClusterRows;
+
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.ExplainDetail;
+import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.types.Row;
+import org.apache.flink.util.CloseableIterator;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** {@code 'connector' = 'tikv'} from Flink SQL. */
+class TiKVTableSourceITCase {
+    @RegisterExtension
+    static final MiniTiKVExtension TIKV =
+            new MiniTiKVExtension(b -> b.stores(3).cdcResolvedTsInterval(Duration.ofMillis(50)));
+
+    @RegisterExtension static final MiniClusterExtension FLINK = FlinkClusters.withSlots(2);
+
+    private static TiDBTables tables;
+
+    @BeforeAll
+    static void schema(MiniTiKVCluster cluster) {
+        tables = new TiDBTables(cluster);
+        tables.ddl(
+                "CREATE DATABASE sqldb; USE sqldb;"
+                        + " CREATE TABLE products (id BIGINT PRIMARY KEY, name VARCHAR(32) NOT NULL,"
+                        + " price DECIMAL(10,2), stock INT);");
+        MiniClusterRows.Txn load = tables.txn("sqldb", "products");
+        for (long i = 1; i <= 6; i++) {
+            load.insert(i, "p" + i, new BigDecimal(i + ".50"), i * 10);
+        }
+        load.commit();
+    }
+
+    @AfterAll
+    static void close() throws Exception {
+        tables.close();
+    }
+
+    private static TableEnvironment sql(MiniTiKVCluster cluster, String mode, String extraColumns) {
+        TableEnvironment env = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+        env.getConfig().set("execution.checkpointing.interval", "200ms");
+        env.getConfig().set("parallelism.default", "1");
+        env.executeSql(
+                "CREATE TABLE products ("
+                        + " id BIGINT, name STRING, price DECIMAL(10, 2), stock INT,"
+                        + extraColumns
+                        + " PRIMARY KEY (id) NOT ENFORCED"
+                        + ") WITH ("
+                        + " 'connector' = 'tikv',"
+                        + " 'pd-addresses' = '"
+                        + cluster.pdAddress()
+                        + "',"
+                        + " 'database-name' = 'sqldb',"
+                        + " 'table-name' = 'products',"
+                        + " 'scan.startup.mode' = '"
+                        + mode
+                        + "')");
+        return env;
+    }
+
+    private static List<String> collect(CloseableIterator<Row> it, int n) {
+        List<String> out = new ArrayList<>();
+        while (out.size() < n && it.hasNext()) {
+            out.add(it.next().toString());
+        }
+        return out;
+    }
+
+    @Test
+    void readsASnapshotWithProjectionMetadataAndKeyFilters(MiniTiKVCluster cluster)
+            throws Exception {
+        TableEnvironment env =
+                sql(
+                        cluster,
+                        "snapshot",
+                        " db STRING METADATA FROM 'database_name' VIRTUAL,"
+                                + " tbl STRING METADATA FROM 'table_name' VIRTUAL,");
+        List<String> rows = new ArrayList<>();
+        try (CloseableIterator<Row> it =
+                env.executeSql(
+                                "SELECT name, stock, db, tbl FROM products"
+                                        + " WHERE id >= 2 AND id < 5 AND stock > 20")
+                        .collect()) {
+            it.forEachRemaining(r -> rows.add(r.toString()));
+        }
+        assertThat(rows)
+                .containsExactlyInAnyOrder(
+                        "+I[p3, 30, sqldb, products]", "+I[p4, 40, sqldb, products]");
+    }
+
+    @Test
+    void streamsAChangelogWithRowsBeforeUpdates(MiniTiKVCluster cluster) throws Exception {
+        TableEnvironment env = sql(cluster, "initial", "");
+        try (CloseableIterator<Row> it =
+                env.executeSql("SELECT id, name, stock FROM products WHERE id = 1").collect()) {
+            assertThat(collect(it, 1)).containsExactly("+I[1, p1, 10]");
+            tables.txn("sqldb", "products")
+                    .update(
+                            new Object[] {1L, "p1", new BigDecimal("1.50"), 10L},
+                            new Object[] {1L, "p1", new BigDecimal("1.50"), 9L})
+                    .commit();
+            tables.txn("sqldb", "products").delete(1L, "p1", new BigDecimal("1.50"), 9L).commit();
+            assertThat(collect(it, 3))
+                    .containsExactly("-U[1, p1, 10]", "+U[1, p1, 9]", "-D[1, p1, 9]");
+        }
+    }
+
+    @Test
+    void aColumnOfAnotherTypeIsNamed(MiniTiKVCluster cluster) {
+        TableEnvironment env = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+        env.executeSql(
+                "CREATE TABLE wrong (id BIGINT, name INT) WITH ('connector' = 'tikv',"
+                        + " 'pd-addresses' = '"
+                        + cluster.pdAddress()
+                        + "', 'database-name' = 'sqldb', 'table-name' = 'products',"
+                        + " 'scan.startup.mode' = 'snapshot')");
+        env.getConfig().set("restart-strategy.type", "none");
+        assertThatThrownBy(() -> env.executeSql("SELECT * FROM wrong").await())
+                .hasStackTraceContaining(
+                        "column 'name' of TiDB table sqldb.products has type varchar(32), which"
+                                + " cannot be read as Flink type INT");
+    }
+
+    @Test
+    void optionErrorsNameTheOptionAndValue(MiniTiKVCluster cluster) {
+        TableEnvironment env = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+        String with =
+                " WITH ('connector' = 'tikv', 'pd-addresses' = '"
+                        + cluster.pdAddress()
+                        + "', 'database-name' = 'sqldb', 'table-name' = 'products'";
+        env.executeSql("CREATE TABLE nokey (id BIGINT)" + with + ", 'changelog-mode' = 'upsert')");
+        assertThatThrownBy(() -> env.executeSql("SELECT * FROM nokey"))
+                .rootCause()
+                .hasMessageContaining("'changelog-mode' = 'upsert' needs a PRIMARY KEY");
+        env.executeSql("CREATE TABLE m1 (id BIGINT)" + with + ", 'scan.startup.mode' = 'never')");
+        assertThatThrownBy(() -> env.executeSql("SELECT * FROM m1"))
+                .rootCause()
+                .hasMessageContaining(
+                        "option 'scan.startup.mode' has 'never'; expected initial, latest-offset,"
+                                + " timestamp or snapshot");
+        env.executeSql("CREATE TABLE m2 (id BIGINT)" + with + ", 'changelog-mode' = 'some')");
+        assertThatThrownBy(() -> env.executeSql("SELECT * FROM m2"))
+                .rootCause()
+                .hasMessageContaining("option 'changelog-mode' has 'some'; expected all or upsert");
+        // Values are matched case-insensitively, as Flink parses enum options.
+        env.executeSql(
+                "CREATE TABLE m3 (id BIGINT)"
+                        + with
+                        + ", 'scan.startup.mode' = 'LATEST-OFFSET', 'changelog-mode' = 'All')");
+        assertThat(env.explainSql("SELECT * FROM m3", ExplainDetail.CHANGELOG_MODE))
+                .contains("changelogMode=[I,UB,UA,D]");
+    }
+}

@@ -1,0 +1,31 @@
+package io.tiflink.connector.testutils;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+/** The Flink mini cluster the connector's tests run their jobs on. */
+public final class FlinkClusters {
+    private FlinkClusters() {}
+
+    /** One task manager with {@code slots} slots, for {@code @RegisterExtension}. */
+    public static MiniClusterExtension withSlots(int slots) {
+        return new MiniClusterExtension(
+                new MiniClusterResourceConfiguration.Builder()
+                        .setNumberTaskManagers(1)
+                        .setNumberSlotsPerTaskManager(slots)
+                        .build());
+    }
+
+    /** A job environment that fails at the first failure, checkpointing every {@code millis}. */
+    public static StreamExecutionEnvironment noRestartEnv(int parallelism, long checkpointMillis) {
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(parallelism);
+        env.enableCheckpointing(checkpointMillis);
+        return env;
+    }
+}

@@ -1,0 +1,158 @@
+package io.tiflink.tikv.txn;
+
+import io.tiflink.minicluster.MiniTiKVCluster;
+import io.tiflink.minicluster.junit.MiniTiKVExtension;
+
+import org.tikv.common.TiConfiguration;
+import org.tikv.kvproto.Kvrpcpb;
+import org.tikv.shade.com.google.protobuf.ByteString;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The Percolator commands the sink relies on, against the minicluster's TiKV semantics. */
+@Timeout(60)
+class TxnClientITCase {
+    @RegisterExtension
+    static final MiniTiKVExtension TIKV = new MiniTiKVExtension(b -> b.stores(2));
+
+    private static TxnClient txn;
+
+    @BeforeAll
+    static void connect(MiniTiKVCluster cluster) {
+        txn = TxnClient.open(TiConfiguration.createDefault(cluster.pdAddress()));
+    }
+
+    @AfterAll
+    static void close() throws Exception {
+        txn.close();
+    }
+
+    private static byte[] key(String k) {
+        return k.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static long prewrite(byte[] primary, long ttl, byte[]... secondaries) {
+        long startTs = txn.timestamp();
+        List<Kvrpcpb.Mutation> mutations = new java.util.ArrayList<>();
+        for (byte[] k : List.of(primary)) {
+            mutations.add(put(k));
+        }
+        for (byte[] k : secondaries) {
+            mutations.add(put(k));
+        }
+        txn.prewrite(primary, mutations, startTs, ttl);
+        return startTs;
+    }
+
+    private static Kvrpcpb.Mutation put(byte[] k) {
+        return Kvrpcpb.Mutation.newBuilder()
+                .setOp(Kvrpcpb.Op.Put)
+                .setKey(ByteString.copyFrom(k))
+                .setValue(ByteString.copyFromUtf8("v"))
+                .build();
+    }
+
+    /** A reader with a start ts ahead of ours meets the lock and pushes min_commit_ts. */
+    private static void pushMinCommitTs(
+            MiniTiKVCluster cluster, byte[] primary, long lockTs, long to) {
+        Kvrpcpb.CheckTxnStatusResponse r =
+                cluster.percolator()
+                        .checkTxnStatus(
+                                Kvrpcpb.CheckTxnStatusRequest.newBuilder()
+                                        .setPrimaryKey(ByteString.copyFrom(primary))
+                                        .setLockTs(lockTs)
+                                        .setCallerStartTs(to)
+                                        .setCurrentTs(cluster.currentTs())
+                                        .build());
+        assertThat(r.getAction()).isEqualTo(Kvrpcpb.Action.MinCommitTSPushed);
+    }
+
+    @Test
+    void commitsWithAFreshTimestampWhenAReaderPushedMinCommitTs(MiniTiKVCluster cluster) {
+        byte[] primary = key("push/p");
+        long startTs = prewrite(primary, 10_000, key("push/s"));
+        // A reader 300 ms ahead: commits at TSOs until then expire.
+        long readerTs = cluster.currentTs() + (300L << 18);
+        pushMinCommitTs(cluster, primary, startTs, readerTs);
+        long commitTs = txn.commitPrimary(primary, startTs);
+        assertThat(commitTs).isGreaterThan(readerTs);
+        assertThat(txn.status(primary, startTs).commitTs).isEqualTo(commitTs);
+        txn.resolveRange(key("push/"), key("push0"), startTs, commitTs);
+        assertThat(txn.get(cluster.currentTs(), List.of(key("push/s")))).hasSize(1);
+    }
+
+    @Test
+    void concurrentCommittersAgreeOnTheCommitTs() throws Exception {
+        byte[] primary = key("race/p");
+        long startTs = prewrite(primary, 10_000);
+        List<CompletableFuture<Long>> committers = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            committers.add(
+                    CompletableFuture.supplyAsync(() -> txn.commitPrimary(primary, startTs)));
+        }
+        long first = committers.get(0).get();
+        for (CompletableFuture<Long> c : committers) {
+            assertThat(c.get()).isEqualTo(first);
+        }
+        assertThat(txn.status(primary, startTs).commitTs).isEqualTo(first);
+    }
+
+    @Test
+    void aRolledBackTransactionIsNeverCommitted() {
+        byte[] primary = key("gone/p");
+        long startTs = prewrite(primary, 10_000);
+        assertThat(txn.rollbackPrimary(primary, startTs)).isZero();
+        assertThat(txn.status(primary, startTs).rolledBack()).isTrue();
+        assertThatThrownBy(() -> txn.commitPrimary(primary, startTs))
+                .isInstanceOf(TxnException.class)
+                .hasMessageContaining("cannot be committed: it is rolled back");
+        // and a late prewrite of its primary fails (the rollback record is protected)
+        assertThatThrownBy(() -> txn.prewrite(primary, List.of(put(primary)), startTs, 10_000))
+                .isInstanceOf(TxnException.class)
+                .hasMessageContaining("SelfRolledBack");
+    }
+
+    @Test
+    void statusChangesNothingAndHeartbeatsKeepALockAlive(MiniTiKVCluster cluster) {
+        byte[] primary = key("ttl/p");
+        long startTs = prewrite(primary, 3_000);
+        assertThat(txn.heartBeat(primary, startTs, 60_000)).isTrue();
+        // A reader 10 s later finds the lock alive thanks to the heartbeat.
+        Kvrpcpb.CheckTxnStatusResponse r =
+                cluster.percolator()
+                        .checkTxnStatus(
+                                Kvrpcpb.CheckTxnStatusRequest.newBuilder()
+                                        .setPrimaryKey(ByteString.copyFrom(primary))
+                                        .setLockTs(startTs)
+                                        .setCallerStartTs(cluster.currentTs())
+                                        .setCurrentTs(cluster.currentTs() + (10_000L << 18))
+                                        .build());
+        assertThat(r.getLockTtl()).isGreaterThan(10_000);
+        assertThat(txn.status(primary, startTs).locked).isTrue();
+        txn.rollbackPrimary(primary, startTs);
+        assertThat(txn.heartBeat(primary, startTs, 60_000)).isFalse();
+    }
+
+    @Test
+    void aWriteConflictIsReportedNotRetried(MiniTiKVCluster cluster) {
+        byte[] k = key("conflict/k");
+        long ours = txn.timestamp();
+        long theirs = prewrite(k, 10_000);
+        txn.commitPrimary(k, theirs);
+        assertThatThrownBy(() -> txn.prewrite(key("conflict/p"), List.of(put(k)), ours, 10_000))
+                .isInstanceOf(WriteConflictException.class)
+                .hasMessageContaining("write conflict")
+                .hasMessageContaining("conflict/k");
+    }
+}
