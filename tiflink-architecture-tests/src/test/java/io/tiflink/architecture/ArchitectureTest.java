@@ -1,5 +1,8 @@
 package io.tiflink.architecture;
 
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.annotation.PublicEvolving;
+
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -16,14 +19,16 @@ import java.util.stream.Collectors;
 
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The rules the shipped modules' classes keep: which modules stay Flink-free, that nothing shipped
- * uses the test bed, that the source and the sink stay apart, and how the Flink-free modules layer.
- * Only main classes of the shipped modules are imported, from their jars or class folders; never
- * test classes, nor the test bed's own classes.
+ * uses the test bed, that the source and the sink stay apart, how the Flink-free modules layer, and
+ * that the Flink modules mark their public classes as API or internal. Only main classes of the
+ * shipped modules are imported, from their jars or class folders; never test classes, nor the test
+ * bed's own classes.
  */
 @AnalyzeClasses(
         packages = "io.tiflink",
@@ -163,6 +168,27 @@ class ArchitectureTest {
                                     + " TiKV alone: the connector joins it with the CDC client,"
                                     + " so neither library depends on the other nor on Flink's"
                                     + " side");
+
+    // ---- 5. The Flink modules' API is marked ----------------------------------------------------
+
+    @ArchTest
+    static final ArchRule FLINK_MODULES_MARK_THEIR_PUBLIC_CLASSES =
+            classes()
+                    .that()
+                    .resideInAnyPackage("io.tiflink.connector..", "io.tiflink.catalog..")
+                    .and()
+                    .arePublic()
+                    .and()
+                    .areTopLevelClasses()
+                    .should()
+                    .beAnnotatedWith(PublicEvolving.class)
+                    .orShould()
+                    .beAnnotatedWith(Internal.class)
+                    .because(
+                            "as in Flink's own connectors, a user must see which public classes"
+                                    + " are API (@PublicEvolving: builders, options,"
+                                    + " (de)serialization schemas, factories, the catalog) and"
+                                    + " which are public only for other packages (@Internal)");
 
     // ---- The rules above are not vacuous --------------------------------------------------------
 
