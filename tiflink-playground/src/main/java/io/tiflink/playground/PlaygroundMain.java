@@ -148,8 +148,6 @@ public final class PlaygroundMain {
                                 t.setDaemon(true);
                                 return t;
                             });
-            long period = 1_000_000 / options.changesPerSecond;
-            writer.scheduleAtFixedRate(shop::change, period, period, TimeUnit.MICROSECONDS);
 
             Configuration conf = new Configuration();
             conf.set(RestOptions.PORT, options.webPort);
@@ -179,7 +177,13 @@ public final class PlaygroundMain {
                 while (printed < options.rows && changes.hasNext()) {
                     out.println(changes.next());
                     out.flush();
-                    printed++;
+                    if (printed++ == 0) {
+                        // The snapshot is taken before its first row: the shop changes after it,
+                        // so the snapshot shows the loaded orders and every change follows it.
+                        long period = 1_000_000 / options.changesPerSecond;
+                        writer.scheduleAtFixedRate(
+                                shop::change, period, period, TimeUnit.MICROSECONDS);
+                    }
                 }
             }
             writer.shutdownNow();

@@ -34,7 +34,9 @@ class PlaygroundMainITCase {
         // Every row is an order joined with its customer...
         assertThat(rows)
                 .allMatch(r -> r.matches("[-+][IUD]\\[\\d+, \\w+, \\w+, \\w+, \\d+, \\d+\\.99\\]"));
+        // ...the snapshot first: the ten orders loaded before the shop starts changing...
+        assertThat(rows.subList(0, 10)).allMatch(r -> r.startsWith("+I["));
         // ...and the shop's changes after the snapshot come through: changed or cancelled orders.
-        assertThat(rows).anyMatch(r -> r.startsWith("-U[") || r.startsWith("-D["));
+        assertThat(rows.subList(10, 30)).anyMatch(r -> r.startsWith("-U[") || r.startsWith("-D["));
     }
 }
