@@ -17,9 +17,9 @@ import java.util.List;
 
 /**
  * Checks a row's values against its TiDB table before anything of it is written, as TiDB's strict
- * SQL mode does: NOT NULL, string and binary lengths, integer, decimal, year, bit and timestamp
- * ranges. Values are brought to their {@link ColumnKind} classes (an {@code Integer} for an INT
- * column becomes a {@code Long}). Every error names the table and column.
+ * SQL mode does: NOT NULL, string and binary lengths, integer, decimal, year, bit, date, datetime
+ * and timestamp ranges. Values are brought to their {@link ColumnKind} classes (an {@code Integer}
+ * for an INT column becomes a {@code Long}). Every error names the table and column.
  */
 final class RowChecker {
     /** TiDB's default {@code txn-entry-size-limit}: no key-value entry may be larger. */
@@ -29,6 +29,9 @@ final class RowChecker {
     private static final Instant MAX_TIMESTAMP = Instant.parse("2038-01-19T03:14:07.999999Z");
     private static final BigInteger MAX_UINT64 =
             BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+
+    /** The last second TiDB's DATETIME holds. */
+    private static final LocalDateTime LAST_SECOND = LocalDateTime.of(9999, 12, 31, 23, 59, 59);
 
     private final String table;
     private final List<ColumnInfo> columns;
@@ -172,11 +175,37 @@ final class RowChecker {
                     return b;
                 }
             case DATE:
-                return v instanceof LocalDateTime
-                        ? ((LocalDateTime) v).toLocalDate()
-                        : (LocalDate) v;
+                {
+                    LocalDate d =
+                            v instanceof LocalDateTime
+                                    ? ((LocalDateTime) v).toLocalDate()
+                                    : (LocalDate) v;
+                    if (d.getYear() < 0 || d.getYear() > 9999) {
+                        throw error(c, "date " + d + " out of range [0000-01-01, 9999-12-31]");
+                    }
+                    return d;
+                }
             case DATETIME:
-                return v instanceof LocalDate ? ((LocalDate) v).atStartOfDay() : (LocalDateTime) v;
+                {
+                    LocalDateTime dt =
+                            v instanceof LocalDate
+                                    ? ((LocalDate) v).atStartOfDay()
+                                    : (LocalDateTime) v;
+                    // Its fraction is rounded to the column's digits when stored: not past 9999.
+                    int fsp = Math.max(0, Math.min(6, t.decimal));
+                    long halfUnit = 5 * (long) Math.pow(10, 8 - fsp);
+                    LocalDateTime max = LAST_SECOND.plusNanos(1_000_000_000L - halfUnit - 1);
+                    if (dt.getYear() < 0 || dt.isAfter(max)) {
+                        throw error(
+                                c,
+                                "datetime "
+                                        + dt
+                                        + " out of range [0000-01-01 00:00:00, 9999-12-31 23:59:59"
+                                        + (fsp > 0 ? "." + "9".repeat(fsp) : "")
+                                        + "]");
+                    }
+                    return dt;
+                }
             case TIMESTAMP:
                 {
                     Instant i = (Instant) v;

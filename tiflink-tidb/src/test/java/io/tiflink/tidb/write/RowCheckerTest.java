@@ -20,8 +20,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * What {@link RowChecker} lets through, brought to its column kind's class, and what it refuses as
  * TiDB's strict SQL mode would: integer ranges (signed and unsigned), decimal precision and scale,
- * string lengths in characters and text and binary lengths in bytes, years, bits, timestamps, NOT
- * NULL and values of the wrong class. Every refusal names the column, its type and the table.
+ * string lengths in characters and text and binary lengths in bytes, years, bits, dates, datetimes,
+ * timestamps, NOT NULL and values of the wrong class. Every refusal names the column, its type and
+ * the table.
  */
 class RowCheckerTest {
     private static final String UTF8 = "utf8mb4_bin";
@@ -310,23 +311,54 @@ class RowCheckerTest {
                 .hasMessageStartingWith("column 'b' (varchar(8)) of TiDB table db.t: ");
     }
 
-    // ---- Defects found, reported and not fixed (see KnownDefect).
-
     /**
-     * DEFECT: DATE and DATETIME values are not range checked. TiDB holds years 0 to 9999 only; a
-     * Java date beyond them is written as a packed value no TiDB date has.
+     * TiDB holds DATE and DATETIME years 0 to 9999 only ({@code checkDateRange}): a Java date
+     * beyond them would be written as a packed value no TiDB date has. A DATETIME's fraction is
+     * rounded to the column's digits when stored, so one that rounds past 9999 is refused too.
      */
-    @KnownDefect
-    void defectDatesBeyondTiDBsYearsAreNotRefused() {
+    @Test
+    void datesAndDatetimesBeyondTiDBsYearsAreRefused() {
         RowChecker date = column(MysqlType.DATE);
+        assertThat(date.check(0, LocalDate.of(0, 1, 1))).isEqualTo(LocalDate.of(0, 1, 1));
+        assertThat(date.check(0, LocalDate.of(9999, 12, 31))).isEqualTo(LocalDate.of(9999, 12, 31));
+        String range = " out of range [0000-01-01, 9999-12-31]";
+        refuses(date, LocalDate.of(10_000, 1, 1), "date", "date +10000-01-01" + range);
+        refuses(date, LocalDate.of(-1, 12, 31), "date", "date -0001-12-31" + range);
+        refuses(date, LocalDateTime.of(10_000, 1, 1, 0, 0), "date", "date +10000-01-01" + range);
+
         RowChecker datetime = column(MysqlType.DATETIME);
-        assertThatThrownBy(() -> date.check(0, LocalDate.of(10_000, 1, 1)))
-                .hasMessageStartingWith("column 'c' (date) of TiDB table db.t: ");
-        assertThatThrownBy(() -> date.check(0, LocalDate.of(-1, 1, 1)))
-                .hasMessageStartingWith("column 'c' (date) of TiDB table db.t: ");
-        assertThatThrownBy(() -> datetime.check(0, LocalDateTime.of(10_000, 1, 1, 0, 0)))
-                .hasMessageStartingWith("column 'c' (datetime) of TiDB table db.t: ");
+        LocalDateTime last = LocalDateTime.of(9999, 12, 31, 23, 59, 59, 499_999_999);
+        assertThat(datetime.check(0, last)).isEqualTo(last);
+        assertThat(datetime.check(0, LocalDateTime.of(0, 1, 1, 0, 0))).isNotNull();
+        String seconds = " out of range [0000-01-01 00:00:00, 9999-12-31 23:59:59]";
+        refuses(
+                datetime,
+                LocalDateTime.of(10_000, 1, 1, 0, 0),
+                "datetime",
+                "datetime +10000-01-01T00:00" + seconds);
+        refuses(
+                datetime,
+                last.plusNanos(1),
+                "datetime",
+                "datetime 9999-12-31T23:59:59.500" + seconds);
+        refuses(
+                datetime,
+                LocalDate.of(-1, 1, 1),
+                "datetime",
+                "datetime -0001-01-01T00:00" + seconds);
+
+        RowChecker micros = column(MysqlType.DATETIME, 0, MysqlType.UNSPECIFIED_LENGTH, 6, null);
+        LocalDateTime lastMicro = LocalDateTime.of(9999, 12, 31, 23, 59, 59, 999_999_499);
+        assertThat(micros.check(0, lastMicro)).isEqualTo(lastMicro);
+        refuses(
+                micros,
+                lastMicro.plusNanos(1),
+                "datetime(6)",
+                "datetime 9999-12-31T23:59:59.999999500 out of range"
+                        + " [0000-01-01 00:00:00, 9999-12-31 23:59:59.999999]");
     }
+
+    // ---- Defects found, reported and not fixed (see KnownDefect).
 
     /**
      * DEFECT: a Double or Float into BIGINT UNSIGNED is cast to a long: truncated (2.5 becomes 2,
