@@ -19,7 +19,8 @@ import java.util.List;
  * Checks a row's values against its TiDB table before anything of it is written, as TiDB's strict
  * SQL mode does: NOT NULL, string and binary lengths, integer, decimal, year, bit, date, datetime
  * and timestamp ranges. Values are brought to their {@link ColumnKind} classes (an {@code Integer}
- * for an INT column becomes a {@code Long}). Every error names the table and column.
+ * for an INT column becomes a {@code Long}; a {@code Double} for an integer column is rounded half
+ * to even, as TiDB rounds floating-point values). Every error names the table and column.
  */
 final class RowChecker {
     /** TiDB's default {@code txn-entry-size-limit}: no key-value entry may be larger. */
@@ -29,6 +30,7 @@ final class RowChecker {
     private static final Instant MAX_TIMESTAMP = Instant.parse("2038-01-19T03:14:07.999999Z");
     private static final BigInteger MAX_UINT64 =
             BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+    private static final BigInteger TWO_TO_63 = BigInteger.ONE.shiftLeft(63);
 
     /** The last second TiDB's DATETIME holds. */
     private static final LocalDateTime LAST_SECOND = LocalDateTime.of(9999, 12, 31, 23, 59, 59);
@@ -120,7 +122,9 @@ final class RowChecker {
                                     ? (BigInteger) v
                                     : v instanceof BigDecimal
                                             ? ((BigDecimal) v).toBigIntegerExact()
-                                            : BigInteger.valueOf(((Number) v).longValue());
+                                            : v instanceof Double || v instanceof Float
+                                                    ? rounded((Number) v)
+                                                    : BigInteger.valueOf(((Number) v).longValue());
                     if (b.signum() < 0 || b.compareTo(MAX_UINT64) > 0) {
                         throw error(c, "value " + b + " out of range [0, " + MAX_UINT64 + "]");
                     }
@@ -239,9 +243,21 @@ final class RowChecker {
         }
         Number n = (Number) v;
         if (n instanceof Double || n instanceof Float) {
-            return new BigDecimal(n.toString()).setScale(0, RoundingMode.HALF_UP).longValueExact();
+            BigInteger r = rounded(n);
+            // TiDB's ConvertFloatToInt takes 2^63, the double nearest 2^63 - 1, as 2^63 - 1.
+            return r.equals(TWO_TO_63) ? Long.MAX_VALUE : r.longValueExact();
         }
         return n.longValue();
+    }
+
+    /**
+     * A floating-point value rounded half to even to an integer, exactly, as TiDB's {@code
+     * RoundFloat} rounds it into an integer column.
+     *
+     * @throws NumberFormatException for NaN and the infinities
+     */
+    private static BigInteger rounded(Number n) {
+        return new BigDecimal(Math.rint(n.doubleValue())).toBigInteger();
     }
 
     private void intRange(ColumnInfo c, long l) {

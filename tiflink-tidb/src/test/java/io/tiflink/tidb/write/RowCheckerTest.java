@@ -95,8 +95,12 @@ class RowCheckerTest {
                                 + tooBig);
     }
 
+    /**
+     * Floating-point values are rounded half to even into integer columns, as TiDB's {@code
+     * ConvertFloatToInt} rounds them ({@code RoundFloat}, {@code math.RoundToEven}).
+     */
     @Test
-    void integersAreBroughtToLongAndFractionsRoundedHalfAwayFromZero() {
+    void integersAreBroughtToLongAndFloatingPointValuesRoundedHalfToEven() {
         RowChecker c = column(MysqlType.LONG);
         assertThat(c.check(0, 7)).isEqualTo(7L);
         assertThat(c.check(0, (short) -7)).isEqualTo(-7L);
@@ -104,11 +108,19 @@ class RowCheckerTest {
         assertThat(c.check(0, BigInteger.valueOf(7))).isEqualTo(7L);
         assertThat(c.check(0, new BigDecimal("7"))).isEqualTo(7L);
         assertThat(c.check(0, true)).isEqualTo(1L);
-        assertThat(c.check(0, 2.5d)).isEqualTo(3L);
-        assertThat(c.check(0, -2.5f)).isEqualTo(-3L);
+        assertThat(c.check(0, 2.5d)).isEqualTo(2L);
+        assertThat(c.check(0, 3.5d)).isEqualTo(4L);
+        assertThat(c.check(0, -2.5f)).isEqualTo(-2L);
+        assertThat(c.check(0, 2.6d)).isEqualTo(3L);
         assertThat(c.check(0, 2.4d)).isEqualTo(2L);
         assertThatThrownBy(() -> c.check(0, new BigDecimal("7.5")))
                 .hasMessageStartingWith("column 'c' (int) of TiDB table db.t: cannot take a");
+        RowChecker bigint = column(MysqlType.LONGLONG);
+        // 2^63, the double nearest 2^63 - 1, is taken as 2^63 - 1, as TiDB takes it.
+        assertThat(bigint.check(0, 0x1p63)).isEqualTo(Long.MAX_VALUE);
+        assertThat(bigint.check(0, -0x1p63)).isEqualTo(Long.MIN_VALUE);
+        assertThatThrownBy(() -> bigint.check(0, 1e19d))
+                .hasMessageStartingWith("column 'c' (bigint) of TiDB table db.t: cannot take a");
     }
 
     @Test
@@ -358,21 +370,31 @@ class RowCheckerTest {
                         + " [0000-01-01 00:00:00, 9999-12-31 23:59:59.999999]");
     }
 
-    // ---- Defects found, reported and not fixed (see KnownDefect).
-
     /**
-     * DEFECT: a Double or Float into BIGINT UNSIGNED is cast to a long: truncated (2.5 becomes 2,
-     * where TiDB rounds to 3) and clamped (1.8e19 becomes 9223372036854775807; 1e20, beyond the
-     * type's range, is not refused). TiDB rounds, and refuses values out of range.
+     * A Double or Float into BIGINT UNSIGNED is rounded half to even, exactly, as TiDB's {@code
+     * ConvertFloatToUint} does with {@code RoundFloat} ({@code math.RoundToEven}; so 2.5 becomes
+     * 2), and refused out of the type's range: not truncated or clamped to a long.
      */
-    @KnownDefect
-    void defectFloatingPointValuesIntoBigintUnsignedAreTruncatedAndClamped() {
+    @Test
+    void floatingPointValuesIntoBigintUnsignedAreRoundedHalfToEvenAndRangeChecked() {
         RowChecker c = unsigned(MysqlType.LONGLONG);
-        assertThat(c.check(0, 2.5d)).isEqualTo(BigInteger.valueOf(3));
+        assertThat(c.check(0, 2.5d)).isEqualTo(BigInteger.valueOf(2));
+        assertThat(c.check(0, 3.5d)).isEqualTo(BigInteger.valueOf(4));
+        assertThat(c.check(0, 2.6f)).isEqualTo(BigInteger.valueOf(3));
+        assertThat(c.check(0, -0.4d)).isEqualTo(BigInteger.ZERO);
         assertThat(c.check(0, 1.8e19d)).isEqualTo(new BigInteger("18000000000000000000"));
-        assertThatThrownBy(() -> c.check(0, 1e20d))
-                .hasMessageStartingWith("column 'c' (bigint unsigned) of TiDB table db.t: ");
+        // The largest double below 2^64, exactly.
+        assertThat(c.check(0, 0x1.fffffffffffffp63))
+                .isEqualTo(new BigInteger("18446744073709549568"));
+        String range = " out of range [0, 18446744073709551615]";
+        refuses(c, 1e20d, "bigint unsigned", "value 100000000000000000000" + range);
+        refuses(c, -0.6d, "bigint unsigned", "value -1" + range);
+        assertThatThrownBy(() -> c.check(0, Double.NaN))
+                .hasMessageStartingWith(
+                        "column 'c' (bigint unsigned) of TiDB table db.t: cannot take a Double");
     }
+
+    // ---- Defects found, reported and not fixed (see KnownDefect).
 
     /**
      * DEFECT: FLOAT and DOUBLE values are not range checked: a Double beyond FLOAT's range is
