@@ -17,10 +17,11 @@ import java.util.List;
 
 /**
  * Checks a row's values against its TiDB table before anything of it is written, as TiDB's strict
- * SQL mode does: NOT NULL, string and binary lengths, integer, decimal, year, bit, date, datetime
- * and timestamp ranges. Values are brought to their {@link ColumnKind} classes (an {@code Integer}
- * for an INT column becomes a {@code Long}; a {@code Double} for an integer column is rounded half
- * to even, as TiDB rounds floating-point values). Every error names the table and column.
+ * SQL mode does: NOT NULL, string and binary lengths, integer, decimal, float, year, bit, date,
+ * datetime and timestamp ranges. Values are brought to their {@link ColumnKind} classes (an {@code
+ * Integer} for an INT column becomes a {@code Long}; a {@code Double} for an integer column is
+ * rounded half to even, as TiDB rounds floating-point values). Every error names the table and
+ * column.
  */
 final class RowChecker {
     /** TiDB's default {@code txn-entry-size-limit}: no key-value entry may be larger. */
@@ -131,9 +132,9 @@ final class RowChecker {
                     return b;
                 }
             case FLOAT:
-                return ((Number) v).floatValue();
+                return (float) floating(c, ((Number) v).doubleValue());
             case DOUBLE:
-                return ((Number) v).doubleValue();
+                return floating(c, ((Number) v).doubleValue());
             case DECIMAL:
                 {
                     BigDecimal d =
@@ -258,6 +259,51 @@ final class RowChecker {
      */
     private static BigInteger rounded(Number n) {
         return new BigDecimal(Math.rint(n.doubleValue())).toBigInteger();
+    }
+
+    /**
+     * A floating-point value as TiDB's {@code ProduceFloatWithSpecifiedTp} makes it for a FLOAT or
+     * DOUBLE column: NaN and the infinities refused; with {@code (M,D)} rounded to D digits after
+     * the point and refused past M - D digits before it; refused if negative for an unsigned
+     * column, or beyond FLOAT's range for a FLOAT column.
+     */
+    private double floating(ColumnInfo c, double f) {
+        FieldType t = c.type;
+        if (Double.isNaN(f) || Double.isInfinite(f)) {
+            throw error(c, "value " + f + " out of range");
+        }
+        if (t.flen != MysqlType.UNSPECIFIED_LENGTH && t.decimal != MysqlType.UNSPECIFIED_LENGTH) {
+            double given = f;
+            double shift = Math.pow(10, t.decimal);
+            if (!Double.isInfinite(f * shift)) {
+                f = Math.rint(f * shift) / shift;
+            }
+            double max = Math.pow(10, t.flen - t.decimal) - 1 / shift;
+            if (f > max || f < -max) {
+                throw error(
+                        c,
+                        "value "
+                                + given
+                                + " has more than "
+                                + (t.flen - t.decimal)
+                                + " digits before the point");
+            }
+        }
+        if (t.isUnsigned() && f < 0) {
+            throw error(c, "negative value " + f + " for an unsigned column");
+        }
+        if (t.tp == MysqlType.FLOAT && Math.abs(f) > Float.MAX_VALUE) {
+            throw error(
+                    c,
+                    "value "
+                            + f
+                            + " out of range ["
+                            + -Float.MAX_VALUE
+                            + ", "
+                            + Float.MAX_VALUE
+                            + "]");
+        }
+        return f;
     }
 
     private void intRange(ColumnInfo c, long l) {

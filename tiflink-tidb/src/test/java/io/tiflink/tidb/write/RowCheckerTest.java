@@ -20,9 +20,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * What {@link RowChecker} lets through, brought to its column kind's class, and what it refuses as
  * TiDB's strict SQL mode would: integer ranges (signed and unsigned), decimal precision and scale,
- * string lengths in characters and text and binary lengths in bytes, years, bits, dates, datetimes,
- * timestamps, NOT NULL and values of the wrong class. Every refusal names the column, its type and
- * the table.
+ * float and double ranges, string lengths in characters and text and binary lengths in bytes,
+ * years, bits, dates, datetimes, timestamps, NOT NULL and values of the wrong class. Every refusal
+ * names the column, its type and the table.
  */
 class RowCheckerTest {
     private static final String UTF8 = "utf8mb4_bin";
@@ -394,24 +394,47 @@ class RowCheckerTest {
                         "column 'c' (bigint unsigned) of TiDB table db.t: cannot take a Double");
     }
 
-    // ---- Defects found, reported and not fixed (see KnownDefect).
-
     /**
-     * DEFECT: FLOAT and DOUBLE values are not range checked: a Double beyond FLOAT's range is
-     * written as infinity, and NaN and infinities are written as they are. TiDB refuses all of them
-     * as out of range.
+     * FLOAT and DOUBLE values are range checked as TiDB's {@code ProduceFloatWithSpecifiedTp}
+     * checks them: NaN and the infinities are refused, and so is a value beyond FLOAT's range for a
+     * FLOAT column (not written as infinity) and a negative value for an unsigned column.
      */
-    @KnownDefect
-    void defectFloatOverflowNaNAndInfinityAreNotRefused() {
+    @Test
+    void floatOverflowNaNAndInfinityAreRefused() {
         RowChecker f = column(MysqlType.FLOAT);
         RowChecker d = column(MysqlType.DOUBLE);
-        assertThatThrownBy(() -> f.check(0, 1e39d))
-                .hasMessageStartingWith("column 'c' (float) of TiDB table db.t: ");
-        assertThatThrownBy(() -> d.check(0, Double.NaN))
-                .hasMessageStartingWith("column 'c' (double) of TiDB table db.t: ");
-        assertThatThrownBy(() -> d.check(0, Double.POSITIVE_INFINITY))
-                .hasMessageStartingWith("column 'c' (double) of TiDB table db.t: ");
+        assertThat(f.check(0, 3.4e38d)).isEqualTo(3.4e38f);
+        assertThat(d.check(0, 1e39d)).isEqualTo(1e39d);
+        refuses(f, 1e39d, "float", "value 1.0E39 out of range [-3.4028235E38, 3.4028235E38]");
+        refuses(f, -1e39d, "float", "value -1.0E39 out of range [-3.4028235E38, 3.4028235E38]");
+        refuses(d, Double.NaN, "double", "value NaN out of range");
+        refuses(d, Double.POSITIVE_INFINITY, "double", "value Infinity out of range");
+        refuses(f, Float.NEGATIVE_INFINITY, "float", "value -Infinity out of range");
+        refuses(
+                unsigned(MysqlType.DOUBLE),
+                -1.5d,
+                "double unsigned",
+                "negative value -1.5 for an unsigned column");
+        assertThat(unsigned(MysqlType.DOUBLE).check(0, 1.5d)).isEqualTo(1.5d);
     }
+
+    /**
+     * FLOAT(M,D) and DOUBLE(M,D) values are rounded to D digits after the point (half to even, as
+     * TiDB's {@code TruncateFloat} rounds) and refused with more than M - D digits before it.
+     */
+    @Test
+    void floatsAndDoublesWithDigitsAreRoundedToThemAndRefusedBeyondThem() {
+        RowChecker c = column(MysqlType.DOUBLE, 0, 5, 2, null);
+        assertThat(c.check(0, 1.125d)).isEqualTo(1.12d);
+        assertThat(c.check(0, -999.99d)).isEqualTo(-999.99d);
+        assertThat(c.check(0, 12L)).isEqualTo(12d);
+        refuses(c, 1000d, "double", "value 1000.0 has more than 3 digits before the point");
+        refuses(c, 999.996d, "double", "value 999.996 has more than 3 digits before the point");
+        RowChecker f = column(MysqlType.FLOAT, 0, 4, 1, null);
+        assertThat(f.check(0, 12.25d)).isEqualTo(12.2f);
+    }
+
+    // ---- Defects found, reported and not fixed (see KnownDefect).
 
     /**
      * DEFECT: trailing spaces past a CHAR or VARCHAR column's length are refused as too long. TiDB
