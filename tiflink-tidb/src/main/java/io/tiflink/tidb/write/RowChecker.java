@@ -36,6 +36,9 @@ final class RowChecker {
     /** The last second TiDB's DATETIME holds. */
     private static final LocalDateTime LAST_SECOND = LocalDateTime.of(9999, 12, 31, 23, 59, 59);
 
+    /** What TiDB cuts off past a CHAR or VARCHAR length without an error. */
+    private static final String TRAILING_WHITESPACE = " \t\n\r";
+
     private final String table;
     private final List<ColumnInfo> columns;
     private final ColumnKind[] kinds;
@@ -162,10 +165,7 @@ final class RowChecker {
                             v instanceof byte[]
                                     ? new String((byte[]) v, StandardCharsets.UTF_8)
                                     : (String) v;
-                    if (kind == ColumnKind.STRING) {
-                        stringLength(c, s);
-                    }
-                    return s;
+                    return kind == ColumnKind.STRING ? sized(c, s) : s;
                 }
             case BYTES:
                 {
@@ -313,11 +313,20 @@ final class RowChecker {
         }
     }
 
-    private void stringLength(ColumnInfo c, String s) {
+    /**
+     * The text of a CHAR, VARCHAR or TEXT column, refused past the column's length; as TiDB's
+     * {@code ProduceStrWithSpecifiedTp} does, whitespace past a CHAR or VARCHAR length is cut off
+     * (TiDB notes it, but does not refuse it even in strict mode).
+     */
+    private String sized(ColumnInfo c, String s) {
         FieldType t = c.type;
         if (t.tp == MysqlType.STRING || t.tp == MysqlType.VARCHAR || t.tp == MysqlType.VAR_STRING) {
             int chars = s.codePointCount(0, s.length());
             if (t.flen >= 0 && chars > t.flen) {
+                String kept = s.substring(0, s.offsetByCodePoints(0, t.flen));
+                if (t.tp != MysqlType.VAR_STRING && isTrailingWhitespace(s, kept.length())) {
+                    return kept;
+                }
                 throw error(
                         c,
                         "'"
@@ -327,13 +336,23 @@ final class RowChecker {
                                 + " characters, more than "
                                 + t.flen);
             }
-            return;
+            return s;
         }
         long max = maxBytes(t);
         long bytes = s.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > max) {
             throw error(c, "text of " + bytes + " bytes, more than " + max);
         }
+        return s;
+    }
+
+    private static boolean isTrailingWhitespace(String s, int from) {
+        for (int i = from; i < s.length(); i++) {
+            if (TRAILING_WHITESPACE.indexOf(s.charAt(i)) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The most bytes a binary or text column holds. */

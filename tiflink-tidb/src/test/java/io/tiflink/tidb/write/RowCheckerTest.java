@@ -20,9 +20,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * What {@link RowChecker} lets through, brought to its column kind's class, and what it refuses as
  * TiDB's strict SQL mode would: integer ranges (signed and unsigned), decimal precision and scale,
- * float and double ranges, string lengths in characters and text and binary lengths in bytes,
- * years, bits, dates, datetimes, timestamps, NOT NULL and values of the wrong class. Every refusal
- * names the column, its type and the table.
+ * float and double ranges, string lengths in characters (whitespace past a CHAR or VARCHAR length
+ * cut off) and text and binary lengths in bytes, years, bits, dates, datetimes, timestamps, NOT
+ * NULL and values of the wrong class. Every refusal names the column, its type and the table.
  */
 class RowCheckerTest {
     private static final String UTF8 = "utf8mb4_bin";
@@ -434,16 +434,27 @@ class RowCheckerTest {
         assertThat(f.check(0, 12.25d)).isEqualTo(12.2f);
     }
 
-    // ---- Defects found, reported and not fixed (see KnownDefect).
-
     /**
-     * DEFECT: trailing spaces past a CHAR or VARCHAR column's length are refused as too long. TiDB
-     * (as MySQL) cuts them off without an error in strict mode too, and stores the value truncated
-     * to the length.
+     * Whitespace (spaces, tabs, newlines) past a CHAR or VARCHAR column's length is cut off, as
+     * TiDB's {@code ProduceStrWithSpecifiedTp} cuts it: a note, not an error, even in strict mode;
+     * the value is stored truncated to the length. Anything else past the length, and anything past
+     * a TEXT or binary length, is still refused.
      */
-    @KnownDefect
-    void defectTrailingSpacesPastTheLengthAreRefused() {
-        assertThat(sized(MysqlType.VARCHAR, 2, UTF8).check(0, "ab   ")).isEqualTo("ab");
+    @Test
+    void trailingWhitespacePastACharOrVarcharLengthIsCutOff() {
+        RowChecker varchar = sized(MysqlType.VARCHAR, 2, UTF8);
+        assertThat(varchar.check(0, "ab   ")).isEqualTo("ab");
+        assertThat(varchar.check(0, "ab\t\n\r ")).isEqualTo("ab");
+        assertThat(sized(MysqlType.VARCHAR, 4, UTF8).check(0, "ab    ")).isEqualTo("ab  ");
+        assertThat(
+                        sized(MysqlType.VARCHAR, 2, UTF8)
+                                .check(0, "€\uD83D\uDE00 ".getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo("€\uD83D\uDE00");
         assertThat(sized(MysqlType.STRING, 2, UTF8).check(0, "ab  ")).isEqualTo("ab");
+        refuses(varchar, "ab  c", "varchar(2)", "'ab  c' has 5 characters, more than 2");
+        refuses(varchar, " ab", "varchar(2)", "' ab' has 3 characters, more than 2");
+        RowChecker tinytext = sized(MysqlType.TINY_BLOB, MysqlType.UNSPECIFIED_LENGTH, UTF8);
+        refuses(tinytext, "a".repeat(255) + " ", "tinytext", "text of 256 bytes, more than 255");
+        refuses(sized(MysqlType.VARCHAR, 2, BINARY), "ab ", "varbinary(2)", "3 bytes, more than 2");
     }
 }
