@@ -121,14 +121,11 @@ final class ChangePlanner {
         Batch b = new Batch(readTs);
         prefetch(b, changes);
         Plan plan = new Plan();
-        long maxExplicitId = Long.MIN_VALUE;
         for (RowWrite c : changes) {
-            long explicit = apply(b, c, plan, written, deferredKeys);
-            maxExplicitId = Math.max(maxExplicitId, explicit);
+            apply(b, c, plan, written, deferredKeys);
         }
-        if (maxExplicitId > 0) {
-            ids.rebase(maxExplicitId);
-        }
+        // Explicit AUTO_INCREMENT values reach the allocator's key before this plan commits.
+        ids.settle();
         return plan;
     }
 
@@ -210,12 +207,8 @@ final class ChangePlanner {
         }
     }
 
-    /**
-     * Plans one change.
-     *
-     * @return the explicit AUTO_INCREMENT value it writes, or {@code Long.MIN_VALUE}
-     */
-    private long apply(
+    /** Plans one change. */
+    private void apply(
             Batch b, RowWrite c, Plan plan, KeyHashSet written, Set<ByteKey> deferredKeys) {
         Current cur = current(b, c);
         List<byte[]> deletes = new ArrayList<>();
@@ -229,18 +222,17 @@ final class ChangePlanner {
                 if (blocked(identity, written, deferredKeys)) {
                     defer(c, identity, plan, deferredKeys);
                 }
-                return Long.MIN_VALUE;
+                return;
             }
             if (blocked(deletes, written, deferredKeys)) {
                 defer(c, deletes, plan, deferredKeys);
-                return Long.MIN_VALUE;
+                return;
             }
             deletes.forEach(plan::delete);
             b.forget(cur);
-            return Long.MIN_VALUE;
+            return;
         }
         Object[] row = merge(c, cur);
-        long explicitId = Long.MIN_VALUE;
         if (autoIncOffset >= 0) {
             if (isUnset(row[autoIncOffset])) {
                 long id = ids.next();
@@ -249,7 +241,8 @@ final class ChangePlanner {
                                 ? BigInteger.valueOf(id)
                                 : (Object) id;
             } else {
-                explicitId = ((Number) row[autoIncOffset]).longValue();
+                // As TiDB's INSERT, rebase at the row: no id handed out after it may equal it.
+                ids.rebase(((Number) row[autoIncOffset]).longValue());
             }
         }
         for (int i = 0; i < row.length; i++) {
@@ -288,7 +281,7 @@ final class ChangePlanner {
         if (blocked(touched, written, deferredKeys)) {
             // What we read may be changed by earlier changes not yet written: decide next time.
             defer(c, touched, plan, deferredKeys);
-            return Long.MIN_VALUE;
+            return;
         }
         if (duplicate != null) {
             throw new IllegalArgumentException(
@@ -324,7 +317,6 @@ final class ChangePlanner {
         }
         victims.forEach(b::forget);
         b.remember(handle, row);
-        return explicitId;
     }
 
     private boolean uint64(int offset) {

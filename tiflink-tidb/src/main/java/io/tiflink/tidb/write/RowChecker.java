@@ -17,9 +17,11 @@ import java.util.List;
 
 /**
  * Checks a row's values against its TiDB table before anything of it is written, as TiDB's strict
- * SQL mode does: NOT NULL, string and binary lengths, integer, decimal, year, bit and timestamp
- * ranges. Values are brought to their {@link ColumnKind} classes (an {@code Integer} for an INT
- * column becomes a {@code Long}). Every error names the table and column.
+ * SQL mode does: NOT NULL, string and binary lengths, integer, decimal, float, year, bit, date,
+ * datetime and timestamp ranges. Values are brought to their {@link ColumnKind} classes (an {@code
+ * Integer} for an INT column becomes a {@code Long}; a {@code Double} for an integer column is
+ * rounded half to even, as TiDB rounds floating-point values). Every error names the table and
+ * column.
  */
 final class RowChecker {
     /** TiDB's default {@code txn-entry-size-limit}: no key-value entry may be larger. */
@@ -29,6 +31,13 @@ final class RowChecker {
     private static final Instant MAX_TIMESTAMP = Instant.parse("2038-01-19T03:14:07.999999Z");
     private static final BigInteger MAX_UINT64 =
             BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+    private static final BigInteger TWO_TO_63 = BigInteger.ONE.shiftLeft(63);
+
+    /** The last second TiDB's DATETIME holds. */
+    private static final LocalDateTime LAST_SECOND = LocalDateTime.of(9999, 12, 31, 23, 59, 59);
+
+    /** What TiDB cuts off past a CHAR or VARCHAR length without an error. */
+    private static final String TRAILING_WHITESPACE = " \t\n\r";
 
     private final String table;
     private final List<ColumnInfo> columns;
@@ -117,16 +126,18 @@ final class RowChecker {
                                     ? (BigInteger) v
                                     : v instanceof BigDecimal
                                             ? ((BigDecimal) v).toBigIntegerExact()
-                                            : BigInteger.valueOf(((Number) v).longValue());
+                                            : v instanceof Double || v instanceof Float
+                                                    ? rounded((Number) v)
+                                                    : BigInteger.valueOf(((Number) v).longValue());
                     if (b.signum() < 0 || b.compareTo(MAX_UINT64) > 0) {
                         throw error(c, "value " + b + " out of range [0, " + MAX_UINT64 + "]");
                     }
                     return b;
                 }
             case FLOAT:
-                return ((Number) v).floatValue();
+                return (float) floating(c, ((Number) v).doubleValue());
             case DOUBLE:
-                return ((Number) v).doubleValue();
+                return floating(c, ((Number) v).doubleValue());
             case DECIMAL:
                 {
                     BigDecimal d =
@@ -154,10 +165,7 @@ final class RowChecker {
                             v instanceof byte[]
                                     ? new String((byte[]) v, StandardCharsets.UTF_8)
                                     : (String) v;
-                    if (kind == ColumnKind.STRING) {
-                        stringLength(c, s);
-                    }
-                    return s;
+                    return kind == ColumnKind.STRING ? sized(c, s) : s;
                 }
             case BYTES:
                 {
@@ -172,11 +180,37 @@ final class RowChecker {
                     return b;
                 }
             case DATE:
-                return v instanceof LocalDateTime
-                        ? ((LocalDateTime) v).toLocalDate()
-                        : (LocalDate) v;
+                {
+                    LocalDate d =
+                            v instanceof LocalDateTime
+                                    ? ((LocalDateTime) v).toLocalDate()
+                                    : (LocalDate) v;
+                    if (d.getYear() < 0 || d.getYear() > 9999) {
+                        throw error(c, "date " + d + " out of range [0000-01-01, 9999-12-31]");
+                    }
+                    return d;
+                }
             case DATETIME:
-                return v instanceof LocalDate ? ((LocalDate) v).atStartOfDay() : (LocalDateTime) v;
+                {
+                    LocalDateTime dt =
+                            v instanceof LocalDate
+                                    ? ((LocalDate) v).atStartOfDay()
+                                    : (LocalDateTime) v;
+                    // Its fraction is rounded to the column's digits when stored: not past 9999.
+                    int fsp = Math.max(0, Math.min(6, t.decimal));
+                    long halfUnit = 5 * (long) Math.pow(10, 8 - fsp);
+                    LocalDateTime max = LAST_SECOND.plusNanos(1_000_000_000L - halfUnit - 1);
+                    if (dt.getYear() < 0 || dt.isAfter(max)) {
+                        throw error(
+                                c,
+                                "datetime "
+                                        + dt
+                                        + " out of range [0000-01-01 00:00:00, 9999-12-31 23:59:59"
+                                        + (fsp > 0 ? "." + "9".repeat(fsp) : "")
+                                        + "]");
+                    }
+                    return dt;
+                }
             case TIMESTAMP:
                 {
                     Instant i = (Instant) v;
@@ -210,9 +244,66 @@ final class RowChecker {
         }
         Number n = (Number) v;
         if (n instanceof Double || n instanceof Float) {
-            return new BigDecimal(n.toString()).setScale(0, RoundingMode.HALF_UP).longValueExact();
+            BigInteger r = rounded(n);
+            // TiDB's ConvertFloatToInt takes 2^63, the double nearest 2^63 - 1, as 2^63 - 1.
+            return r.equals(TWO_TO_63) ? Long.MAX_VALUE : r.longValueExact();
         }
         return n.longValue();
+    }
+
+    /**
+     * A floating-point value rounded half to even to an integer, exactly, as TiDB's {@code
+     * RoundFloat} rounds it into an integer column.
+     *
+     * @throws NumberFormatException for NaN and the infinities
+     */
+    private static BigInteger rounded(Number n) {
+        return new BigDecimal(Math.rint(n.doubleValue())).toBigInteger();
+    }
+
+    /**
+     * A floating-point value as TiDB's {@code ProduceFloatWithSpecifiedTp} makes it for a FLOAT or
+     * DOUBLE column: NaN and the infinities refused; with {@code (M,D)} rounded to D digits after
+     * the point and refused past M - D digits before it; refused if negative for an unsigned
+     * column, or beyond FLOAT's range for a FLOAT column.
+     */
+    private double floating(ColumnInfo c, double f) {
+        FieldType t = c.type;
+        if (Double.isNaN(f) || Double.isInfinite(f)) {
+            throw error(c, "value " + f + " out of range");
+        }
+        if (t.flen != MysqlType.UNSPECIFIED_LENGTH && t.decimal != MysqlType.UNSPECIFIED_LENGTH) {
+            double given = f;
+            double shift = Math.pow(10, t.decimal);
+            if (!Double.isInfinite(f * shift)) {
+                f = Math.rint(f * shift) / shift;
+            }
+            double max = Math.pow(10, t.flen - t.decimal) - 1 / shift;
+            if (f > max || f < -max) {
+                throw error(
+                        c,
+                        "value "
+                                + given
+                                + " has more than "
+                                + (t.flen - t.decimal)
+                                + " digits before the point");
+            }
+        }
+        if (t.isUnsigned() && f < 0) {
+            throw error(c, "negative value " + f + " for an unsigned column");
+        }
+        if (t.tp == MysqlType.FLOAT && Math.abs(f) > Float.MAX_VALUE) {
+            throw error(
+                    c,
+                    "value "
+                            + f
+                            + " out of range ["
+                            + -Float.MAX_VALUE
+                            + ", "
+                            + Float.MAX_VALUE
+                            + "]");
+        }
+        return f;
     }
 
     private void intRange(ColumnInfo c, long l) {
@@ -222,11 +313,20 @@ final class RowChecker {
         }
     }
 
-    private void stringLength(ColumnInfo c, String s) {
+    /**
+     * The text of a CHAR, VARCHAR or TEXT column, refused past the column's length; as TiDB's
+     * {@code ProduceStrWithSpecifiedTp} does, whitespace past a CHAR or VARCHAR length is cut off
+     * (TiDB notes it, but does not refuse it even in strict mode).
+     */
+    private String sized(ColumnInfo c, String s) {
         FieldType t = c.type;
         if (t.tp == MysqlType.STRING || t.tp == MysqlType.VARCHAR || t.tp == MysqlType.VAR_STRING) {
             int chars = s.codePointCount(0, s.length());
             if (t.flen >= 0 && chars > t.flen) {
+                String kept = s.substring(0, s.offsetByCodePoints(0, t.flen));
+                if (t.tp != MysqlType.VAR_STRING && isTrailingWhitespace(s, kept.length())) {
+                    return kept;
+                }
                 throw error(
                         c,
                         "'"
@@ -236,13 +336,23 @@ final class RowChecker {
                                 + " characters, more than "
                                 + t.flen);
             }
-            return;
+            return s;
         }
         long max = maxBytes(t);
         long bytes = s.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > max) {
             throw error(c, "text of " + bytes + " bytes, more than " + max);
         }
+        return s;
+    }
+
+    private static boolean isTrailingWhitespace(String s, int from) {
+        for (int i = from; i < s.length(); i++) {
+            if (TRAILING_WHITESPACE.indexOf(s.charAt(i)) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The most bytes a binary or text column holds. */

@@ -13,8 +13,14 @@ import java.util.List;
  * field {@code TID:<table id>} of {@code DB:<db id>}, a decimal integer, shared by {@code
  * _tidb_rowid} and AUTO_INCREMENT (unless {@code AUTO_ID_CACHE 1}). Ids are taken in batches, each
  * by a small transaction of its own that raises the field, as a TiDB server does; ids of a batch
- * that a failure leaves unused are skipped, as TiDB skips them. Values written explicitly into an
- * AUTO_INCREMENT column raise ("rebase") the field, so that TiDB never hands them out again.
+ * that a failure leaves unused are skipped, as TiDB skips them.
+ *
+ * <p>A value written explicitly into an AUTO_INCREMENT column rebases the allocator at its row, as
+ * TiDB's {@code Rebase} does, so that no id handed out afterwards is at or below it: a value within
+ * the cached batch moves the batch's cursor past it; a value above the batch drops the batch, and
+ * the next batch is taken above the value ({@code max(field, value) + batch}, in the same small
+ * transaction). A value no batch was taken above by the end of a plan is written by {@link
+ * #settle()}, so that TiDB's other servers never hand it out either.
  */
 final class RowIdAllocator {
     private static final int BATCH = 1000;
@@ -32,29 +38,54 @@ final class RowIdAllocator {
     /** The highest id known to be taken in TiKV. */
     private long known;
 
+    /** The highest explicit value above the batch that the field may not hold yet (0: none). */
+    private long rebased;
+
     RowIdAllocator(TxnClient txn, long dbId, long tableId, long lockTtl) {
         this.txn = txn;
         this.key = MetaKeys.hashField(MetaKeys.dbKey(dbId), "TID:" + tableId);
         this.lockTtl = lockTtl;
     }
 
-    /** A fresh id, above every id TiDB or this allocator handed out. */
+    /** A fresh id, above every id TiDB or this allocator handed out or was rebased to. */
     long next() {
         if (next >= end) {
-            long base = raise(0, BATCH);
+            long base = raise(rebased, BATCH);
+            rebased = 0;
             next = base + 1;
             end = base + BATCH + 1;
         }
         return next++;
     }
 
-    /** Makes sure ids up to {@code id} are never handed out (an explicit AUTO_INCREMENT value). */
+    /**
+     * Makes sure ids up to {@code id} are never handed out (an explicit AUTO_INCREMENT value): from
+     * now on by this allocator, and by TiDB's servers once {@link #settle()} or the next batch has
+     * raised the field.
+     */
     void rebase(long id) {
-        if (id >= next && id < end) {
-            next = id + 1; // within our batch: skip past it, as TiDB's allocator does
-        } else if (id > known) {
-            raise(id, 0);
+        if (id < next) {
+            return; // handed out or skipped already
         }
+        if (id < end) {
+            next = id + 1; // within our batch: skip past it, as TiDB's allocator does
+        } else {
+            // Above our batch: drop it, as TiDB's allocator does; the next batch starts above id.
+            next = end;
+            rebased = Math.max(rebased, id);
+        }
+    }
+
+    /**
+     * Raises the field to the highest explicit value rebased to that no batch was taken above, in a
+     * small transaction of its own; a no-op if the field holds it already. Called at the end of
+     * every plan, before its transaction commits.
+     */
+    void settle() {
+        if (rebased > known) {
+            raise(rebased, 0);
+        }
+        rebased = 0;
     }
 
     /**

@@ -20,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * What {@link RowChecker} lets through, brought to its column kind's class, and what it refuses as
  * TiDB's strict SQL mode would: integer ranges (signed and unsigned), decimal precision and scale,
- * string lengths in characters and text and binary lengths in bytes, years, bits, timestamps, NOT
+ * float and double ranges, string lengths in characters (whitespace past a CHAR or VARCHAR length
+ * cut off) and text and binary lengths in bytes, years, bits, dates, datetimes, timestamps, NOT
  * NULL and values of the wrong class. Every refusal names the column, its type and the table.
  */
 class RowCheckerTest {
@@ -94,8 +95,12 @@ class RowCheckerTest {
                                 + tooBig);
     }
 
+    /**
+     * Floating-point values are rounded half to even into integer columns, as TiDB's {@code
+     * ConvertFloatToInt} rounds them ({@code RoundFloat}, {@code math.RoundToEven}).
+     */
     @Test
-    void integersAreBroughtToLongAndFractionsRoundedHalfAwayFromZero() {
+    void integersAreBroughtToLongAndFloatingPointValuesRoundedHalfToEven() {
         RowChecker c = column(MysqlType.LONG);
         assertThat(c.check(0, 7)).isEqualTo(7L);
         assertThat(c.check(0, (short) -7)).isEqualTo(-7L);
@@ -103,11 +108,19 @@ class RowCheckerTest {
         assertThat(c.check(0, BigInteger.valueOf(7))).isEqualTo(7L);
         assertThat(c.check(0, new BigDecimal("7"))).isEqualTo(7L);
         assertThat(c.check(0, true)).isEqualTo(1L);
-        assertThat(c.check(0, 2.5d)).isEqualTo(3L);
-        assertThat(c.check(0, -2.5f)).isEqualTo(-3L);
+        assertThat(c.check(0, 2.5d)).isEqualTo(2L);
+        assertThat(c.check(0, 3.5d)).isEqualTo(4L);
+        assertThat(c.check(0, -2.5f)).isEqualTo(-2L);
+        assertThat(c.check(0, 2.6d)).isEqualTo(3L);
         assertThat(c.check(0, 2.4d)).isEqualTo(2L);
         assertThatThrownBy(() -> c.check(0, new BigDecimal("7.5")))
                 .hasMessageStartingWith("column 'c' (int) of TiDB table db.t: cannot take a");
+        RowChecker bigint = column(MysqlType.LONGLONG);
+        // 2^63, the double nearest 2^63 - 1, is taken as 2^63 - 1, as TiDB takes it.
+        assertThat(bigint.check(0, 0x1p63)).isEqualTo(Long.MAX_VALUE);
+        assertThat(bigint.check(0, -0x1p63)).isEqualTo(Long.MIN_VALUE);
+        assertThatThrownBy(() -> bigint.check(0, 1e19d))
+                .hasMessageStartingWith("column 'c' (bigint) of TiDB table db.t: cannot take a");
     }
 
     @Test
@@ -310,63 +323,138 @@ class RowCheckerTest {
                 .hasMessageStartingWith("column 'b' (varchar(8)) of TiDB table db.t: ");
     }
 
-    // ---- Defects found, reported and not fixed (see KnownDefect).
-
     /**
-     * DEFECT: DATE and DATETIME values are not range checked. TiDB holds years 0 to 9999 only; a
-     * Java date beyond them is written as a packed value no TiDB date has.
+     * TiDB holds DATE and DATETIME years 0 to 9999 only ({@code checkDateRange}): a Java date
+     * beyond them would be written as a packed value no TiDB date has. A DATETIME's fraction is
+     * rounded to the column's digits when stored, so one that rounds past 9999 is refused too.
      */
-    @KnownDefect
-    void defectDatesBeyondTiDBsYearsAreNotRefused() {
+    @Test
+    void datesAndDatetimesBeyondTiDBsYearsAreRefused() {
         RowChecker date = column(MysqlType.DATE);
+        assertThat(date.check(0, LocalDate.of(0, 1, 1))).isEqualTo(LocalDate.of(0, 1, 1));
+        assertThat(date.check(0, LocalDate.of(9999, 12, 31))).isEqualTo(LocalDate.of(9999, 12, 31));
+        String range = " out of range [0000-01-01, 9999-12-31]";
+        refuses(date, LocalDate.of(10_000, 1, 1), "date", "date +10000-01-01" + range);
+        refuses(date, LocalDate.of(-1, 12, 31), "date", "date -0001-12-31" + range);
+        refuses(date, LocalDateTime.of(10_000, 1, 1, 0, 0), "date", "date +10000-01-01" + range);
+
         RowChecker datetime = column(MysqlType.DATETIME);
-        assertThatThrownBy(() -> date.check(0, LocalDate.of(10_000, 1, 1)))
-                .hasMessageStartingWith("column 'c' (date) of TiDB table db.t: ");
-        assertThatThrownBy(() -> date.check(0, LocalDate.of(-1, 1, 1)))
-                .hasMessageStartingWith("column 'c' (date) of TiDB table db.t: ");
-        assertThatThrownBy(() -> datetime.check(0, LocalDateTime.of(10_000, 1, 1, 0, 0)))
-                .hasMessageStartingWith("column 'c' (datetime) of TiDB table db.t: ");
+        LocalDateTime last = LocalDateTime.of(9999, 12, 31, 23, 59, 59, 499_999_999);
+        assertThat(datetime.check(0, last)).isEqualTo(last);
+        assertThat(datetime.check(0, LocalDateTime.of(0, 1, 1, 0, 0))).isNotNull();
+        String seconds = " out of range [0000-01-01 00:00:00, 9999-12-31 23:59:59]";
+        refuses(
+                datetime,
+                LocalDateTime.of(10_000, 1, 1, 0, 0),
+                "datetime",
+                "datetime +10000-01-01T00:00" + seconds);
+        refuses(
+                datetime,
+                last.plusNanos(1),
+                "datetime",
+                "datetime 9999-12-31T23:59:59.500" + seconds);
+        refuses(
+                datetime,
+                LocalDate.of(-1, 1, 1),
+                "datetime",
+                "datetime -0001-01-01T00:00" + seconds);
+
+        RowChecker micros = column(MysqlType.DATETIME, 0, MysqlType.UNSPECIFIED_LENGTH, 6, null);
+        LocalDateTime lastMicro = LocalDateTime.of(9999, 12, 31, 23, 59, 59, 999_999_499);
+        assertThat(micros.check(0, lastMicro)).isEqualTo(lastMicro);
+        refuses(
+                micros,
+                lastMicro.plusNanos(1),
+                "datetime(6)",
+                "datetime 9999-12-31T23:59:59.999999500 out of range"
+                        + " [0000-01-01 00:00:00, 9999-12-31 23:59:59.999999]");
     }
 
     /**
-     * DEFECT: a Double or Float into BIGINT UNSIGNED is cast to a long: truncated (2.5 becomes 2,
-     * where TiDB rounds to 3) and clamped (1.8e19 becomes 9223372036854775807; 1e20, beyond the
-     * type's range, is not refused). TiDB rounds, and refuses values out of range.
+     * A Double or Float into BIGINT UNSIGNED is rounded half to even, exactly, as TiDB's {@code
+     * ConvertFloatToUint} does with {@code RoundFloat} ({@code math.RoundToEven}; so 2.5 becomes
+     * 2), and refused out of the type's range: not truncated or clamped to a long.
      */
-    @KnownDefect
-    void defectFloatingPointValuesIntoBigintUnsignedAreTruncatedAndClamped() {
+    @Test
+    void floatingPointValuesIntoBigintUnsignedAreRoundedHalfToEvenAndRangeChecked() {
         RowChecker c = unsigned(MysqlType.LONGLONG);
-        assertThat(c.check(0, 2.5d)).isEqualTo(BigInteger.valueOf(3));
+        assertThat(c.check(0, 2.5d)).isEqualTo(BigInteger.valueOf(2));
+        assertThat(c.check(0, 3.5d)).isEqualTo(BigInteger.valueOf(4));
+        assertThat(c.check(0, 2.6f)).isEqualTo(BigInteger.valueOf(3));
+        assertThat(c.check(0, -0.4d)).isEqualTo(BigInteger.ZERO);
         assertThat(c.check(0, 1.8e19d)).isEqualTo(new BigInteger("18000000000000000000"));
-        assertThatThrownBy(() -> c.check(0, 1e20d))
-                .hasMessageStartingWith("column 'c' (bigint unsigned) of TiDB table db.t: ");
+        // The largest double below 2^64, exactly.
+        assertThat(c.check(0, 0x1.fffffffffffffp63))
+                .isEqualTo(new BigInteger("18446744073709549568"));
+        String range = " out of range [0, 18446744073709551615]";
+        refuses(c, 1e20d, "bigint unsigned", "value 100000000000000000000" + range);
+        refuses(c, -0.6d, "bigint unsigned", "value -1" + range);
+        assertThatThrownBy(() -> c.check(0, Double.NaN))
+                .hasMessageStartingWith(
+                        "column 'c' (bigint unsigned) of TiDB table db.t: cannot take a Double");
     }
 
     /**
-     * DEFECT: FLOAT and DOUBLE values are not range checked: a Double beyond FLOAT's range is
-     * written as infinity, and NaN and infinities are written as they are. TiDB refuses all of them
-     * as out of range.
+     * FLOAT and DOUBLE values are range checked as TiDB's {@code ProduceFloatWithSpecifiedTp}
+     * checks them: NaN and the infinities are refused, and so is a value beyond FLOAT's range for a
+     * FLOAT column (not written as infinity) and a negative value for an unsigned column.
      */
-    @KnownDefect
-    void defectFloatOverflowNaNAndInfinityAreNotRefused() {
+    @Test
+    void floatOverflowNaNAndInfinityAreRefused() {
         RowChecker f = column(MysqlType.FLOAT);
         RowChecker d = column(MysqlType.DOUBLE);
-        assertThatThrownBy(() -> f.check(0, 1e39d))
-                .hasMessageStartingWith("column 'c' (float) of TiDB table db.t: ");
-        assertThatThrownBy(() -> d.check(0, Double.NaN))
-                .hasMessageStartingWith("column 'c' (double) of TiDB table db.t: ");
-        assertThatThrownBy(() -> d.check(0, Double.POSITIVE_INFINITY))
-                .hasMessageStartingWith("column 'c' (double) of TiDB table db.t: ");
+        assertThat(f.check(0, 3.4e38d)).isEqualTo(3.4e38f);
+        assertThat(d.check(0, 1e39d)).isEqualTo(1e39d);
+        refuses(f, 1e39d, "float", "value 1.0E39 out of range [-3.4028235E38, 3.4028235E38]");
+        refuses(f, -1e39d, "float", "value -1.0E39 out of range [-3.4028235E38, 3.4028235E38]");
+        refuses(d, Double.NaN, "double", "value NaN out of range");
+        refuses(d, Double.POSITIVE_INFINITY, "double", "value Infinity out of range");
+        refuses(f, Float.NEGATIVE_INFINITY, "float", "value -Infinity out of range");
+        refuses(
+                unsigned(MysqlType.DOUBLE),
+                -1.5d,
+                "double unsigned",
+                "negative value -1.5 for an unsigned column");
+        assertThat(unsigned(MysqlType.DOUBLE).check(0, 1.5d)).isEqualTo(1.5d);
     }
 
     /**
-     * DEFECT: trailing spaces past a CHAR or VARCHAR column's length are refused as too long. TiDB
-     * (as MySQL) cuts them off without an error in strict mode too, and stores the value truncated
-     * to the length.
+     * FLOAT(M,D) and DOUBLE(M,D) values are rounded to D digits after the point (half to even, as
+     * TiDB's {@code TruncateFloat} rounds) and refused with more than M - D digits before it.
      */
-    @KnownDefect
-    void defectTrailingSpacesPastTheLengthAreRefused() {
-        assertThat(sized(MysqlType.VARCHAR, 2, UTF8).check(0, "ab   ")).isEqualTo("ab");
+    @Test
+    void floatsAndDoublesWithDigitsAreRoundedToThemAndRefusedBeyondThem() {
+        RowChecker c = column(MysqlType.DOUBLE, 0, 5, 2, null);
+        assertThat(c.check(0, 1.125d)).isEqualTo(1.12d);
+        assertThat(c.check(0, -999.99d)).isEqualTo(-999.99d);
+        assertThat(c.check(0, 12L)).isEqualTo(12d);
+        refuses(c, 1000d, "double", "value 1000.0 has more than 3 digits before the point");
+        refuses(c, 999.996d, "double", "value 999.996 has more than 3 digits before the point");
+        RowChecker f = column(MysqlType.FLOAT, 0, 4, 1, null);
+        assertThat(f.check(0, 12.25d)).isEqualTo(12.2f);
+    }
+
+    /**
+     * Whitespace (spaces, tabs, newlines) past a CHAR or VARCHAR column's length is cut off, as
+     * TiDB's {@code ProduceStrWithSpecifiedTp} cuts it: a note, not an error, even in strict mode;
+     * the value is stored truncated to the length. Anything else past the length, and anything past
+     * a TEXT or binary length, is still refused.
+     */
+    @Test
+    void trailingWhitespacePastACharOrVarcharLengthIsCutOff() {
+        RowChecker varchar = sized(MysqlType.VARCHAR, 2, UTF8);
+        assertThat(varchar.check(0, "ab   ")).isEqualTo("ab");
+        assertThat(varchar.check(0, "ab\t\n\r ")).isEqualTo("ab");
+        assertThat(sized(MysqlType.VARCHAR, 4, UTF8).check(0, "ab    ")).isEqualTo("ab  ");
+        assertThat(
+                        sized(MysqlType.VARCHAR, 2, UTF8)
+                                .check(0, "€\uD83D\uDE00 ".getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo("€\uD83D\uDE00");
         assertThat(sized(MysqlType.STRING, 2, UTF8).check(0, "ab  ")).isEqualTo("ab");
+        refuses(varchar, "ab  c", "varchar(2)", "'ab  c' has 5 characters, more than 2");
+        refuses(varchar, " ab", "varchar(2)", "' ab' has 3 characters, more than 2");
+        RowChecker tinytext = sized(MysqlType.TINY_BLOB, MysqlType.UNSPECIFIED_LENGTH, UTF8);
+        refuses(tinytext, "a".repeat(255) + " ", "tinytext", "text of 256 bytes, more than 255");
+        refuses(sized(MysqlType.VARCHAR, 2, BINARY), "ab ", "varbinary(2)", "3 bytes, more than 2");
     }
 }

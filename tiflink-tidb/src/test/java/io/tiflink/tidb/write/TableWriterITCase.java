@@ -556,17 +556,13 @@ class TableWriterITCase {
                 .hasMessageStartingWith(refused + "w.cached_ids: it has AUTO_ID_CACHE 1");
     }
 
-    // ---- Defects found, reported and not fixed (see KnownDefect).
-
     /**
-     * DEFECT: an explicit AUTO_INCREMENT value rebases the allocator only after the whole batch is
-     * planned, so an id allocated later in the same batch can equal it, and that row's record
-     * silently replaces the explicit row (an INSERT overwriting a row; its index entry is left
-     * pointing at the wrong row). TiDB's INSERT rebases at the explicit row: the next ids are above
-     * it.
+     * An explicit AUTO_INCREMENT value rebases the allocator at its row, as TiDB's INSERT does: ids
+     * allocated later in the same batch are above it, so no row of the batch replaces it (and every
+     * index entry points at its own row).
      */
-    @KnownDefect
-    void defectAnIdAllocatedAfterAnExplicitOneInItsBatchOverwritesItsRow() {
+    @Test
+    void idsAllocatedAfterAnExplicitOneInItsBatchAreAboveIt() {
         TableWriter w = bed.writer("w", "orders_in_batch");
         write(
                 w,
@@ -574,27 +570,30 @@ class TableWriterITCase {
                 RowWrite.insert(row(null, "a")),
                 RowWrite.insert(row(null, "b")),
                 RowWrite.insert(row(null, "c")));
-        assertThat(bed.decodedRows(w.table().info(), bed.txn().timestamp()))
-                .extracting(r -> r[1])
-                .containsExactlyInAnyOrder("explicit", "a", "b", "c");
-        assertThat(bed.rows(w)).contains("[3, explicit]");
+        assertThat(bed.rows(w)).containsExactly("[3, explicit]", "[4, a]", "[5, b]", "[6, c]");
     }
 
     /**
-     * DEFECT: an explicit AUTO_INCREMENT value above the writer's cached batch of ids raises TiDB's
-     * allocator key, but the writer goes on handing out the ids of its batch, below the explicit
-     * value. TiDB's allocator ({@code Rebase}) moves its cached base past the explicit value, so
-     * that, as in MySQL, ids allocated afterwards are above it.
+     * An explicit AUTO_INCREMENT value rebases the writer's cached batch of ids as TiDB's allocator
+     * ({@code Rebase}) does: one within the batch moves the batch past it (no transaction of its
+     * own); one above it drops the batch, and ids allocated afterwards are above the explicit
+     * value, as in MySQL.
      */
-    @KnownDefect
-    void defectIdsAllocatedAfterAnExplicitOneAboveTheCachedBatchAreBelowIt() {
+    @Test
+    void idsAllocatedAfterAnExplicitOneAreAboveItWithinOrAboveTheCachedBatch() {
         TableWriter w = bed.writer("w", "orders_rebased");
         write(w, RowWrite.insert(row(null, "first")));
+        write(w, RowWrite.insert(row(10L, "within")), RowWrite.insert(row(null, "next")));
+        assertThat(bed.allocatorBase(w.table())).isEqualTo(1000);
         write(w, RowWrite.insert(row(5000L, "explicit")));
+        assertThat(bed.allocatorBase(w.table())).isGreaterThanOrEqualTo(5000);
         write(w, RowWrite.insert(row(null, "after")));
-        assertThat(bed.decodedRows(w.table().info(), bed.txn().timestamp()))
-                .filteredOn(r -> "after".equals(r[1]))
-                .singleElement()
-                .satisfies(r -> assertThat((Long) r[0]).isGreaterThan(5000L));
+        assertThat(bed.rows(w))
+                .containsExactly(
+                        "[1, first]",
+                        "[10, within]",
+                        "[11, next]",
+                        "[5000, explicit]",
+                        "[5001, after]");
     }
 }
