@@ -19,6 +19,7 @@ import org.tikv.txn.ResolveLockResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -40,8 +41,8 @@ import java.util.function.Function;
 public final class TxnClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TxnClient.class);
 
-    /** Region errors and unreachable stores are retried this long before a command fails. */
-    private static final long RETRY_MILLIS = 60_000;
+    /** The default of how long a command is retried before it fails. */
+    public static final Duration DEFAULT_RETRY_TIMEOUT = Duration.ofMinutes(1);
 
     private static final int BATCH_KEYS = 4096;
     private static final long BATCH_BYTES = 1 << 20;
@@ -52,13 +53,20 @@ public final class TxnClient implements AutoCloseable {
     private final long pointTimeoutMillis;
     private final long batchTimeoutMillis;
 
+    /**
+     * How long a command is retried (through region errors, unreachable stores, and locks of other
+     * transactions it cannot resolve) before it fails.
+     */
+    private final long retryMillis;
+
     public TxnClient(TiSession session) {
-        this(session, false);
+        this(session, false, DEFAULT_RETRY_TIMEOUT);
     }
 
-    private TxnClient(TiSession session, boolean ownsSession) {
+    private TxnClient(TiSession session, boolean ownsSession, Duration retryTimeout) {
         this.session = session;
         this.ownsSession = ownsSession;
+        this.retryMillis = retryTimeout.toMillis();
         this.regions = session.getRegionManager();
         this.pointTimeoutMillis = Math.max(1_000, session.getConf().getTimeout());
         this.batchTimeoutMillis = Math.max(pointTimeoutMillis, session.getConf().getScanTimeout());
@@ -66,7 +74,12 @@ public final class TxnClient implements AutoCloseable {
 
     /** A client over a session of its own, closed with it. */
     public static TxnClient open(org.tikv.common.TiConfiguration conf) {
-        return new TxnClient(TiSession.create(conf), true);
+        return open(conf, DEFAULT_RETRY_TIMEOUT);
+    }
+
+    /** A client over a session of its own, retrying each command for {@code retryTimeout}. */
+    public static TxnClient open(org.tikv.common.TiConfiguration conf, Duration retryTimeout) {
+        return new TxnClient(TiSession.create(conf), true, retryTimeout);
     }
 
     public TiSession session() {
@@ -100,7 +113,9 @@ public final class TxnClient implements AutoCloseable {
 
     private void getBatch(long ts, List<ByteString> batch, Map<ByteKey, byte[]> out) {
         Set<Long> readPast = new HashSet<>();
-        ConcreteBackOffer backOff = ConcreteBackOffer.newCustomBackOff((int) RETRY_MILLIS);
+        long deadline = System.currentTimeMillis() + retryMillis;
+        ConcreteBackOffer backOff = ConcreteBackOffer.newCustomBackOff((int) retryMillis);
+        LockWait wait = new LockWait();
         List<ByteString> keys = batch;
         while (!keys.isEmpty()) {
             List<ByteString> asked = keys;
@@ -156,9 +171,16 @@ public final class TxnClient implements AutoCloseable {
                             .lockResolverClient
                             .resolveLocks(backOff, ts, locks, false);
             readPast.addAll(result.getResolvedLocks());
-            if (result.getMsBeforeTxnExpired() > 0) {
-                sleep(Math.min(result.getMsBeforeTxnExpired(), 200));
+            if (System.currentTimeMillis() > deadline) {
+                throw new TxnException(
+                        "reading at "
+                                + ts
+                                + " still finds keys locked after "
+                                + retryMillis
+                                + " ms: "
+                                + describe(locks.get(0)));
             }
+            wait.after(result);
             keys = new ArrayList<>(locked);
         }
     }
@@ -242,8 +264,9 @@ public final class TxnClient implements AutoCloseable {
 
     private void prewriteBatch(
             ByteString primary, List<Kvrpcpb.Mutation> batch, long startTs, long ttl) {
-        long deadline = System.currentTimeMillis() + RETRY_MILLIS;
-        ConcreteBackOffer resolveBackOff = ConcreteBackOffer.newCustomBackOff((int) RETRY_MILLIS);
+        long deadline = System.currentTimeMillis() + retryMillis;
+        ConcreteBackOffer resolveBackOff = ConcreteBackOffer.newCustomBackOff((int) retryMillis);
+        LockWait wait = new LockWait();
         while (true) {
             ByteString first = batch.get(0).getKey();
             TiRegion region = regions.getRegionByKey(first);
@@ -292,21 +315,22 @@ public final class TxnClient implements AutoCloseable {
             if (locks.isEmpty()) {
                 return;
             }
-            resolveForWrite(locks, startTs, resolveBackOff);
+            wait.after(resolveForWrite(locks, startTs, resolveBackOff));
             if (System.currentTimeMillis() > deadline) {
                 throw new TxnException(
                         "prewrite of transaction "
                                 + startTs
                                 + " still finds keys locked by other transactions after "
-                                + RETRY_MILLIS
-                                + " ms, e.g. "
-                                + Keys.hex(locks.get(0).getKey().toByteArray()));
+                                + retryMillis
+                                + " ms: "
+                                + describe(locks.get(0)));
             }
         }
     }
 
-    /** Resolves (or waits for) other transactions' locks that block our prewrite. */
-    private void resolveForWrite(List<Lock> locks, long startTs, ConcreteBackOffer backOff) {
+    /** Resolves other transactions' locks that block our prewrite, as far as it can. */
+    private ResolveLockResult resolveForWrite(
+            List<Lock> locks, long startTs, ConcreteBackOffer backOff) {
         TiRegion region = regions.getRegionByKey(locks.get(0).getKey());
         ResolveLockResult result;
         try {
@@ -323,9 +347,35 @@ public final class TxnClient implements AutoCloseable {
                             + ": "
                             + e.getMessage());
         }
-        if (result.getMsBeforeTxnExpired() > 0) {
-            sleep(Math.min(result.getMsBeforeTxnExpired(), 500));
+        return result;
+    }
+
+    /**
+     * Waits between attempts on locked keys: until the lock's TTL runs out if the resolver says
+     * when, else with a doubling back-off, so that a lock it cannot settle (e.g. an async-commit
+     * lock, which tikv-client-java 3.3.5 does not check) is not retried in a busy loop.
+     */
+    private static final class LockWait {
+        private long backOffMillis = 10;
+
+        void after(ResolveLockResult result) {
+            long expires = result.getMsBeforeTxnExpired();
+            sleep(expires > 0 ? Math.min(expires, 500) : backOffMillis);
+            backOffMillis = Math.min(backOffMillis * 2, 500);
         }
+    }
+
+    /** A lock for messages: its key and the transaction that owns it. */
+    private static String describe(Lock lock) {
+        return "key "
+                + Keys.printable(lock.getKey().toByteArray())
+                + " is locked by transaction "
+                + lock.getTxnID()
+                + " (primary "
+                + Keys.printable(lock.getPrimary().toByteArray())
+                + ", ttl "
+                + lock.getTtl()
+                + " ms)";
     }
 
     /**
@@ -601,7 +651,7 @@ public final class TxnClient implements AutoCloseable {
 
     /**
      * Sends a command to the leader of the region holding {@code key}, retrying through region
-     * errors and unreachable stores for up to a minute. Returns null when {@code call} does.
+     * errors and unreachable stores for the retry budget. Returns null when {@code call} does.
      */
     private <R> R onRegion(
             ByteString key,
@@ -609,7 +659,7 @@ public final class TxnClient implements AutoCloseable {
             long timeoutMillis,
             RegionCall<R> call,
             Function<R, Errorpb.Error> regionError) {
-        long deadline = System.currentTimeMillis() + RETRY_MILLIS;
+        long deadline = System.currentTimeMillis() + retryMillis;
         long backOff = 10;
         while (true) {
             TiRegion region = regions.getRegionByKey(key);
@@ -645,7 +695,7 @@ public final class TxnClient implements AutoCloseable {
                 regions.onRequestFail(region);
             }
             if (System.currentTimeMillis() > deadline) {
-                throw new TxnException(what + " failed for " + RETRY_MILLIS + " ms: " + failure);
+                throw new TxnException(what + " failed for " + retryMillis + " ms: " + failure);
             }
             LOG.debug("{} on region {}: {}; retrying", what, region.getId(), failure);
             sleep(backOff);

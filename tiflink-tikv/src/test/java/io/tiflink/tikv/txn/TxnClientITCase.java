@@ -2,6 +2,8 @@ package io.tiflink.tikv.txn;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
+import io.tiflink.minicluster.storage.Lock;
+import io.tiflink.minicluster.storage.Modify;
 
 import org.tikv.common.TiConfiguration;
 import org.tikv.kvproto.Kvrpcpb;
@@ -14,6 +16,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -154,5 +157,48 @@ class TxnClientITCase {
                 .isInstanceOf(WriteConflictException.class)
                 .hasMessageContaining("write conflict")
                 .hasMessageContaining("conflict/k");
+    }
+
+    /**
+     * A lock the reader can neither resolve nor read past (an async-commit lock, whose
+     * min_commit_ts TiKV does not push and whose secondaries tikv-client-java 3.3.5 cannot check;
+     * here with a long TTL) fails a read within the retry budget, naming the key and the lock's
+     * owner, instead of waiting as long as the lock lives.
+     */
+    @Test
+    void aReadMeetingALockItCannotResolveFailsWithinTheDeadline(MiniTiKVCluster cluster)
+            throws Exception {
+        byte[] k = key("async-locked");
+        long lockTs = cluster.currentTs();
+        cluster.percolator()
+                .store()
+                .write(
+                        (store, batch) ->
+                                batch.add(
+                                        Modify.putLock(
+                                                k,
+                                                new Lock(
+                                                        Kvrpcpb.Op.Put,
+                                                        k,
+                                                        lockTs,
+                                                        600_000,
+                                                        new byte[] {'v'},
+                                                        0,
+                                                        1,
+                                                        0,
+                                                        true,
+                                                        List.of()))));
+        try (TxnClient impatient =
+                TxnClient.open(
+                        TiConfiguration.createDefault(cluster.pdAddress()),
+                        Duration.ofSeconds(2))) {
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> impatient.get(impatient.timestamp(), List.of(k)))
+                    .isInstanceOf(TxnException.class)
+                    .hasMessageContaining("async-locked")
+                    .hasMessageContaining("transaction " + lockTs);
+            assertThat(Duration.ofNanos(System.nanoTime() - started))
+                    .isLessThan(Duration.ofSeconds(30));
+        }
     }
 }
