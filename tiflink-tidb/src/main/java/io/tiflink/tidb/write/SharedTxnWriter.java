@@ -8,7 +8,9 @@ import org.tikv.kvproto.Kvrpcpb;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 
@@ -16,7 +18,8 @@ import java.util.Set;
  * One writer's part in Percolator transactions that several writers share: someone else owns (and
  * commits) a transaction's primary, and each writer prewrites its changes' mutations as secondaries
  * under it. It remembers the range of keys it prewrote, whose locks are committed after the
- * primary.
+ * primary, and the writes it prewrote, to be written again should the transaction be rolled back
+ * (its locks outlived their TTL while nobody kept them alive).
  *
  * <p>A transaction holds one mutation per key, and keys prewritten in it cannot change. A change
  * touching such a key (or a key of a change so deferred) is deferred, in its order, until {@link
@@ -32,6 +35,9 @@ public final class SharedTxnWriter {
 
     private final Set<ByteKey> deferredKeys = new HashSet<>();
     private final List<RowWrite> deferred = new ArrayList<>();
+
+    /** The writes prewritten since {@link #clearKeyRange}, in order. */
+    private final List<RowWrite> prewritten = new ArrayList<>();
 
     /** The smallest and largest key prewritten since {@link #clearKeyRange}; null for none. */
     private byte[] firstKey;
@@ -56,6 +62,13 @@ public final class SharedTxnWriter {
         List<Kvrpcpb.Mutation> mutations = plan.mutationList();
         if (!mutations.isEmpty()) {
             txn.prewrite(primary, mutations, startTs, lockTtlMillis);
+        }
+        Set<RowWrite> deferredNow = Collections.newSetFromMap(new IdentityHashMap<>());
+        deferredNow.addAll(plan.deferred);
+        for (RowWrite c : changes) {
+            if (!deferredNow.contains(c)) {
+                prewritten.add(c);
+            }
         }
         for (Kvrpcpb.Mutation m : mutations) {
             byte[] k = m.getKey().toByteArray();
@@ -107,9 +120,15 @@ public final class SharedTxnWriter {
         return lastKey;
     }
 
-    /** Starts a new key range: the keys so far are another transaction's. */
+    /** The writes prewritten since {@link #clearKeyRange}, in order. */
+    public List<RowWrite> prewritten() {
+        return prewritten;
+    }
+
+    /** Starts a new key range and write log: the keys so far are another transaction's. */
     public void clearKeyRange() {
         firstKey = null;
         lastKey = null;
+        prewritten.clear();
     }
 }

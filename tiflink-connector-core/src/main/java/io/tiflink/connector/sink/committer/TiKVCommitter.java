@@ -2,6 +2,7 @@ package io.tiflink.connector.sink.committer;
 
 import io.tiflink.connector.sink.EpochKeys;
 import io.tiflink.connector.sink.TiKVSinkConfig;
+import io.tiflink.connector.sink.TiKVSinkOptions;
 import io.tiflink.connector.sink.writer.ChangeCodec;
 import io.tiflink.tidb.write.TableWriter;
 import io.tiflink.tikv.Keys;
@@ -59,6 +60,26 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
                 writeCarried(c); // its epoch never opened: carried changes only
                 continue;
             }
+            TxnClient.Status status = txn.status(c.primary(), c.startTs());
+            if (!status.locked && !status.committed()) {
+                if (c.carried().length > 0) {
+                    throw new FlinkRuntimeException(
+                            "TiKV sink into "
+                                    + config.qualifiedTable()
+                                    + " cannot commit "
+                                    + c
+                                    + ": it is "
+                                    + status
+                                    + " (its locks outlived '"
+                                    + TiKVSinkOptions.LOCK_TTL.key()
+                                    + "' while the job was down), and its input had ended, so no"
+                                    + " later epoch writes its changes again. Restart the job from"
+                                    + " an earlier checkpoint to write them.");
+                }
+                // Its writer writes its changes again in the epoch it writes now (EpochPart).
+                LOG.info("{} is {}: its writer writes it again", c, status);
+                continue;
+            }
             long commitTs;
             try {
                 commitTs = txn.commitPrimary(c.primary(), c.startTs());
@@ -68,12 +89,10 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
                                 + config.qualifiedTable()
                                 + " cannot commit "
                                 + c
-                                + ", whose rows a completed checkpoint holds: "
+                                + ": "
                                 + e.getMessage()
-                                + ". Its locks outlived 'sink.transaction.lock-ttl' while the job"
-                                + " was down, and another transaction rolled it back: these rows"
-                                + " are lost. Restart the job from an earlier checkpoint, or"
-                                + " without state, to write them again.",
+                                + ". The job restarts from its last checkpoint; if the epoch was"
+                                + " rolled back meanwhile, its writers write its changes again.",
                         e);
             }
             if (c.carried().length > 0) {

@@ -2,6 +2,7 @@ package io.tiflink.connector.sink.coordinator;
 
 import io.tiflink.connector.sink.EpochKeys;
 import io.tiflink.connector.sink.TiKVSinkConfig;
+import io.tiflink.connector.sink.TiKVSinkOptions;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.runtime.checkpoint.CheckpointCoordinator;
@@ -10,6 +11,7 @@ import org.apache.flink.runtime.checkpoint.PendingCheckpoint;
 import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
 import org.apache.flink.runtime.operators.coordination.OperatorEvent;
+import org.apache.flink.util.FlinkRuntimeException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +64,12 @@ public final class EpochCoordinator implements OperatorCoordinator {
     /** Ids of this sink in earlier runs, whose epochs a restore must also settle. */
     private final Set<String> sinkIds = new LinkedHashSet<>();
 
+    /** At most one warning this often for failing heartbeats. */
+    private static final long HEARTBEAT_WARNING_MILLIS = 60_000;
+
+    private long lastKeptAlive = System.currentTimeMillis();
+    private long lastHeartbeatWarning;
+
     private long lastTriggered = -1;
     private long lastCompleted = -1;
     private boolean recovered;
@@ -90,11 +98,46 @@ public final class EpochCoordinator implements OperatorCoordinator {
                     }
                 });
         long period = Math.max(1_000, config.lockTtl().toMillis() / 3);
-        executor.scheduleAtFixedRate(
-                () -> safely("heartbeat", () -> epochs.keepAlive(context::failJob)),
-                period,
-                period,
-                TimeUnit.MILLISECONDS);
+        executor.scheduleAtFixedRate(this::keepAlive, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Heartbeats the open epochs. A failure is retried at the next beat; once heartbeats have
+     * failed for as long as a lock lives ({@code sink.transaction.lock-ttl}), the epochs may be
+     * rolled back by any reader, and the job fails. Nothing escapes: an exception thrown out of a
+     * periodic task would silently end the heartbeats.
+     */
+    private void keepAlive() {
+        if (epochs == null) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        try {
+            epochs.keepAlive(context::failJob);
+            lastKeptAlive = now;
+        } catch (Throwable t) {
+            if (t instanceof Error || now - lastKeptAlive >= config.lockTtl().toMillis()) {
+                context.failJob(
+                        new FlinkRuntimeException(
+                                "TiKV sink into "
+                                        + config.qualifiedTable()
+                                        + ": the open transactions' heartbeats failed for "
+                                        + (now - lastKeptAlive)
+                                        + " ms, as long as their locks live ('"
+                                        + TiKVSinkOptions.LOCK_TTL.key()
+                                        + "' = "
+                                        + config.lockTtl()
+                                        + "): "
+                                        + t.getMessage(),
+                                t));
+            } else if (now - lastHeartbeatWarning >= HEARTBEAT_WARNING_MILLIS) {
+                lastHeartbeatWarning = now;
+                LOG.warn(
+                        "TiKV sink into {}: heartbeat failed; trying again",
+                        config.qualifiedTable(),
+                        t);
+            }
+        }
     }
 
     @Override

@@ -62,7 +62,7 @@ final class EpochTransactions implements AutoCloseable {
                 long epoch = EpochKeys.epoch(id, primary);
                 long startTs = lock.getLockVersion();
                 if (epoch < checkpointId) {
-                    commit(epoch, primary, startTs);
+                    commitOrLeaveToWriters(epoch, primary, startTs);
                 } else {
                     rollback(epoch, primary, startTs);
                 }
@@ -211,11 +211,29 @@ final class EpochTransactions implements AutoCloseable {
                             + epoch
                             + ", which a completed checkpoint holds, cannot commit: "
                             + e.getMessage()
-                            + ". Its locks outlived 'sink.transaction.lock-ttl' without"
-                            + " heartbeats, and another transaction rolled it back; its rows are"
-                            + " lost.",
+                            + ". The job restarts from that checkpoint; if the epoch was rolled"
+                            + " back, its writers write its changes again.",
                     e);
         }
+    }
+
+    /**
+     * At a restore: commits an epoch the restored checkpoint holds; if TiKV rolled it back
+     * meanwhile (its locks outlived their TTL while the job was down), its writers write its
+     * changes again from the checkpoint ({@code EpochPart}), so that is no failure.
+     */
+    private void commitOrLeaveToWriters(long epoch, byte[] primary, long startTs) {
+        TxnClient.Status status = txn.status(primary, startTs);
+        if (!status.locked && !status.committed()) {
+            LOG.info(
+                    "TiKV sink into {}: epoch {} was {} while the job was down; its writers write"
+                            + " it again",
+                    config.qualifiedTable(),
+                    epoch,
+                    status);
+            return;
+        }
+        commit(epoch, primary, startTs);
     }
 
     private void rollback(long epoch, byte[] primary, long startTs) {

@@ -24,9 +24,9 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.LinkedHashMap;
+import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The exactly-once writer: it prewrites into the open epoch's transaction, shared by all subtasks.
@@ -37,6 +37,13 @@ import java.util.Map;
  * in the buffer, and a subtask with a full buffer, or at the end of its input, waits for it; unless
  * checkpoint {@code n} was aborted (then epoch {@code n} never opens, and the writes wait for the
  * next checkpoint, or at the end go to the committer).
+ *
+ * <p>The writer keeps its part of each epoch ({@link EpochPart}: the changes it prewrote and their
+ * key range) in memory and in its checkpointed state until it sees the epoch committed. Should TiKV
+ * roll an epoch back instead (its locks outlived their TTL while the job was down, and a reader or
+ * GC resolved them), the writer rolls back what is left of its locks and writes the changes again,
+ * first, in the epoch it writes then: nothing a checkpoint holds is lost, and nothing is written
+ * twice, because a rolled-back transaction never commits.
  */
 @Internal
 public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
@@ -55,8 +62,11 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
     /** Set once the epoch is known never to open (its checkpoint was aborted). */
     private boolean epochAborted;
 
-    /** Earlier epochs (start ts → epoch) until known committed before this one began. */
-    private final Map<Long, Long> unsettled = new LinkedHashMap<>();
+    /** Parts of earlier epochs, oldest first, until known committed before this one began. */
+    private final List<EpochPart> unsettled = new ArrayList<>();
+
+    /** The part of the epoch handed to the committer, until its checkpoint is taken. */
+    private EpochPart closingPart;
 
     /** Set once the input ended: deferred writes then have no next epoch to go to. */
     private boolean endOfInput;
@@ -70,10 +80,15 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
         super(config, serializer, context, restored);
         this.epochs = new SharedTxnWriter(writer, txn, config.lockTtl().toMillis());
         this.epoch = context.getRestoredCheckpointId().orElse(0);
+        for (TiKVWriterState s : restored) {
+            unsettled.addAll(s.parts());
+        }
+        unsettled.sort(
+                Comparator.comparingLong(EpochPart::epoch).thenComparingLong(EpochPart::startTs));
     }
 
     @Override
-    public void flush(boolean endOfInput) throws InterruptedException {
+    public void flush(boolean endOfInput) throws InterruptedException, IOException {
         // At a checkpoint, write only into an epoch already open; at the end, wait for it (unless
         // its checkpoint was aborted: prepareCommit then hands the writes to the committer).
         this.endOfInput |= endOfInput;
@@ -81,11 +96,13 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
     }
 
     @Override
-    protected void writeBuffer(boolean mustWrite) throws InterruptedException {
-        // Deferred writes wait for the next epoch, not for more input: once it opens they are
-        // written (at a checkpoint, or at the end) even if nothing else came.
-        boolean deferredWaiting = epochStartTs == 0 && !epochs.deferred().isEmpty();
-        if (buffer.isEmpty() && !deferredWaiting) {
+    protected void writeBuffer(boolean mustWrite) throws InterruptedException, IOException {
+        // Deferred writes and unsettled parts wait for the next epoch, not for more input: once
+        // it opens they are settled and written (at a checkpoint, or at the end) even if nothing
+        // else came.
+        boolean waiting =
+                epochStartTs == 0 && (!epochs.deferred().isEmpty() || !unsettled.isEmpty());
+        if (buffer.isEmpty() && !waiting) {
             return;
         }
         if (epochStartTs == 0 && !findEpoch(mustWrite)) {
@@ -114,7 +131,7 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
      * Finds the start ts of the epoch this subtask writes, in the lock of its primary; waits for it
      * if {@code wait}, unless (or until) its checkpoint is known aborted.
      */
-    private boolean findEpoch(boolean wait) throws InterruptedException {
+    private boolean findEpoch(boolean wait) throws InterruptedException, IOException {
         if (epochAborted) {
             return false;
         }
@@ -169,21 +186,40 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
     }
 
     /**
-     * Forgets the keys of earlier epochs once each committed before this one began, and gives the
-     * deferred writes their chance; until then those keys stay in the way. (Only an epoch opened at
-     * a savepoint, whose completion notifies no one, begins before the previous one commits.)
+     * Settles the parts of earlier epochs: forgets those committed before this epoch began, and
+     * writes again, first, those TiKV rolled back. Until every part is settled its keys stay in the
+     * way of deferred writes. (Only an epoch opened at a savepoint, whose completion notifies no
+     * one, begins before the previous one commits.)
      */
-    private void settle() {
-        unsettled
-                .entrySet()
-                .removeIf(
-                        e -> {
-                            TxnClient.Status s = txn.status(primary(e.getValue()), e.getKey());
-                            return !s.locked && s.commitTs < epochStartTs;
-                        });
+    private void settle() throws IOException {
+        List<RowWrite> redo = new ArrayList<>();
+        for (Iterator<EpochPart> it = unsettled.iterator(); it.hasNext(); ) {
+            EpochPart part = it.next();
+            TxnClient.Status s = txn.status(part.primary(), part.startTs());
+            if (s.locked || s.committed() && s.commitTs >= epochStartTs) {
+                continue;
+            }
+            it.remove();
+            if (s.committed()) {
+                continue;
+            }
+            // Rolled back, or unknown to TiKV once GC removed the rollback: never committed (a
+            // committed epoch's primary keeps its commit record, being its key's latest version).
+            LOG.info(
+                    "TiKV sink into {}, subtask {}: {} was {}; writing its changes again in epoch"
+                            + " {}",
+                    table.name(),
+                    subtask,
+                    part,
+                    s,
+                    epoch);
+            txn.resolveRange(part.firstKey(), Keys.next(part.lastKey()), part.startTs(), 0);
+            redo.addAll(ChangeCodec.read(part.changes(), table.info()));
+        }
         if (unsettled.isEmpty()) {
             buffer.addFirst(epochs.releaseDeferred());
         }
+        buffer.addFirst(redo);
     }
 
     private byte[] primary(long epoch) {
@@ -230,6 +266,16 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
             }
         }
         byte[] none = new byte[0];
+        if (epochs.wroteKeys()) {
+            closingPart =
+                    new EpochPart(
+                            epoch,
+                            epochStartTs,
+                            primary,
+                            epochs.firstKey(),
+                            epochs.lastKey(),
+                            ChangeCodec.write(epochs.prewritten(), table.info()));
+        }
         TiKVCommittable c =
                 new TiKVCommittable(
                         epoch,
@@ -244,6 +290,11 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
     }
 
     @Override
+    protected List<EpochPart> unsettledParts() {
+        return unsettled;
+    }
+
+    @Override
     protected List<RowWrite> unwritten() {
         List<RowWrite> unwritten = new ArrayList<>(epochs.deferred());
         unwritten.addAll(buffer.writes());
@@ -253,8 +304,9 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
     @Override
     public List<TiKVWriterState> snapshotState(long checkpointId) throws IOException {
         // The next epoch opens when this checkpoint completes (at once, for a savepoint).
-        if (epochStartTs != 0) {
-            unsettled.put(epochStartTs, epoch);
+        if (closingPart != null) {
+            unsettled.add(closingPart);
+            closingPart = null;
         }
         epoch = checkpointId;
         epochStartTs = 0;

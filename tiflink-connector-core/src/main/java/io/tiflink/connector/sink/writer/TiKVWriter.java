@@ -101,20 +101,26 @@ public abstract class TiKVWriter<IN>
      *
      * @param mustWrite whether to wait until it can (a full buffer, the end of the input)
      */
-    protected abstract void writeBuffer(boolean mustWrite) throws InterruptedException;
+    protected abstract void writeBuffer(boolean mustWrite) throws InterruptedException, IOException;
 
     /** The writes to keep in the checkpoint: those not written yet. */
     protected List<RowWrite> unwritten() {
         return buffer.writes();
     }
 
+    /** The parts of epochs to keep in the checkpoint: those not known committed. */
+    protected List<EpochPart> unsettledParts() {
+        return List.of();
+    }
+
     @Override
     public List<TiKVWriterState> snapshotState(long checkpointId) throws IOException {
         List<RowWrite> unwritten = unwritten();
-        if (unwritten.isEmpty()) {
+        List<EpochPart> parts = unsettledParts();
+        if (unwritten.isEmpty() && parts.isEmpty()) {
             return Collections.emptyList();
         }
-        return List.of(new TiKVWriterState(ChangeCodec.write(unwritten, table.info())));
+        return List.of(new TiKVWriterState(ChangeCodec.write(unwritten, table.info()), parts));
     }
 
     @Override

@@ -2,44 +2,99 @@ package io.tiflink.connector.sink.writer;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * What a writer had not written when a checkpoint was taken: the changes waiting for the next
- * transaction, in order, encoded with the table's column ids ({@link ChangeCodec}) so that they
- * survive a schema change before the restore.
+ * What a writer keeps in a checkpoint: the changes it has not written yet, in order, and its parts
+ * of the epochs not yet known committed, whose changes it writes again if TiKV rolled the epoch
+ * back (its locks outlived their TTL while the job was down). Changes are encoded with the table's
+ * column ids ({@link ChangeCodec}) so that they survive a schema change before the restore.
  */
 @Internal
 public final class TiKVWriterState {
     private final byte[] changes;
+    private final List<EpochPart> parts;
 
-    public TiKVWriterState(byte[] changes) {
+    public TiKVWriterState(byte[] changes, List<EpochPart> parts) {
         this.changes = changes;
+        this.parts = List.copyOf(parts);
     }
 
+    /** The unwritten changes, encoded by {@link ChangeCodec}. */
     public byte[] changes() {
         return changes;
     }
 
-    /** Writer states in Flink's checkpoints. */
+    /** The writer's parts of epochs not known committed, oldest first. */
+    public List<EpochPart> parts() {
+        return parts;
+    }
+
+    /**
+     * Writer states in Flink's checkpoints. Version 1 held the unwritten changes only; version 2
+     * adds the epoch parts.
+     */
     public static final class Serializer implements SimpleVersionedSerializer<TiKVWriterState> {
         @Override
         public int getVersion() {
-            return 1;
+            return 2;
         }
 
         @Override
-        public byte[] serialize(TiKVWriterState state) {
-            return state.changes;
+        public byte[] serialize(TiKVWriterState state) throws IOException {
+            DataOutputSerializer out = new DataOutputSerializer(state.changes.length + 64);
+            bytes(out, state.changes);
+            out.writeInt(state.parts.size());
+            for (EpochPart p : state.parts) {
+                out.writeLong(p.epoch());
+                out.writeLong(p.startTs());
+                bytes(out, p.primary());
+                bytes(out, p.firstKey());
+                bytes(out, p.lastKey());
+                bytes(out, p.changes());
+            }
+            return out.getCopyOfBuffer();
         }
 
         @Override
         public TiKVWriterState deserialize(int version, byte[] serialized) throws IOException {
-            if (version != 1) {
+            if (version == 1) {
+                return new TiKVWriterState(serialized, List.of());
+            }
+            if (version != 2) {
                 throw new IOException("unknown TiKV writer state version " + version);
             }
-            return new TiKVWriterState(serialized);
+            DataInputDeserializer in = new DataInputDeserializer(serialized);
+            byte[] changes = bytes(in);
+            int n = in.readInt();
+            List<EpochPart> parts = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                parts.add(
+                        new EpochPart(
+                                in.readLong(),
+                                in.readLong(),
+                                bytes(in),
+                                bytes(in),
+                                bytes(in),
+                                bytes(in)));
+            }
+            return new TiKVWriterState(changes, parts);
+        }
+
+        private static void bytes(DataOutputSerializer out, byte[] b) throws IOException {
+            out.writeInt(b.length);
+            out.write(b);
+        }
+
+        private static byte[] bytes(DataInputDeserializer in) throws IOException {
+            byte[] b = new byte[in.readInt()];
+            in.readFully(b);
+            return b;
         }
     }
 }
