@@ -8,9 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The primary keys of a sink's epochs: {@code TiFlink/sink/<sink id>/<epoch, 20 digits>}. Anyone
- * who knows the sink id and an epoch finds its transaction (the primary's lock gives the start ts),
- * and a lock scan over the sink's prefix finds every epoch left open.
+ * The keys a sink keeps in TiKV, first the primary keys of its epochs: {@code TiFlink/sink/<sink
+ * id>/<epoch, 20 digits>}. Anyone who knows the sink id and an epoch finds its transaction (the
+ * primary's lock gives the start ts), and a lock scan over the sink's prefix finds every epoch left
+ * open.
  *
  * <p>The keys are outside TiDB's key spaces: TiDB writes only {@code m} (meta) and {@code t}
  * (tables) keys, and {@code x}/{@code r} under keyspaces (API v2); {@code T} is none of them, so no
@@ -63,8 +64,7 @@ public final class EpochKeys {
      * deferred past the epoch when its input ended; its committed value says they were written.
      */
     public static byte[] carried(byte[] epochPrimary, int subtask) {
-        return (new String(epochPrimary, StandardCharsets.US_ASCII) + "/end-" + subtask)
-                .getBytes(StandardCharsets.US_ASCII);
+        return suffixed(epochPrimary, "/end-" + subtask);
     }
 
     /**
@@ -72,7 +72,57 @@ public final class EpochKeys {
      * (subtasks waiting for it find this instead of its primary's lock).
      */
     public static byte[] aborted(String sinkId, long epoch) {
-        return (new String(primary(sinkId, epoch), StandardCharsets.US_ASCII) + "/aborted")
+        return suffixed(primary(sinkId, epoch), "/aborted");
+    }
+
+    /**
+     * The primary of the restore transaction of a (re)start from checkpoint {@code epoch}: the
+     * writers' restored changes, committed before epoch {@code epoch} opens.
+     */
+    public static byte[] restore(String sinkId, long epoch) {
+        return suffixed(primary(sinkId, epoch), "/restore");
+    }
+
+    /** Whether {@code key} is the primary of a restore transaction of the sink. */
+    public static boolean isRestore(String sinkId, byte[] key) {
+        byte[] suffix = "/restore".getBytes(StandardCharsets.US_ASCII);
+        return key.length == prefix(sinkId).length + DIGITS + suffix.length
+                && Arrays.equals(
+                        key, key.length - suffix.length, key.length, suffix, 0, suffix.length);
+    }
+
+    /**
+     * Locked (never written) by writer {@code subtask} of {@code subtasks} in the restore
+     * transaction once its restored changes are prewritten: the coordinator commits the restore
+     * when every writer's is there.
+     */
+    public static byte[] restored(byte[] restorePrimary, int subtask, int subtasks) {
+        return suffixed(restorePrimary, "/done-" + subtask + "-of-" + subtasks);
+    }
+
+    /** Every {@link #restored} key of the restore starts with this. */
+    public static byte[] restoredPrefix(byte[] restorePrimary) {
+        return suffixed(restorePrimary, "/done-");
+    }
+
+    /** Subtask and number of writers of a {@link #restored} key, as {@code {subtask, subtasks}}. */
+    public static int[] restoredWriter(byte[] restoredKey) {
+        String key = new String(restoredKey, StandardCharsets.US_ASCII);
+        String[] parts = key.substring(key.lastIndexOf("/done-") + 6).split("-of-");
+        return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
+    }
+
+    /**
+     * Written with the changes of a restored writer state (identified by {@code stateId}) in the
+     * restore transaction: a later restore of the same state finds it and does not apply the state
+     * again. Outside any sink's prefix: a job restored from a savepoint has a new sink id.
+     */
+    public static byte[] applied(String stateId) {
+        return (ROOT + "applied/" + stateId).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] suffixed(byte[] key, String suffix) {
+        return (new String(key, StandardCharsets.US_ASCII) + suffix)
                 .getBytes(StandardCharsets.US_ASCII);
     }
 

@@ -55,9 +55,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The sink under the workflows operators run: a savepoint then a cancel, the job down past the
- * locks' TTL with readers meeting them and GC running. The input is released in steps and
- * checkpoints are triggered by the test, so each step lands in the epoch it is meant for.
- * Afterwards the table is the input applied once, its indexes are complete, and no lock is left.
+ * locks' TTL with readers meeting them and GC running, stop-with-savepoint, and restores at another
+ * parallelism. The input is released in steps and checkpoints are triggered by the test, so each
+ * step lands in the epoch it is meant for. Afterwards the table is the input applied once, its
+ * indexes are complete, and no lock is left.
  */
 @Timeout(240)
 class TiKVSinkWorkflowsITCase {
@@ -428,5 +429,34 @@ class TiKVSinkWorkflowsITCase {
         commitUpTo(flink, restored.getJobID(), 2, 250);
         cancel(restored);
         assertExactly(cluster, 2, 250);
+    }
+
+    /**
+     * Stop-with-savepoint, then restores at parallelism 1 → 3 → 1: the writers' state (changes
+     * deferred past the last epoch) and the committers' are spread over other subtasks.
+     */
+    @Test
+    void stopWithSavepointAndRescale(
+            MiniTiKVCluster cluster, @InjectMiniCluster MiniCluster flink, @TempDir Path dir)
+            throws Exception {
+        String savepoint = null;
+        long emitted = 0;
+        for (int parallelism : new int[] {1, 3}) {
+            JobClient job = start(cluster, 3, parallelism, savepoint, emitted);
+            emitted += 120;
+            emitUpTo(emitted);
+            savepoint =
+                    savepoint(
+                            () ->
+                                    flink.stopWithSavepoint(
+                                            job.getJobID(), dir.toString(), false, CANONICAL));
+            await().atMost(Duration.ofMinutes(1))
+                    .until(() -> job.getJobStatus().get().isGloballyTerminalState());
+        }
+        JobClient last = start(cluster, 3, 1, savepoint, emitted);
+        emitUpTo(emitted + 120);
+        commitUpTo(flink, last.getJobID(), 3, emitted + 120);
+        cancel(last);
+        assertExactly(cluster, 3, emitted + 120);
     }
 }

@@ -237,6 +237,14 @@ public final class TxnClient implements AutoCloseable {
                 .build();
     }
 
+    /** A mutation that only locks {@code key}: it writes nothing the key's readers see. */
+    public static Kvrpcpb.Mutation lockOnly(byte[] key) {
+        return Kvrpcpb.Mutation.newBuilder()
+                .setOp(Kvrpcpb.Op.Lock)
+                .setKey(ByteString.copyFrom(key))
+                .build();
+    }
+
     /** A mutation that deletes {@code key}. */
     public static Kvrpcpb.Mutation delete(byte[] key) {
         return Kvrpcpb.Mutation.newBuilder()

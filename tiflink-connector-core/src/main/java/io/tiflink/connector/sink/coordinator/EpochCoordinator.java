@@ -41,7 +41,8 @@ import java.util.concurrent.TimeUnit;
  *       service safe point) at the oldest one's start ts;
  *   <li>at a (re)start from checkpoint {@code c}, it commits the epochs left open before {@code c},
  *       rolls back those from {@code c} on (found by a lock scan of the sink's primaries, and their
- *       secondary locks with them), and opens epoch {@code c} again;
+ *       secondary locks with them), opens the restore transaction, into which every writer writes
+ *       its restored state, commits it once all have, and then opens epoch {@code c};
  *   <li>when the job ends (cancelled, failed), it rolls back the epochs no completed checkpoint
  *       holds.
  * </ul>
@@ -64,6 +65,8 @@ public final class EpochCoordinator implements OperatorCoordinator {
     /** Ids of this sink in earlier runs, whose epochs a restore must also settle. */
     private final Set<String> sinkIds = new LinkedHashSet<>();
 
+    private static final long RESTORE_POLL_MILLIS = 20;
+
     /** At most one warning this often for failing heartbeats. */
     private static final long HEARTBEAT_WARNING_MILLIS = 60_000;
 
@@ -73,6 +76,12 @@ public final class EpochCoordinator implements OperatorCoordinator {
     private long lastTriggered = -1;
     private long lastCompleted = -1;
     private boolean recovered;
+
+    /** Set while a restore transaction waits for the writers; no epoch opens meanwhile. */
+    private boolean restoring;
+
+    /** Counts recoveries, so that a restore's poll of an earlier recovery stops. */
+    private long recoveries;
 
     EpochCoordinator(Context context, TiKVSinkConfig config) {
         this.context = context;
@@ -163,7 +172,7 @@ public final class EpochCoordinator implements OperatorCoordinator {
                     try {
                         lastTriggered = Math.max(lastTriggered, checkpointId);
                         byte[] state = new EpochCoordinatorState(List.copyOf(sinkIds)).toBytes();
-                        if (savepoint && recovered && !epochs.isOpen(checkpointId)) {
+                        if (savepoint && recovered && !restoring && !epochs.isOpen(checkpointId)) {
                             // A savepoint's completion notifies no one (but stop-with-savepoint):
                             // no epoch would open after it until the next checkpoint. This one
                             // opens now, before the barriers; what subtasks wrote in the open
@@ -182,6 +191,9 @@ public final class EpochCoordinator implements OperatorCoordinator {
         run(
                 () -> {
                     lastCompleted = Math.max(lastCompleted, checkpointId);
+                    if (restoring) {
+                        return; // the restore's end opens the epoch of the latest checkpoint
+                    }
                     epochs.commitBefore(checkpointId);
                     if (epochs.noneOpenFrom(checkpointId)) {
                         epochs.open(checkpointId);
@@ -242,16 +254,59 @@ public final class EpochCoordinator implements OperatorCoordinator {
 
     // ---- epochs ----
 
-    /** Settles what earlier runs left open, as of checkpoint {@code checkpointId}, and reopens. */
+    /**
+     * Settles what earlier runs left open, as of checkpoint {@code checkpointId}. A fresh start
+     * opens epoch 0; a restore first opens the restore transaction, and opens the epoch only once
+     * the writers wrote their restored state into it and it committed.
+     */
     private void recover(long checkpointId) {
         if (epochs == null) {
             epochs = new EpochTransactions(config);
             safely("reading the table", epochs::loadTable);
         }
+        long recovery = ++recoveries;
         epochs.settle(sinkIds, checkpointId);
-        epochs.open(Math.max(checkpointId, 0));
         lastCompleted = Math.max(lastCompleted, checkpointId);
         recovered = true;
+        if (checkpointId < 0) {
+            restoring = false;
+            epochs.open(0);
+            return;
+        }
+        restoring = true;
+        epochs.openRestore(checkpointId);
+        long deadline = System.currentTimeMillis() + config.epochTimeout().toMillis();
+        executor.schedule(
+                () -> run(() -> awaitRestore(recovery, deadline)),
+                RESTORE_POLL_MILLIS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** Commits the restore once every writer wrote into it, then opens the epoch. */
+    private void awaitRestore(long recovery, long deadline) {
+        if (recovery != recoveries || !restoring) {
+            return; // a later recovery took over
+        }
+        if (epochs.restoreWritten()) {
+            epochs.commitRestore();
+            restoring = false;
+            epochs.open(lastCompleted);
+            return;
+        }
+        if (System.currentTimeMillis() > deadline) {
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + config.qualifiedTable()
+                            + ": not every writer wrote its restored state within '"
+                            + TiKVSinkOptions.EPOCH_TIMEOUT.key()
+                            + "' ("
+                            + config.epochTimeout()
+                            + ")");
+        }
+        executor.schedule(
+                () -> run(() -> awaitRestore(recovery, deadline)),
+                RESTORE_POLL_MILLIS,
+                TimeUnit.MILLISECONDS);
     }
 
     /** Whether Flink triggered {@code checkpointId} as a savepoint (it cannot be subsumed). */

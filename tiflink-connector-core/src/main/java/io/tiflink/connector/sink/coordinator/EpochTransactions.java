@@ -18,16 +18,20 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
  * The sink's epochs as transactions in TiKV: each open epoch is a Percolator transaction whose
- * primary ({@link EpochKeys#primary}) the coordinator prewrote, and commits or rolls back. While
- * epochs are open, their primaries' locks are kept alive by heartbeats, and GC is held back (a PD
- * service safe point) at the oldest one's start ts. Used from the coordinator's thread only.
+ * primary ({@link EpochKeys#primary}) the coordinator prewrote, and commits or rolls back; so is
+ * the restore transaction of a (re)start ({@link EpochKeys#restore}), which carries the writers'
+ * restored state and commits before the first epoch opens. While epochs are open, their primaries'
+ * locks are kept alive by heartbeats, and GC is held back (a PD service safe point) at the oldest
+ * one's start ts. Used from the coordinator's thread only.
  */
 final class EpochTransactions implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EpochTransactions.class);
@@ -38,6 +42,11 @@ final class EpochTransactions implements AutoCloseable {
 
     /** Open epochs: epoch → start ts. */
     private final TreeMap<Long, Long> open = new TreeMap<>();
+
+    /** The open restore transaction's primary and start ts (0 for none). */
+    private byte[] restorePrimary;
+
+    private long restoreStartTs;
 
     EpochTransactions(TiKVSinkConfig config) {
         this.config = config;
@@ -56,6 +65,11 @@ final class EpochTransactions implements AutoCloseable {
             for (Kvrpcpb.LockInfo lock :
                     txn.scanLocks(prefix, EpochKeys.end(prefix), Long.MAX_VALUE)) {
                 byte[] primary = lock.getKey().toByteArray();
+                if (EpochKeys.isRestore(id, primary)) {
+                    // An earlier restore that never finished: the writers apply it again.
+                    resolveRestore(primary, lock.getLockVersion(), 0);
+                    continue;
+                }
                 if (!EpochKeys.isEpoch(id, primary)) {
                     continue; // a committer's carried changes: its retry settles them
                 }
@@ -80,6 +94,60 @@ final class EpochTransactions implements AutoCloseable {
                 config.qualifiedTable(),
                 epoch,
                 startTs);
+    }
+
+    /**
+     * Opens the restore transaction of a (re)start from checkpoint {@code checkpointId}, into which
+     * every writer writes what its restored state holds (see {@code ExactlyOnceWriter}).
+     */
+    void openRestore(long checkpointId) {
+        restorePrimary = EpochKeys.restore(config.sinkId(), checkpointId);
+        restoreStartTs = prewriteSinkKey(restorePrimary);
+        holdGc();
+        LOG.info(
+                "TiKV sink into {}: restore from checkpoint {} open (start ts {})",
+                config.qualifiedTable(),
+                checkpointId,
+                restoreStartTs);
+    }
+
+    /** Whether every writer has written its restored state into the restore transaction. */
+    boolean restoreWritten() {
+        byte[] prefix = EpochKeys.restoredPrefix(restorePrimary);
+        Set<Integer> done = new HashSet<>();
+        int writers = -1;
+        for (Kvrpcpb.LockInfo lock : txn.scanLocks(prefix, EpochKeys.end(prefix), Long.MAX_VALUE)) {
+            if (lock.getLockVersion() == restoreStartTs) {
+                int[] writer = EpochKeys.restoredWriter(lock.getKey().toByteArray());
+                done.add(writer[0]);
+                writers = writer[1];
+            }
+        }
+        return done.size() == writers;
+    }
+
+    /** Commits the restore transaction, and its secondaries. */
+    void commitRestore() {
+        long commitTs = txn.commitPrimary(restorePrimary, restoreStartTs);
+        resolveRestore(restorePrimary, restoreStartTs, commitTs);
+        LOG.info("TiKV sink into {}: restore committed at {}", config.qualifiedTable(), commitTs);
+        restorePrimary = null;
+        restoreStartTs = 0;
+    }
+
+    /**
+     * Commits ({@code commitTs > 0}) or rolls back the secondaries of a restore transaction: rows
+     * of the table, the applied states' keys and the writers' done marks.
+     */
+    private void resolveRestore(byte[] primary, long startTs, long commitTs) {
+        if (commitTs == 0) {
+            txn.rollbackPrimary(primary, startTs);
+        }
+        byte[] applied = EpochKeys.applied("");
+        byte[] done = EpochKeys.restoredPrefix(primary);
+        txn.resolveRange(table().keyPrefix(), table().keyEnd(), startTs, commitTs);
+        txn.resolveRange(applied, EpochKeys.end(applied), startTs, commitTs);
+        txn.resolveRange(done, EpochKeys.end(done), startTs, commitTs);
     }
 
     boolean isOpen(long epoch) {
@@ -127,6 +195,10 @@ final class EpochTransactions implements AutoCloseable {
             // Else a checkpoint holding it may have completed unseen: its restore decides.
         }
         open.clear();
+        if (restorePrimary != null) {
+            resolveRestore(restorePrimary, restoreStartTs, 0);
+            restorePrimary = null;
+        }
     }
 
     /**
@@ -135,6 +207,14 @@ final class EpochTransactions implements AutoCloseable {
      */
     void keepAlive(Consumer<FlinkRuntimeException> lost) {
         holdGc();
+        if (restorePrimary != null
+                && !txn.heartBeat(restorePrimary, restoreStartTs, config.lockTtl().toMillis())) {
+            lost.accept(
+                    new FlinkRuntimeException(
+                            "TiKV sink into "
+                                    + config.qualifiedTable()
+                                    + ": the restore transaction was rolled back while open"));
+        }
         for (Map.Entry<Long, Long> e : new ArrayList<>(open.entrySet())) {
             byte[] primary = primary(e.getKey());
             if (txn.heartBeat(primary, e.getValue(), config.lockTtl().toMillis())) {
@@ -261,8 +341,12 @@ final class EpochTransactions implements AutoCloseable {
 
     /** Holds GC at the oldest open epoch's start ts: what open epochs read must not go. */
     private void holdGc() {
+        long oldest = restorePrimary != null ? restoreStartTs : Long.MAX_VALUE;
         if (!open.isEmpty()) {
-            GcSafePoint.hold(txn.session(), gcServiceId(), gcTtl(), open.firstEntry().getValue());
+            oldest = Math.min(oldest, open.firstEntry().getValue());
+        }
+        if (oldest != Long.MAX_VALUE) {
+            GcSafePoint.hold(txn.session(), gcServiceId(), gcTtl(), oldest);
         }
     }
 

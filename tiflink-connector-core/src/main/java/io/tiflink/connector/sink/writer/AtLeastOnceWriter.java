@@ -4,7 +4,6 @@ import io.tiflink.connector.sink.TiKVSerializationSchema;
 import io.tiflink.connector.sink.TiKVSinkConfig;
 import io.tiflink.connector.sink.TiKVSinkOptions;
 import io.tiflink.connector.sink.committer.TiKVCommittable;
-import io.tiflink.tidb.write.RowWrite;
 import io.tiflink.tikv.txn.WriteConflictException;
 
 import org.apache.flink.annotation.Internal;
@@ -13,10 +12,8 @@ import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.util.FlinkRuntimeException;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.List;
 
 /**
  * The at-least-once writer: each batch (a full buffer, an old one, or what is buffered at a
@@ -33,16 +30,15 @@ public final class AtLeastOnceWriter<IN> extends TiKVWriter<IN> {
             WriterInitContext context,
             Collection<TiKVWriterState> restored)
             throws IOException {
-        super(config, serializer, context, restored);
-        // Parts of exactly-once epochs, restored after a switch of delivery guarantee: written
-        // again, first (at least once: they may have committed).
-        List<RowWrite> parts = new ArrayList<>();
+        super(config, serializer, context);
+        // At least once: a state's epoch parts (restored after a switch of delivery guarantee) are
+        // written again, though they may have committed, then its unwritten changes.
         for (TiKVWriterState s : restored) {
             for (EpochPart p : s.parts()) {
-                parts.addAll(ChangeCodec.read(p.changes(), table.info()));
+                decode(p.changes()).forEach(buffer::add);
             }
+            decode(s.changes()).forEach(buffer::add);
         }
-        buffer.addFirst(parts);
         this.timers = context.getProcessingTimeService();
         if (!config.flushInterval().isZero()) {
             scheduleFlushCheck();

@@ -38,12 +38,13 @@ import java.util.List;
  * checkpoint {@code n} was aborted (then epoch {@code n} never opens, and the writes wait for the
  * next checkpoint, or at the end go to the committer).
  *
- * <p>The writer keeps its part of each epoch ({@link EpochPart}: the changes it prewrote and their
- * key range) in memory and in its checkpointed state until it sees the epoch committed. Should TiKV
- * roll an epoch back instead (its locks outlived their TTL while the job was down, and a reader or
- * GC resolved them), the writer rolls back what is left of its locks and writes the changes again,
- * first, in the epoch it writes then: nothing a checkpoint holds is lost, and nothing is written
- * twice, because a rolled-back transaction never commits.
+ * <p>The writer keeps its part of each epoch ({@link EpochPart}: the changes it prewrote, their key
+ * range, the epoch's primary) in memory and in its checkpointed state until it sees the epoch
+ * committed. Should TiKV roll an epoch back instead (its locks outlived their TTL while the job was
+ * down, and a reader or GC resolved them), the changes are written again: nothing a checkpoint
+ * holds is lost, and nothing is written twice, because a rolled-back transaction never commits. A
+ * restored writer writes its state (such parts, and its unwritten changes) into the restore
+ * transaction before it takes input ({@link #restore}).
  */
 @Internal
 public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
@@ -77,14 +78,130 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
             WriterInitContext context,
             Collection<TiKVWriterState> restored)
             throws IOException {
-        super(config, serializer, context, restored);
+        super(config, serializer, context);
         this.epochs = new SharedTxnWriter(writer, txn, config.lockTtl().toMillis());
         this.epoch = context.getRestoredCheckpointId().orElse(0);
-        for (TiKVWriterState s : restored) {
-            unsettled.addAll(s.parts());
+        if (context.getRestoredCheckpointId().isPresent()) {
+            try {
+                restore(restored, context.getTaskInfo().getNumberOfParallelSubtasks());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while restoring", e);
+            }
         }
-        unsettled.sort(
+    }
+
+    /**
+     * Writes what the restored states hold into the restore transaction, which the coordinator
+     * opened at the (re)start and commits once every writer did this, before the first epoch opens:
+     * the changes of epoch parts TiKV rolled back, then the unwritten changes. So the writers that
+     * own those rows now (after a rescale, other subtasks than the ones whose state this is) read
+     * them committed. A state is applied once: its {@link EpochKeys#applied} key is written with
+     * it.
+     */
+    private void restore(Collection<TiKVWriterState> states, int subtasks)
+            throws InterruptedException, IOException {
+        byte[] primary = EpochKeys.restore(config.sinkId(), epoch);
+        long startTs = awaitTxn(primary, "the restore of checkpoint " + epoch);
+        List<RowWrite> changes = new ArrayList<>();
+        List<Kvrpcpb.Mutation> marks = new ArrayList<>();
+        for (TiKVWriterState state : states) {
+            byte[] applied = EpochKeys.applied(state.id());
+            if (!state.id().isEmpty() && !txn.get(startTs, List.of(applied)).isEmpty()) {
+                continue; // an earlier restore of the same checkpoint applied it
+            }
+            for (EpochPart part : sortedByEpoch(state.parts())) {
+                changes.addAll(rolledBackChanges(part));
+            }
+            changes.addAll(decode(state.changes()));
+            if (!state.id().isEmpty()) {
+                marks.add(TxnClient.put(applied, EpochKeys.prefix(config.sinkId())));
+            }
+        }
+        epochs.prewrite(changes, primary, startTs);
+        marks.add(TxnClient.lockOnly(EpochKeys.restored(primary, subtask, subtasks)));
+        txn.prewrite(primary, marks, startTs, config.lockTtl().toMillis());
+        if (epochs.wroteKeys()) {
+            // Until it is seen committed, as an epoch part: a restore from a later checkpoint
+            // finds it committed, or rolled back and to write again.
+            unsettled.add(
+                    new EpochPart(
+                            epoch,
+                            startTs,
+                            primary,
+                            epochs.firstKey(),
+                            epochs.lastKey(),
+                            ChangeCodec.write(epochs.prewritten(), table.info())));
+        }
+        epochs.clearKeyRange();
+    }
+
+    private static List<EpochPart> sortedByEpoch(List<EpochPart> parts) {
+        List<EpochPart> sorted = new ArrayList<>(parts);
+        sorted.sort(
                 Comparator.comparingLong(EpochPart::epoch).thenComparingLong(EpochPart::startTs));
+        return sorted;
+    }
+
+    /**
+     * The changes of an epoch part to write again: none if its epoch committed; all of them if TiKV
+     * rolled it back, or forgot it once GC removed the rollback (a committed epoch's primary keeps
+     * its commit record, being its key's latest version). What is left of its locks is rolled back.
+     */
+    private List<RowWrite> rolledBackChanges(EpochPart part) throws IOException {
+        TxnClient.Status s = txn.status(part.primary(), part.startTs());
+        if (s.committed()) {
+            return List.of();
+        }
+        if (s.locked) {
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + table.name()
+                            + ": "
+                            + part
+                            + " is still open; the job restarts to settle it");
+        }
+        LOG.info(
+                "TiKV sink into {}, subtask {}: {} was {}; writing its changes again",
+                table.name(),
+                subtask,
+                part,
+                s);
+        txn.resolveRange(part.firstKey(), Keys.next(part.lastKey()), part.startTs(), 0);
+        return decode(part.changes());
+    }
+
+    /**
+     * The start ts of the transaction whose primary is {@code primary}, from its lock; waits for it
+     * up to {@code sink.transaction.open-timeout}.
+     */
+    private long awaitTxn(byte[] primary, String what) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + config.epochTimeout().toMillis();
+        while (true) {
+            long startTs = openTxn(primary);
+            if (startTs != 0) {
+                return startTs;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new FlinkRuntimeException(
+                        "TiKV sink into "
+                                + table.name()
+                                + ": "
+                                + what
+                                + " did not begin within '"
+                                + TiKVSinkOptions.EPOCH_TIMEOUT.key()
+                                + "' ("
+                                + config.epochTimeout()
+                                + ")");
+            }
+            Thread.sleep(EPOCH_POLL_MILLIS);
+        }
+    }
+
+    /** The start ts of the open transaction whose primary is {@code primary}, or 0. */
+    private long openTxn(byte[] primary) {
+        List<Kvrpcpb.LockInfo> locks = txn.scanLocks(primary, Keys.next(primary), Long.MAX_VALUE);
+        return locks.isEmpty() ? 0 : locks.get(0).getLockVersion();
     }
 
     @Override
@@ -138,10 +255,9 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
         byte[] primary = primary(epoch);
         long deadline = System.currentTimeMillis() + config.epochTimeout().toMillis();
         while (true) {
-            List<Kvrpcpb.LockInfo> locks =
-                    txn.scanLocks(primary, Keys.next(primary), Long.MAX_VALUE);
-            if (!locks.isEmpty()) {
-                epochStartTs = locks.get(0).getLockVersion();
+            long startTs = openTxn(primary);
+            if (startTs != 0) {
+                epochStartTs = startTs;
                 if (!table.unchangedAt(txn.session(), epochStartTs)) {
                     throw new FlinkRuntimeException(
                             "the schema of TiDB table "
@@ -200,21 +316,7 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
                 continue;
             }
             it.remove();
-            if (s.committed()) {
-                continue;
-            }
-            // Rolled back, or unknown to TiKV once GC removed the rollback: never committed (a
-            // committed epoch's primary keeps its commit record, being its key's latest version).
-            LOG.info(
-                    "TiKV sink into {}, subtask {}: {} was {}; writing its changes again in epoch"
-                            + " {}",
-                    table.name(),
-                    subtask,
-                    part,
-                    s,
-                    epoch);
-            txn.resolveRange(part.firstKey(), Keys.next(part.lastKey()), part.startTs(), 0);
-            redo.addAll(ChangeCodec.read(part.changes(), table.info()));
+            redo.addAll(rolledBackChanges(part));
         }
         if (unsettled.isEmpty()) {
             buffer.addFirst(epochs.releaseDeferred());

@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * A subtask of the TiKV sink: it turns records into row writes, checks them against the table and
@@ -47,8 +48,7 @@ public abstract class TiKVWriter<IN>
     protected TiKVWriter(
             TiKVSinkConfig config,
             TiKVSerializationSchema<IN> serializer,
-            WriterInitContext context,
-            Collection<TiKVWriterState> restored)
+            WriterInitContext context)
             throws IOException {
         this.config = config;
         this.serializer = serializer;
@@ -58,11 +58,6 @@ public abstract class TiKVWriter<IN>
             this.writer = config.openTableWriter(txn);
             this.table = writer.table();
             serializer.open(table.name(), table.info());
-            for (TiKVWriterState s : restored) {
-                for (RowWrite w : ChangeCodec.read(s.changes(), table.info())) {
-                    buffer.add(w);
-                }
-            }
         } catch (Exception e) {
             closeQuietly(txn);
             if (e instanceof RuntimeException) {
@@ -120,12 +115,21 @@ public abstract class TiKVWriter<IN>
         if (unwritten.isEmpty() && parts.isEmpty()) {
             return Collections.emptyList();
         }
-        return List.of(new TiKVWriterState(ChangeCodec.write(unwritten, table.info()), parts));
+        return List.of(
+                new TiKVWriterState(
+                        UUID.randomUUID().toString(),
+                        ChangeCodec.write(unwritten, table.info()),
+                        parts));
     }
 
     @Override
     public void close() throws Exception {
         txn.close();
+    }
+
+    /** Restored changes, encoded by {@link ChangeCodec}, decoded with the table's schema now. */
+    protected final List<RowWrite> decode(byte[] changes) throws IOException {
+        return ChangeCodec.read(changes, table.info());
     }
 
     private static void closeQuietly(TxnClient txn) {

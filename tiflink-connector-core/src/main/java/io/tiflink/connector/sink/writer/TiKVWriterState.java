@@ -13,16 +13,24 @@ import java.util.List;
  * What a writer keeps in a checkpoint: the changes it has not written yet, in order, and its parts
  * of the epochs not yet known committed, whose changes it writes again if TiKV rolled the epoch
  * back (its locks outlived their TTL while the job was down). Changes are encoded with the table's
- * column ids ({@link ChangeCodec}) so that they survive a schema change before the restore.
+ * column ids ({@link ChangeCodec}) so that they survive a schema change before the restore. A
+ * restore applies a state once: its id marks it applied, in the transaction that applies it.
  */
 @Internal
 public final class TiKVWriterState {
+    private final String id;
     private final byte[] changes;
     private final List<EpochPart> parts;
 
-    public TiKVWriterState(byte[] changes, List<EpochPart> parts) {
+    public TiKVWriterState(String id, byte[] changes, List<EpochPart> parts) {
+        this.id = id;
         this.changes = changes;
         this.parts = List.copyOf(parts);
+    }
+
+    /** Unique per state taken; empty for a state of version 1, which had none. */
+    public String id() {
+        return id;
     }
 
     /** The unwritten changes, encoded by {@link ChangeCodec}. */
@@ -37,7 +45,7 @@ public final class TiKVWriterState {
 
     /**
      * Writer states in Flink's checkpoints. Version 1 held the unwritten changes only; version 2
-     * adds the epoch parts.
+     * adds the state's id and the epoch parts.
      */
     public static final class Serializer implements SimpleVersionedSerializer<TiKVWriterState> {
         @Override
@@ -48,6 +56,7 @@ public final class TiKVWriterState {
         @Override
         public byte[] serialize(TiKVWriterState state) throws IOException {
             DataOutputSerializer out = new DataOutputSerializer(state.changes.length + 64);
+            out.writeUTF(state.id);
             bytes(out, state.changes);
             out.writeInt(state.parts.size());
             for (EpochPart p : state.parts) {
@@ -64,12 +73,13 @@ public final class TiKVWriterState {
         @Override
         public TiKVWriterState deserialize(int version, byte[] serialized) throws IOException {
             if (version == 1) {
-                return new TiKVWriterState(serialized, List.of());
+                return new TiKVWriterState("", serialized, List.of());
             }
             if (version != 2) {
                 throw new IOException("unknown TiKV writer state version " + version);
             }
             DataInputDeserializer in = new DataInputDeserializer(serialized);
+            String id = in.readUTF();
             byte[] changes = bytes(in);
             int n = in.readInt();
             List<EpochPart> parts = new ArrayList<>(n);
@@ -83,7 +93,7 @@ public final class TiKVWriterState {
                                 bytes(in),
                                 bytes(in)));
             }
-            return new TiKVWriterState(changes, parts);
+            return new TiKVWriterState(id, changes, parts);
         }
 
         private static void bytes(DataOutputSerializer out, byte[] b) throws IOException {

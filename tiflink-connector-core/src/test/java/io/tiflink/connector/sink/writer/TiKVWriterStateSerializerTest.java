@@ -174,6 +174,7 @@ class TiKVWriterStateSerializerTest {
     /** Unwritten changes, and the writer's parts of two epochs not known committed. */
     static TiKVWriterState sample() throws IOException {
         return new TiKVWriterState(
+                "5b1d7c1e-0a57-4f7f-9e1c-2f3b9a6d4c21",
                 ChangeCodec.write(changes(), TABLE),
                 List.of(
                         new EpochPart(
@@ -195,6 +196,7 @@ class TiKVWriterStateSerializerTest {
 
     private static void assertSameAsSample(TiKVWriterState restored) throws IOException {
         TiKVWriterState expected = sample();
+        assertThat(restored.id()).isEqualTo(expected.id());
         assertThat(ChangeCodec.read(restored.changes(), TABLE))
                 .usingRecursiveComparison(COMPARISON)
                 .isEqualTo(changes());
@@ -213,7 +215,8 @@ class TiKVWriterStateSerializerTest {
 
     @Test
     void roundTripsNoChanges() throws IOException {
-        TiKVWriterState state = new TiKVWriterState(ChangeCodec.write(List.of(), TABLE), List.of());
+        TiKVWriterState state =
+                new TiKVWriterState("", ChangeCodec.write(List.of(), TABLE), List.of());
         TiKVWriterState restored = SerializerSnapshots.roundTrip(SERIALIZER, state);
         assertThat(ChangeCodec.read(restored.changes(), TABLE)).isEmpty();
         assertThat(restored.parts()).isEmpty();
@@ -229,6 +232,7 @@ class TiKVWriterStateSerializerTest {
                 .usingRecursiveComparison(COMPARISON)
                 .isEqualTo(changes());
         assertThat(restored.get(1).parts()).isEmpty();
+        assertThat(restored.get(1).id()).isEmpty();
         assertSameAsSample(restored.get(2));
     }
 
