@@ -53,7 +53,7 @@ public final class EpochKeys {
 
     /**
      * Whether {@code key} is an epoch primary of the sink (not, e.g., a {@link #carried} or {@link
-     * #aborted} key).
+     * #restore} key).
      */
     public static boolean isEpoch(String sinkId, byte[] key) {
         return key.length == prefix(sinkId).length + DIGITS;
@@ -65,14 +65,6 @@ public final class EpochKeys {
      */
     public static byte[] carried(byte[] epochPrimary, int subtask) {
         return suffixed(epochPrimary, "/end-" + subtask);
-    }
-
-    /**
-     * Committed by the coordinator when checkpoint {@code epoch} was aborted: its epoch never opens
-     * (subtasks waiting for it find this instead of its primary's lock).
-     */
-    public static byte[] aborted(String sinkId, long epoch) {
-        return suffixed(primary(sinkId, epoch), "/aborted");
     }
 
     /**

@@ -84,8 +84,9 @@ public final class TiKVSinkOptions {
                     .withDescription(
                             "exactly-once: how long a subtask with a full buffer, or whose"
                                     + " input ended, waits for the next transaction, which opens"
-                                    + " when the last checkpoint completes (never if it is"
-                                    + " aborted), before it fails.");
+                                    + " when the last checkpoint completes or is aborted (and at a"
+                                    + " restore, once every subtask wrote its restored state),"
+                                    + " before it fails.");
 
     public static final ConfigOption<Integer> MAX_RETRIES =
             ConfigOptions.key("sink.max-retries")

@@ -1,5 +1,6 @@
 package io.tiflink.connector.sink;
 
+import io.tiflink.connector.testutils.FailingCheckpoint;
 import io.tiflink.connector.testutils.FlinkClusters;
 import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
@@ -7,27 +8,14 @@ import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.tidb.write.RowWrite;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.functions.RichMapFunction;
-import org.apache.flink.api.common.state.CheckpointListener;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.base.LongSerializer;
-import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiter;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
-import org.apache.flink.core.memory.DataInputView;
-import org.apache.flink.core.memory.DataOutputView;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -38,7 +26,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -130,7 +117,7 @@ class TiKVSinkEndOfInputITCase {
         env.setParallelism(1);
         env.enableCheckpointing(50);
         EMITTED.set(0);
-        ABORTED = new CompletableFuture<>();
+        ABORTED = FailingCheckpoint.reset();
         DataGeneratorSource<Long> source =
                 new DataGeneratorSource<>(
                         index -> {
@@ -141,7 +128,7 @@ class TiKVSinkEndOfInputITCase {
                         CheckpointGate.strategy(chunk, count, failAfterChunk),
                         Types.LONG);
         env.fromSource(source, WatermarkStrategy.noWatermarks(), "changes")
-                .map(new FailCheckpoint(failAfterChunk ? chunk : Long.MAX_VALUE))
+                .map(new FailingCheckpoint(failAfterChunk ? chunk : Long.MAX_VALUE))
                 .map(TiKVSinkEndOfInputITCase::change)
                 .returns(TypeInformation.of(RowWrite.class))
                 .sinkTo(
@@ -192,123 +179,6 @@ class TiKVSinkEndOfInputITCase {
         write(cluster, table, count, chunk, true);
         assertThat(ABORTED).as("the failed checkpoint aborted").isDone();
         assertThat(rows(cluster, table)).containsExactlyElementsOf(expected(count));
-    }
-
-    /**
-     * Fails the first checkpoint taken once {@code after} records passed, and completes {@link
-     * #ABORTED} when Flink aborts it. It fails in the asynchronous part of the checkpoint (writing
-     * a state value its serializer refuses), after every operator of the chain, the writer too,
-     * took its snapshot; and which Flink declines without failing the task.
-     */
-    static final class FailCheckpoint extends RichMapFunction<Long, Long>
-            implements CheckpointedFunction, CheckpointListener {
-        private static final long REFUSED = -1;
-
-        private final long after;
-        private long failed = -1; // not transient: deserialized with this value
-        private transient long seen;
-        private transient ListState<Long> state;
-
-        FailCheckpoint(long after) {
-            this.after = after;
-        }
-
-        @Override
-        public Long map(Long value) {
-            seen++;
-            return value;
-        }
-
-        @Override
-        public void initializeState(FunctionInitializationContext context) throws Exception {
-            state =
-                    context.getOperatorStateStore()
-                            .getListState(new ListStateDescriptor<>("fail", new Refusing()));
-        }
-
-        @Override
-        public void snapshotState(FunctionSnapshotContext context) throws Exception {
-            state.clear();
-            if (failed < 0 && seen >= after) {
-                failed = context.getCheckpointId();
-                state.add(REFUSED);
-            }
-        }
-
-        @Override
-        public void notifyCheckpointComplete(long checkpointId) {}
-
-        @Override
-        public void notifyCheckpointAborted(long checkpointId) {
-            if (checkpointId == failed) {
-                ABORTED.complete(null);
-            }
-        }
-
-        /** Longs, but {@link #REFUSED} cannot be written. */
-        static final class Refusing extends TypeSerializerSingleton<Long> {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            public void serialize(Long value, DataOutputView target) throws IOException {
-                if (value == REFUSED) {
-                    throw new IOException("injected failure writing a checkpoint");
-                }
-                LongSerializer.INSTANCE.serialize(value, target);
-            }
-
-            @Override
-            public boolean isImmutableType() {
-                return true;
-            }
-
-            @Override
-            public Long createInstance() {
-                return 0L;
-            }
-
-            @Override
-            public Long copy(Long from) {
-                return from;
-            }
-
-            @Override
-            public Long copy(Long from, Long reuse) {
-                return from;
-            }
-
-            @Override
-            public int getLength() {
-                return Long.BYTES;
-            }
-
-            @Override
-            public Long deserialize(DataInputView source) throws IOException {
-                return source.readLong();
-            }
-
-            @Override
-            public Long deserialize(Long reuse, DataInputView source) throws IOException {
-                return source.readLong();
-            }
-
-            @Override
-            public void copy(DataInputView source, DataOutputView target) throws IOException {
-                target.writeLong(source.readLong());
-            }
-
-            @Override
-            public TypeSerializerSnapshot<Long> snapshotConfiguration() {
-                return new Snapshot();
-            }
-
-            /** Restores {@link Refusing} (Flink writes it with the state). */
-            public static final class Snapshot extends SimpleTypeSerializerSnapshot<Long> {
-                public Snapshot() {
-                    super(Refusing::new);
-                }
-            }
-        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.tiflink.connector.sink;
 
+import io.tiflink.connector.testutils.FailingCheckpoint;
 import io.tiflink.connector.testutils.FlinkClusters;
 import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
@@ -13,6 +14,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiter;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
@@ -24,6 +26,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.ExceptionUtils;
 
 import org.tikv.common.TiSession;
 import org.tikv.common.operation.iterator.ConcreteScanIterator;
@@ -51,6 +54,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.apache.flink.core.execution.SavepointFormatType.CANONICAL;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -91,7 +95,10 @@ class TiKVSinkWorkflowsITCase {
                         + " CREATE TABLE events2 (seq BIGINT, account BIGINT, KEY k_account (account));"
                         + " CREATE TABLE accounts3 (id BIGINT PRIMARY KEY, name VARCHAR(24) NOT NULL,"
                         + "   balance BIGINT, UNIQUE KEY uk_name (name), KEY k_balance (balance));"
-                        + " CREATE TABLE events3 (seq BIGINT, account BIGINT, KEY k_account (account));");
+                        + " CREATE TABLE events3 (seq BIGINT, account BIGINT, KEY k_account (account));"
+                        + " CREATE TABLE accounts4 (id BIGINT PRIMARY KEY, name VARCHAR(24) NOT NULL,"
+                        + "   balance BIGINT, UNIQUE KEY uk_name (name), KEY k_balance (balance));"
+                        + " CREATE TABLE events4 (seq BIGINT, account BIGINT, KEY k_account (account));");
     }
 
     @AfterAll
@@ -157,10 +164,23 @@ class TiKVSinkWorkflowsITCase {
     private static JobClient start(
             MiniTiKVCluster cluster, int n, int parallelism, String restoreFrom, long emitted)
             throws Exception {
+        return start(cluster, n, parallelism, restoreFrom, emitted, Long.MAX_VALUE);
+    }
+
+    /** The job, whose first checkpoint taken after {@code failAfter} records fails. */
+    private static JobClient start(
+            MiniTiKVCluster cluster,
+            int n,
+            int parallelism,
+            String restoreFrom,
+            long emitted,
+            long failAfter)
+            throws Exception {
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
+        conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, 5);
         if (restoreFrom != null) {
             conf.set(StateRecoveryOptions.SAVEPOINT_PATH, restoreFrom);
         }
@@ -180,6 +200,9 @@ class TiKVSinkWorkflowsITCase {
         DataStream<RowWrite> changes =
                 env.fromSource(source, WatermarkStrategy.noWatermarks(), "changes")
                         .uid("changes")
+                        .setParallelism(1)
+                        .map(new FailingCheckpoint(failAfter))
+                        .uid("fail")
                         .setParallelism(1)
                         .map(TiKVSinkWorkflowsITCase::change)
                         .uid("change")
@@ -249,7 +272,7 @@ class TiKVSinkWorkflowsITCase {
 
     /** A checkpoint triggered while some task is still being deployed fails so. */
     private static boolean notRunningYet(Throwable e) {
-        return String.valueOf(e.getMessage()).contains("not being executed");
+        return ExceptionUtils.findThrowableWithMessage(e, "not being executed").isPresent();
     }
 
     /** Cancels what a failed test left running, so that the next one gets the slots. */
@@ -458,5 +481,48 @@ class TiKVSinkWorkflowsITCase {
         commitUpTo(flink, last.getJobID(), 3, emitted + 120);
         cancel(last);
         assertExactly(cluster, 3, emitted + 120);
+    }
+
+    /**
+     * A checkpoint that fails after the writers took part in it: its epoch opens all the same, so
+     * the writers go on writing as their buffers fill, instead of holding everything until the next
+     * checkpoint completes.
+     */
+    @Test
+    void writersGoOnWritingAfterAnAbortedCheckpoint(
+            MiniTiKVCluster cluster, @InjectMiniCluster MiniCluster flink) throws Exception {
+        FailingCheckpoint.reset();
+        JobClient job = start(cluster, 4, 2, null, 0, 100);
+        emitUpTo(100);
+        // The writers' buffers hold the first changes when they take part in the checkpoint.
+        await().atMost(Duration.ofMinutes(1))
+                .pollInterval(Duration.ofMillis(100))
+                .ignoreExceptionsMatching(TiKVSinkWorkflowsITCase::notRunningYet)
+                .untilAsserted(
+                        () ->
+                                assertThatThrownBy(
+                                                () -> flink.triggerCheckpoint(job.getJobID()).get())
+                                        .hasStackTraceContaining(
+                                                "injected failure writing a checkpoint"));
+        await().atMost(Duration.ofMinutes(1)).until(() -> FailingCheckpoint.aborted().isDone());
+        emitUpTo(400);
+        // Each of the two writers buffers at most 8 changes (sink.buffer-flush.max-rows).
+        TableInfo events = tables.table("ops", "events4");
+        await().atMost(Duration.ofMinutes(1))
+                .untilAsserted(
+                        () ->
+                                assertThat(
+                                                cluster.percolator()
+                                                        .scanLocks(
+                                                                TableCodec.recordPrefix(events.id),
+                                                                TableCodec.recordPrefix(
+                                                                        events.id + 1),
+                                                                Long.MAX_VALUE,
+                                                                1000))
+                                        .as("events prewritten without a completed checkpoint")
+                                        .hasSizeGreaterThanOrEqualTo(400 - 2 * 8));
+        commitUpTo(flink, job.getJobID(), 4, 400);
+        cancel(job);
+        assertExactly(cluster, 4, 400);
     }
 }

@@ -34,9 +34,8 @@ import java.util.concurrent.TimeUnit;
  *       n} (whose rows that checkpoint holds), then opens epoch {@code n}: a fresh start ts, later
  *       than those commits, and the prewrite of the epoch's primary {@link EpochKeys#primary} — the
  *       subtasks find the start ts in its lock. A savepoint {@code n}, whose completion Flink
- *       notifies to no one, opens epoch {@code n} when it is triggered. Epoch {@code n} of an
- *       aborted checkpoint {@code n} never opens: the coordinator marks it aborted ({@link
- *       EpochKeys#aborted}), so that subtasks stop waiting for it;
+ *       notifies to no one, opens epoch {@code n} when it is triggered; epoch {@code n} of an
+ *       aborted checkpoint {@code n} opens when Flink notifies the abort;
  *   <li>it keeps the open epochs' primary locks alive with TxnHeartBeat, and holds GC back (a PD
  *       service safe point) at the oldest one's start ts;
  *   <li>at a (re)start from checkpoint {@code c}, it commits the epochs left open before {@code c},
@@ -205,14 +204,14 @@ public final class EpochCoordinator implements OperatorCoordinator {
     public void notifyCheckpointAborted(long checkpointId) {
         run(
                 () -> {
-                    // Subtasks that took part in the aborted checkpoint wait for its epoch when
-                    // their buffer is full or their input ended; it will never open (a savepoint's
-                    // opened when it was triggered). Tell them, rather than leave them waiting.
-                    // (Failing to tell them is no reason to fail the job: they wait, then fail.)
-                    if (recovered && checkpointId > lastCompleted && !epochs.isOpen(checkpointId)) {
-                        safely(
-                                "marking checkpoint " + checkpointId + " aborted",
-                                () -> epochs.markAborted(checkpointId));
+                    // Subtasks that took part in the aborted checkpoint write into its epoch: it
+                    // opens now (as a savepoint's does), so that their buffers never have to wait
+                    // for the next checkpoint. The checkpoint after it commits it.
+                    if (recovered
+                            && !restoring
+                            && checkpointId > lastCompleted
+                            && !epochs.isOpen(checkpointId)) {
+                        epochs.open(checkpointId);
                     }
                 });
     }

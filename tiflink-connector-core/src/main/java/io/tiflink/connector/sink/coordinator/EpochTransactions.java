@@ -168,19 +168,6 @@ final class EpochTransactions implements AutoCloseable {
     }
 
     /**
-     * Commits {@link EpochKeys#aborted} of the epoch (a transaction of one key): subtasks waiting
-     * for the epoch of an aborted checkpoint find it and stop waiting.
-     */
-    void markAborted(long epoch) {
-        byte[] marker = EpochKeys.aborted(config.sinkId(), epoch);
-        txn.commitPrimary(marker, prewriteSinkKey(marker));
-        LOG.info(
-                "TiKV sink into {}: checkpoint {} aborted, its epoch will not open",
-                config.qualifiedTable(),
-                epoch);
-    }
-
-    /**
      * At the job's end: commits the open epochs that checkpoint {@code completed} (the latest
      * completed one, or -1 if unknown) holds, and rolls back the others, unless a checkpoint after
      * {@code lastTriggered} may hold them unseen.

@@ -34,9 +34,8 @@ import java.util.List;
  * opens when checkpoint {@code n} completes (after committing the epoch before it, so that it sees
  * that epoch's rows); the subtask finds its start ts in the lock of the epoch's primary. At the
  * next checkpoint the subtask hands the epoch to the committer. Until the epoch opens, writes wait
- * in the buffer, and a subtask with a full buffer, or at the end of its input, waits for it; unless
- * checkpoint {@code n} was aborted (then epoch {@code n} never opens, and the writes wait for the
- * next checkpoint, or at the end go to the committer).
+ * in the buffer, and a subtask with a full buffer, or at the end of its input, waits for it (it
+ * opens when checkpoint {@code n} completes or is aborted).
  *
  * <p>The writer keeps its part of each epoch ({@link EpochPart}: the changes it prewrote, their key
  * range, the epoch's primary) in memory and in its checkpointed state until it sees the epoch
@@ -59,9 +58,6 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
 
     /** The open epoch's start ts, once found (0 before). */
     private long epochStartTs;
-
-    /** Set once the epoch is known never to open (its checkpoint was aborted). */
-    private boolean epochAborted;
 
     /** Parts of earlier epochs, oldest first, until known committed before this one began. */
     private final List<EpochPart> unsettled = new ArrayList<>();
@@ -192,7 +188,8 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
                                 + TiKVSinkOptions.EPOCH_TIMEOUT.key()
                                 + "' ("
                                 + config.epochTimeout()
-                                + ")");
+                                + "); it begins when a checkpoint completes or is aborted, or"
+                                + " when the job starts: did the coordinator fail?");
             }
             Thread.sleep(EPOCH_POLL_MILLIS);
         }
@@ -206,8 +203,7 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
 
     @Override
     public void flush(boolean endOfInput) throws InterruptedException, IOException {
-        // At a checkpoint, write only into an epoch already open; at the end, wait for it (unless
-        // its checkpoint was aborted: prepareCommit then hands the writes to the committer).
+        // At a checkpoint, write only into an epoch already open; at the end, wait for it.
         this.endOfInput |= endOfInput;
         writeBuffer(endOfInput);
     }
@@ -246,59 +242,28 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
 
     /**
      * Finds the start ts of the epoch this subtask writes, in the lock of its primary; waits for it
-     * if {@code wait}, unless (or until) its checkpoint is known aborted.
+     * if {@code wait}.
      */
     private boolean findEpoch(boolean wait) throws InterruptedException, IOException {
-        if (epochAborted) {
+        byte[] primary = primary(epoch);
+        long startTs =
+                wait
+                        ? awaitTxn(primary, "the transaction of checkpoint " + epoch)
+                        : openTxn(primary);
+        if (startTs == 0) {
             return false;
         }
-        byte[] primary = primary(epoch);
-        long deadline = System.currentTimeMillis() + config.epochTimeout().toMillis();
-        while (true) {
-            long startTs = openTxn(primary);
-            if (startTs != 0) {
-                epochStartTs = startTs;
-                if (!table.unchangedAt(txn.session(), epochStartTs)) {
-                    throw new FlinkRuntimeException(
-                            "the schema of TiDB table "
-                                    + table.name()
-                                    + " changed while the TiKV sink was writing it; the job"
-                                    + " restarts to write with the new schema");
-                }
-                settle();
-                LOG.debug("subtask {} writes epoch {} (start ts {})", subtask, epoch, epochStartTs);
-                return true;
-            }
-            if (!wait) {
-                return false;
-            }
-            if (aborted(epoch)) {
-                // No epoch until the next checkpoint: writes stay in the buffer (past its size),
-                // and at the end of the input go to the committer.
-                epochAborted = true;
-                LOG.debug("subtask {}: checkpoint {} was aborted", subtask, epoch);
-                return false;
-            }
-            if (System.currentTimeMillis() > deadline) {
-                throw new FlinkRuntimeException(
-                        "TiKV sink into "
-                                + table.name()
-                                + ": no transaction opened for checkpoint "
-                                + epoch
-                                + " within '"
-                                + TiKVSinkOptions.EPOCH_TIMEOUT.key()
-                                + "' ("
-                                + config.epochTimeout()
-                                + "); transactions open when a checkpoint completes: did it"
-                                + " fail?");
-            }
-            Thread.sleep(EPOCH_POLL_MILLIS);
+        epochStartTs = startTs;
+        if (!table.unchangedAt(txn.session(), epochStartTs)) {
+            throw new FlinkRuntimeException(
+                    "the schema of TiDB table "
+                            + table.name()
+                            + " changed while the TiKV sink was writing it; the job"
+                            + " restarts to write with the new schema");
         }
-    }
-
-    private boolean aborted(long epoch) {
-        byte[] marker = EpochKeys.aborted(config.sinkId(), epoch);
-        return !txn.get(txn.timestamp(), List.of(marker)).isEmpty();
+        settle();
+        LOG.debug("subtask {} writes epoch {} (start ts {})", subtask, epoch, epochStartTs);
+        return true;
     }
 
     /**
@@ -330,16 +295,12 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
 
     @Override
     public Collection<TiKVCommittable> prepareCommit() throws IOException {
-        // At the end of the input, what waits for a next epoch is written by the committer, after
-        // this one committed, in one more transaction: the writes deferred past this epoch, and
-        // all of them if it never opened (its checkpoint was aborted); even if this subtask wrote
-        // nothing in the epoch.
+        // At the end of the input, the writes deferred past this epoch have no next epoch: the
+        // committer writes them, after this one committed, in one more transaction; even if this
+        // subtask wrote nothing in the epoch.
         List<RowWrite> carry = new ArrayList<>();
         if (endOfInput) {
             carry.addAll(epochs.deferred());
-            if (epochStartTs == 0) {
-                carry.addAll(buffer.writes());
-            }
         }
         if (!epochs.wroteKeys() && carry.isEmpty()) {
             return Collections.emptyList();
@@ -363,9 +324,6 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
         if (!carry.isEmpty()) {
             carried = ChangeCodec.write(carry, table.info());
             epochs.takeDeferred();
-            if (epochStartTs == 0) {
-                buffer.clear();
-            }
         }
         byte[] none = new byte[0];
         if (epochs.wroteKeys()) {
@@ -412,7 +370,6 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
         }
         epoch = checkpointId;
         epochStartTs = 0;
-        epochAborted = false;
         return super.snapshotState(checkpointId);
     }
 
