@@ -1,5 +1,6 @@
 package io.tiflink.tidb.meta;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 import java.util.ArrayList;
@@ -45,6 +46,39 @@ public final class IndexInfo extends MetaObject {
 
     @JsonProperty("mv_index")
     public boolean mvIndex;
+
+    /** An ordinary index over whole columns, to add with {@link SchemaWriter#addIndex}. */
+    public static IndexInfo of(String name, boolean unique, String... columns) {
+        IndexInfo idx = new IndexInfo();
+        idx.name = CIStr.of(name);
+        idx.unique = unique;
+        for (String c : columns) {
+            idx.columns.add(new IndexColumn(CIStr.of(c), 0, -1));
+        }
+        return idx;
+    }
+
+    /**
+     * Whether writes add this index's entries ({@code tables.IsIndexWritable}): in every state but
+     * delete-only and delete reorganization, so from write-only on while it is added and until
+     * write-only while it is dropped.
+     */
+    @JsonIgnore
+    public boolean writable() {
+        return state != SchemaState.NONE
+                && state != SchemaState.DELETE_ONLY
+                && state != SchemaState.DELETE_REORGANIZATION;
+    }
+
+    /**
+     * Whether deletes remove this index's entries: in every state it is listed in ({@code
+     * DeletableIndices}), so that a row deleted by a writer one schema version behind leaves no
+     * entry that a writer one version ahead wrote.
+     */
+    @JsonIgnore
+    public boolean deletable() {
+        return state != SchemaState.NONE;
+    }
 
     /** A column of an index: its name, its offset in the table's columns, a prefix length or -1. */
     public static final class IndexColumn extends MetaObject {

@@ -1,5 +1,6 @@
 package io.tiflink.tidb.meta;
 
+import io.tiflink.tidb.types.MysqlType;
 import io.tiflink.tidb.types.TimeFormat;
 import io.tiflink.tikv.Keys;
 
@@ -19,23 +20,42 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * DDL for clusters without a TiDB (the minicluster): writes the meta keys the way TiDB's DDL leaves
- * them once a job is done. Each statement is one Percolator transaction that allocates ids from
- * {@code NextGlobalID}, stores the schema objects, bumps {@code SchemaVersionKey} and writes the
- * {@link SchemaDiff} of the new version, so TiDB-reading tools (tikv-client-java's Catalog, CDC)
- * see an ordinary schema change. TiDB's intermediate states (delete-only, write-only) are skipped:
- * objects appear public at once.
+ * them. Each schema change is one Percolator transaction that allocates ids from {@code
+ * NextGlobalID}, stores the schema objects, bumps {@code SchemaVersionKey} and writes the {@link
+ * SchemaDiff} of the new version, so TiDB-reading tools (tikv-client-java's Catalog, CDC) see an
+ * ordinary schema change. Databases, tables and columns skip TiDB's intermediate states (they
+ * appear public at once); indexes go through them, one schema version per state, with the backfill
+ * of ADD INDEX ({@link #startAddIndex}, {@link #startDropIndex}).
  */
 public final class SchemaWriter {
     private static final int BACKOFF_MS = 20_000;
     private static final int MAX_ATTEMPTS = 10;
 
+    /** TiDB's default {@code tidb_ddl_reorg_batch_size}. */
+    public static final int DEFAULT_BACKFILL_BATCH_ROWS = 256;
+
     private final TiSession session;
+    private final IndexReorg reorg;
 
     public SchemaWriter(TiSession session) {
+        this(session, DEFAULT_BACKFILL_BATCH_ROWS);
+    }
+
+    /**
+     * @param backfillBatchRows how many rows (or index entries, when an index is dropped) one
+     *     transaction of an index's reorganization reads at most
+     */
+    public SchemaWriter(TiSession session, int backfillBatchRows) {
+        if (backfillBatchRows < 1) {
+            throw new IllegalArgumentException(
+                    "backfillBatchRows must be positive, not " + backfillBatchRows);
+        }
         this.session = session;
+        this.reorg = new IndexReorg(session, backfillBatchRows);
     }
 
     /** One DDL transaction: reads at its start ts, collects writes, then commits them. */
@@ -45,6 +65,9 @@ public final class SchemaWriter {
         final Map<String, byte[]> valuesByHex = new LinkedHashMap<>();
         long nextId;
         final long startTs;
+
+        /** The schema version this transaction wrote, once committed. */
+        long version;
 
         Txn(long startTs) {
             this.startTs = startTs;
@@ -68,7 +91,7 @@ public final class SchemaWriter {
 
         /** Bumps the schema version with this diff and commits. */
         void commit(SchemaDiff diff) {
-            long version = reader.schemaVersion() + 1;
+            version = reader.schemaVersion() + 1;
             diff.version = version;
             put(MetaKeys.string(MetaKeys.NEXT_GLOBAL_ID), ascii(nextId));
             put(MetaKeys.string(MetaKeys.diffKey(version)), MetaJson.bytes(diff));
@@ -162,7 +185,7 @@ public final class SchemaWriter {
     public void dropDatabase(String name) {
         ddl(
                 txn -> {
-                    DBInfo db = existingDb(txn, name);
+                    DBInfo db = existingDb(txn.reader, name);
                     for (TableInfo t : txn.reader.tables(db.id)) {
                         txn.delete(
                                 MetaKeys.hashField(
@@ -187,7 +210,7 @@ public final class SchemaWriter {
     public TableInfo createTable(String database, TableInfo table) {
         return ddl(
                 txn -> {
-                    DBInfo db = existingDb(txn, database);
+                    DBInfo db = existingDb(txn.reader, database);
                     if (txn.reader.table(database, table.name.o) != null) {
                         throw new IllegalArgumentException(
                                 "table '" + database + "." + table.name.o + "' already exists");
@@ -250,8 +273,8 @@ public final class SchemaWriter {
     public void dropTable(String database, String table) {
         ddl(
                 txn -> {
-                    DBInfo db = existingDb(txn, database);
-                    TableInfo t = existingTable(txn, database, table);
+                    DBInfo db = existingDb(txn.reader, database);
+                    TableInfo t = existingTable(txn.reader, database, table);
                     txn.delete(
                             MetaKeys.hashField(MetaKeys.dbKey(db.id), MetaKeys.tableField(t.id)));
                     SchemaDiff diff = new SchemaDiff();
@@ -270,8 +293,8 @@ public final class SchemaWriter {
     public TableInfo addColumn(String database, String table, ColumnInfo column) {
         return ddl(
                 txn -> {
-                    DBInfo db = existingDb(txn, database);
-                    TableInfo t = existingTable(txn, database, table);
+                    DBInfo db = existingDb(txn.reader, database);
+                    TableInfo t = existingTable(txn.reader, database, table);
                     if (t.column(column.name.o) != null) {
                         throw new IllegalArgumentException(
                                 "table '"
@@ -305,8 +328,8 @@ public final class SchemaWriter {
     public TableInfo dropColumn(String database, String table, String column) {
         return ddl(
                 txn -> {
-                    DBInfo db = existingDb(txn, database);
-                    TableInfo t = existingTable(txn, database, table);
+                    DBInfo db = existingDb(txn.reader, database);
+                    TableInfo t = existingTable(txn.reader, database, table);
                     ColumnInfo c = t.column(column);
                     if (c == null) {
                         throw new IllegalArgumentException(
@@ -339,6 +362,287 @@ public final class SchemaWriter {
                 });
     }
 
+    /**
+     * ALTER TABLE ADD [UNIQUE] INDEX {@code name} ({@code columns}), run to the end: see {@link
+     * #startAddIndex}.
+     */
+    public TableInfo addIndex(
+            String database, String table, String name, boolean unique, String... columns) {
+        return addIndex(database, table, IndexInfo.of(name, unique, columns));
+    }
+
+    /** ALTER TABLE ADD INDEX, run to the end with no pause between the states. */
+    public TableInfo addIndex(String database, String table, IndexInfo index) {
+        return startAddIndex(database, table, index).finish();
+    }
+
+    /**
+     * ALTER TABLE ADD INDEX as TiDB's DDL owner runs it, one state at a time: none → delete-only →
+     * write-only → write reorganization → (backfill) public, each state a schema version whose diff
+     * is {@link SchemaDiff#ADD_INDEX}. Nothing is written until {@link IndexChange#next()}.
+     *
+     * @param index its name, columns (by name; a prefix length or -1), {@code unique}, comment and
+     *     invisibility; its id and state are assigned
+     * @throws IllegalArgumentException if the table cannot have this index (as TiDB refuses it)
+     */
+    public IndexChange startAddIndex(String database, String table, IndexInfo index) {
+        MetaReader meta = MetaReader.latest(session);
+        existingDb(meta, database);
+        newIndex(existingTable(meta, database, table), index, database);
+        return IndexChange.adding(this, database, table, index);
+    }
+
+    /** ALTER TABLE DROP INDEX, run to the end with no pause between the states. */
+    public TableInfo dropIndex(String database, String table, String name) {
+        return startDropIndex(database, table, name).finish();
+    }
+
+    /**
+     * ALTER TABLE DROP INDEX as TiDB runs it, one state at a time: public → write-only →
+     * delete-only → delete reorganization → none (removed, then its entries deleted), each state a
+     * schema version whose diff is {@link SchemaDiff#DROP_INDEX}.
+     *
+     * @throws IllegalArgumentException if the table has no such public index, or it is the primary
+     *     key
+     */
+    public IndexChange startDropIndex(String database, String table, String name) {
+        MetaReader meta = MetaReader.latest(session);
+        existingDb(meta, database);
+        TableInfo t = existingTable(meta, database, table);
+        IndexInfo idx = t.index(name);
+        if (idx == null || idx.state != SchemaState.PUBLIC) {
+            throw new IllegalArgumentException(
+                    "Can't DROP '"
+                            + name
+                            + "'; check that column/key exists: table '"
+                            + database
+                            + "."
+                            + t.name.o
+                            + "' has no "
+                            + (idx == null ? "" : "public ")
+                            + "index of that name");
+        }
+        if (idx.primary) {
+            throw new IllegalArgumentException(
+                    "dropping the primary key of table '"
+                            + database
+                            + "."
+                            + t.name.o
+                            + "' is not supported");
+        }
+        return IndexChange.dropping(this, database, t.name.o, idx);
+    }
+
+    /** A table as one schema version left it. */
+    static final class Version {
+        final TableInfo table;
+        final long version;
+
+        Version(TableInfo table, long version) {
+            this.table = table;
+            this.version = version;
+        }
+    }
+
+    /** The table now, or null. */
+    TableInfo currentTable(String database, String table) {
+        return MetaReader.latest(session).table(database, table);
+    }
+
+    /** The first step of an ADD INDEX: the index, with a fresh id, in delete-only state. */
+    Version createIndex(String database, String table, IndexInfo spec) {
+        return ddl(
+                txn -> {
+                    DBInfo db = existingDb(txn.reader, database);
+                    TableInfo t = existingTable(txn.reader, database, table);
+                    newIndex(t, spec, database).state = SchemaState.DELETE_ONLY;
+                    return new Version(alter(txn, db, t, SchemaDiff.ADD_INDEX), txn.version);
+                });
+    }
+
+    /**
+     * One state change of an index: from {@code from} to {@code to} ({@link SchemaState#NONE}
+     * removes it), with the column flags TiDB sets once an index is public and clears once it is
+     * gone.
+     *
+     * @throws IllegalStateException if the index is gone or not in state {@code from} (another DDL
+     *     changed it)
+     */
+    Version changeIndexState(
+            String database, String table, long indexId, int from, int to, int action) {
+        return ddl(
+                txn -> {
+                    DBInfo db = existingDb(txn.reader, database);
+                    TableInfo t = existingTable(txn.reader, database, table);
+                    IndexInfo idx = null;
+                    for (IndexInfo i : t.indices) {
+                        idx = i.id == indexId ? i : idx;
+                    }
+                    if (idx == null || idx.state != from) {
+                        throw new IllegalStateException(
+                                "index "
+                                        + indexId
+                                        + " of table '"
+                                        + database
+                                        + "."
+                                        + table
+                                        + "' is "
+                                        + (idx == null ? "gone" : "in state " + idx.state)
+                                        + ", not in state "
+                                        + from
+                                        + ": another DDL changed it");
+                    }
+                    idx.state = to;
+                    if (to == SchemaState.PUBLIC) {
+                        addIndexColumnFlag(t, idx);
+                    } else if (to == SchemaState.NONE) {
+                        t.indices.remove(idx);
+                        dropIndexColumnFlag(t, idx);
+                    }
+                    return new Version(alter(txn, db, t, action), txn.version);
+                });
+    }
+
+    IndexReorg reorg() {
+        return reorg;
+    }
+
+    /**
+     * Checks {@code spec} against {@code t} as TiDB's ADD INDEX does, and adds a copy of it (state
+     * none, a fresh id, column offsets) to {@code t}.
+     */
+    private static IndexInfo newIndex(TableInfo t, IndexInfo spec, String database) {
+        String where = "table '" + database + "." + t.name.o + "'";
+        if (t.isView()) {
+            throw new IllegalArgumentException(where + " is a view");
+        }
+        if (spec.name == null || spec.name.o.isEmpty()) {
+            throw new IllegalArgumentException("an index of " + where + " needs a name");
+        }
+        if (t.index(spec.name.o) != null) {
+            throw new IllegalArgumentException(
+                    "Duplicate key name '" + spec.name.o + "': " + where + " has that index");
+        }
+        if (spec.primary || spec.global || spec.mvIndex) {
+            throw new IllegalArgumentException(
+                    "adding "
+                            + (spec.primary
+                                    ? "a primary key"
+                                    : spec.global ? "a global index" : "a multi-valued index")
+                            + " to "
+                            + where
+                            + " is not supported");
+        }
+        if (spec.columns.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "index '" + spec.name.o + "' of " + where + " has no columns");
+        }
+        for (IndexInfo.IndexColumn ic : spec.columns) {
+            checkIndexColumn(t.column(ic.name.o), ic, where);
+        }
+        if (spec.unique && t.partition != null) {
+            for (String c : partitionColumns(t)) {
+                if (spec.columns.stream().noneMatch(ic -> ic.name.l.equals(c))) {
+                    throw new IllegalArgumentException(
+                            "A UNIQUE INDEX must include all columns in the table's partitioning"
+                                    + " function: index '"
+                                    + spec.name.o
+                                    + "' of "
+                                    + where
+                                    + " lacks column '"
+                                    + c
+                                    + "'");
+                }
+            }
+        }
+        IndexInfo idx = MetaJson.copy(spec, IndexInfo.class);
+        idx.id = 0;
+        idx.state = SchemaState.NONE;
+        t.indices.add(idx);
+        assignIds(t);
+        return idx;
+    }
+
+    private static void checkIndexColumn(ColumnInfo c, IndexInfo.IndexColumn ic, String where) {
+        if (c == null || c.state != SchemaState.PUBLIC) {
+            throw new IllegalArgumentException(
+                    "Key column '" + ic.name.o + "' doesn't exist in " + where);
+        }
+        if (c.hidden || c.isVirtualGenerated()) {
+            throw new IllegalArgumentException(
+                    "column '"
+                            + c.name()
+                            + "' of "
+                            + where
+                            + " is generated: SchemaWriter does not evaluate expressions to"
+                            + " backfill an index");
+        }
+        if (c.type.tp == MysqlType.JSON) {
+            throw new IllegalArgumentException(
+                    "JSON column '" + c.name() + "' cannot be used in key specification");
+        }
+        boolean blob =
+                MysqlType.isString(c.type.tp)
+                        && c.type.tp >= MysqlType.TINY_BLOB
+                        && c.type.tp <= MysqlType.BLOB;
+        if (blob && ic.length < 0) {
+            throw new IllegalArgumentException(
+                    "BLOB/TEXT column '"
+                            + c.name()
+                            + "' used in key specification without a key length");
+        }
+    }
+
+    /** The columns a partitioned table's partitioning reads (lower case). */
+    private static List<String> partitionColumns(TableInfo t) {
+        List<String> out = new ArrayList<>();
+        for (CIStr c : t.partition.columns) {
+            out.add(c.l);
+        }
+        String expr = t.partition.expr == null ? "" : t.partition.expr.toLowerCase(Locale.ROOT);
+        for (ColumnInfo c : t.columns) {
+            if (Pattern.compile("(?<![\\w$])`?" + Pattern.quote(c.name.l) + "`?(?![\\w$])")
+                    .matcher(expr)
+                    .find()) {
+                out.add(c.name.l);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code AddIndexColumnFlag}: a public index marks its first column (all, for a primary key).
+     */
+    private static void addIndexColumnFlag(TableInfo t, IndexInfo idx) {
+        if (idx.primary) {
+            for (IndexInfo.IndexColumn ic : idx.columns) {
+                t.columns.get(ic.offset).type.flag |= MysqlType.PRI_KEY_FLAG;
+            }
+            return;
+        }
+        t.columns.get(idx.columns.get(0).offset).type.flag |=
+                idx.unique && idx.columns.size() == 1
+                        ? MysqlType.UNIQUE_KEY_FLAG
+                        : MysqlType.MULTIPLE_KEY_FLAG;
+    }
+
+    /**
+     * {@code DropIndexColumnFlag}: the flag of a removed index goes, then the indexes left that
+     * start with the same column set theirs again.
+     */
+    private static void dropIndexColumnFlag(TableInfo t, IndexInfo removed) {
+        ColumnInfo first = t.columns.get(removed.columns.get(0).offset);
+        first.type.flag &=
+                ~(removed.unique && removed.columns.size() == 1
+                        ? MysqlType.UNIQUE_KEY_FLAG
+                        : MysqlType.MULTIPLE_KEY_FLAG);
+        for (IndexInfo idx : t.indices) {
+            if (idx.columns.get(0).name.equals(first.name)) {
+                addIndexColumnFlag(t, idx);
+            }
+        }
+    }
+
     private TableInfo alter(Txn txn, DBInfo db, TableInfo t, int action) {
         t.updateTimestamp = txn.startTs;
         txn.put(
@@ -352,16 +656,16 @@ public final class SchemaWriter {
         return t;
     }
 
-    private static DBInfo existingDb(Txn txn, String name) {
-        DBInfo db = txn.reader.database(name);
+    private static DBInfo existingDb(MetaReader reader, String name) {
+        DBInfo db = reader.database(name);
         if (db == null) {
             throw new IllegalArgumentException("database '" + name + "' does not exist");
         }
         return db;
     }
 
-    private static TableInfo existingTable(Txn txn, String database, String table) {
-        TableInfo t = txn.reader.table(database, table);
+    private static TableInfo existingTable(MetaReader reader, String database, String table) {
+        TableInfo t = reader.table(database, table);
         if (t == null) {
             throw new IllegalArgumentException(
                     "table '"

@@ -103,6 +103,12 @@ public final class TableInfo extends MetaObject {
         return null;
     }
 
+    /** The index of this name (case-insensitive), in any state, or null. */
+    public IndexInfo index(String indexName) {
+        CIStr n = CIStr.of(indexName);
+        return indices.stream().filter(i -> n.equals(i.name)).findFirst().orElse(null);
+    }
+
     /** The primary key index (clustered or not), or null; an integer handle PK has none. */
     @JsonIgnore
     public IndexInfo primaryIndex() {

@@ -6,7 +6,6 @@ import io.tiflink.tidb.codec.Codec;
 import io.tiflink.tidb.codec.CodecException;
 import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.IndexInfo;
-import io.tiflink.tidb.meta.SchemaState;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tikv.Keys;
 
@@ -406,12 +405,15 @@ public final class TableCodec {
         return out;
     }
 
-    /** The keys a delete of this row removes: the record and each index entry. */
+    /**
+     * The keys a delete of this row removes: the record and its entry in each index, those being
+     * added or dropped too (delete-only and delete reorganization included), as TiDB's DELETE does.
+     */
     public List<byte[]> recordKeys(long physicalId, Object[] row, Handle handle) {
         List<byte[]> out = new ArrayList<>(1 + table.indices.size());
         out.add(recordKey(physicalId, handle));
         for (IndexInfo idx : table.indices) {
-            if (writesIndex(idx)) {
+            if (idx.deletable() && hasEntries(idx)) {
                 out.add(indexEntry(physicalId, idx, row, handle).key());
             }
         }
@@ -419,11 +421,12 @@ public final class TableCodec {
     }
 
     private boolean writesIndex(IndexInfo idx) {
+        return idx.writable() && hasEntries(idx);
+    }
+
+    private boolean hasEntries(IndexInfo idx) {
         if (idx.primary && table.isCommonHandle) {
             return false; // the clustered primary key is the record itself
-        }
-        if (idx.state == SchemaState.NONE || idx.state == SchemaState.DELETE_ONLY) {
-            return false;
         }
         if (idx.global || idx.mvIndex) {
             throw new CodecException(
@@ -613,6 +616,28 @@ public final class TableCodec {
             }
         }
         return v;
+    }
+
+    /**
+     * A key's values for messages, as TiDB prints a duplicate entry: the values at {@code offsets}
+     * joined by '-' (bytes in hex).
+     */
+    public static String keyValues(Object[] row, int[] offsets) {
+        StringBuilder sb = new StringBuilder();
+        for (int o : offsets) {
+            Object v = row[o];
+            sb.append(sb.length() == 0 ? "" : "-")
+                    .append(v instanceof byte[] ? Keys.hex((byte[]) v) : String.valueOf(v));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The values of a row's key in {@code idx}, for messages: see {@link #keyValues(Object[],
+     * int[])}.
+     */
+    public static String keyValues(Object[] row, IndexInfo idx) {
+        return keyValues(row, idx.columns.stream().mapToInt(c -> c.offset).toArray());
     }
 
     /**

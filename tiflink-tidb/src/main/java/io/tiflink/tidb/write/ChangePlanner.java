@@ -2,13 +2,11 @@ package io.tiflink.tidb.write;
 
 import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.IndexInfo;
-import io.tiflink.tidb.meta.SchemaState;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.table.Handle;
 import io.tiflink.tidb.table.KeyValue;
 import io.tiflink.tidb.table.TableCodec;
 import io.tiflink.tikv.ByteKey;
-import io.tiflink.tikv.Keys;
 import io.tiflink.tikv.txn.TxnClient;
 
 import org.tikv.kvproto.Kvrpcpb;
@@ -69,8 +67,7 @@ final class ChangePlanner {
         TableInfo info = table.info();
         IndexInfo pk = null;
         for (IndexInfo idx : info.indices) {
-            boolean written = idx.state != SchemaState.NONE && idx.state != SchemaState.DELETE_ONLY;
-            if (!idx.unique || !written || idx.primary && info.isCommonHandle) {
+            if (!idx.unique || !idx.writable() || idx.primary && info.isCommonHandle) {
                 continue;
             }
             uniques.add(idx);
@@ -253,7 +250,7 @@ final class ChangePlanner {
                         ? codec.handleOf(row)
                         : cur != null ? cur.handle : Handle.ofInt(ids.next());
         String duplicate = c.kind() == RowWrite.Kind.INSERT && cur != null ? "PRIMARY" : null;
-        String duplicateValue = duplicate == null ? null : values(row, keyOffsets);
+        String duplicateValue = duplicate == null ? null : TableCodec.keyValues(row, keyOffsets);
         List<Current> victims = new ArrayList<>();
         for (IndexInfo idx : uniques) {
             byte[] k = uniqueKey(idx, row);
@@ -263,7 +260,7 @@ final class ChangePlanner {
             }
             if (duplicate == null && c.kind() == RowWrite.Kind.INSERT) {
                 duplicate = idx.name.o;
-                duplicateValue = values(row, idx);
+                duplicateValue = TableCodec.keyValues(row, idx);
             }
             Object[] victimRow = b.row(owner);
             if (victimRow == null) {
@@ -415,24 +412,6 @@ final class ChangePlanner {
         }
         // A unique entry's key holds no handle: any handle of the table's kind will do.
         return codec.indexEntry(physicalId, idx, row, anyHandle).key();
-    }
-
-    private String values(Object[] row, IndexInfo idx) {
-        int[] offsets = new int[idx.columns.size()];
-        for (int i = 0; i < offsets.length; i++) {
-            offsets[i] = idx.columns.get(i).offset;
-        }
-        return values(row, offsets);
-    }
-
-    private static String values(Object[] row, int[] offsets) {
-        StringBuilder sb = new StringBuilder();
-        for (int o : offsets) {
-            Object v = row[o];
-            sb.append(sb.length() == 0 ? "" : "-")
-                    .append(v instanceof byte[] ? Keys.hex((byte[]) v) : String.valueOf(v));
-        }
-        return sb.toString();
     }
 
     /** What one plan read, and the rows as its changes left them. */

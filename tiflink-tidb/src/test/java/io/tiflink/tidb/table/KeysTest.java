@@ -1,5 +1,6 @@
 package io.tiflink.tidb.table;
 
+import io.tiflink.tidb.meta.SchemaState;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.types.MysqlType;
 import io.tiflink.tikv.Keys;
@@ -19,15 +20,19 @@ class KeysTest {
                 && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
     }
 
+    /** {@code t (id BIGINT PRIMARY KEY, v VARCHAR(8), KEY k (v))}, of id 9, index k of id 3. */
+    private static TableInfo indexedTable() {
+        return TestTables.table(9, "t")
+                .column(1, "id", MysqlType.LONGLONG)
+                .pkIsHandle()
+                .column(2, "v", MysqlType.VARCHAR, 0, 8, 0, "utf8mb4_bin")
+                .index(3, "k", false, "v")
+                .build();
+    }
+
     @Test
     void prefixesCoverTheirKeys() {
-        TableInfo t =
-                TestTables.table(9, "t")
-                        .column(1, "id", MysqlType.LONGLONG)
-                        .pkIsHandle()
-                        .column(2, "v", MysqlType.VARCHAR, 0, 8, 0, "utf8mb4_bin")
-                        .index(3, "k", false, "v")
-                        .build();
+        TableInfo t = indexedTable();
         TableCodec codec = new TableCodec(t);
         Object[] row = {-5L, "x"};
         java.util.List<KeyValue> kvs = codec.encodeRecord(9, row, codec.handleOf(row));
@@ -39,6 +44,29 @@ class KeysTest {
         assertThat(Keys.hex(TableCodec.recordPrefix(9))).isEqualTo("7480000000000000095f72");
         assertThat(codec.recordKeys(9, row, codec.handleOf(row)))
                 .containsExactly(kvs.get(0).key(), kvs.get(1).key());
+    }
+
+    @Test
+    void indexesBeingAddedOrDroppedAreWrittenOrDeletedAsTheirStateSays() {
+        TableInfo t = indexedTable();
+        Object[] row = {1L, "x"};
+        int[][] statesWrittenDeleted = {
+            {SchemaState.DELETE_ONLY, 0, 1},
+            {SchemaState.WRITE_ONLY, 1, 1},
+            {SchemaState.WRITE_REORGANIZATION, 1, 1},
+            {SchemaState.DELETE_REORGANIZATION, 0, 1},
+            {SchemaState.PUBLIC, 1, 1}
+        };
+        for (int[] c : statesWrittenDeleted) {
+            t.indices.get(0).state = c[0];
+            TableCodec codec = new TableCodec(t);
+            assertThat(codec.encodeRecord(9, row, Handle.ofInt(1)))
+                    .as("state %s", c[0])
+                    .hasSize(1 + c[1]);
+            assertThat(codec.recordKeys(9, row, Handle.ofInt(1)))
+                    .as("state %s", c[0])
+                    .hasSize(1 + c[2]);
+        }
     }
 
     @Test

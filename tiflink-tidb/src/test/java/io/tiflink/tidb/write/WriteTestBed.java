@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link TableWriter}s, and read back as stored (rows, index entries, the id allocator's key) with
  * tikv-client-java's snapshot scans and {@link TxnClient#get}, as a TiDB reader would read them.
  */
-final class WriteTestBed implements AutoCloseable {
+public final class WriteTestBed implements AutoCloseable {
     static final Duration LOCK_TTL = Duration.ofSeconds(20);
 
     private static final long LOGICAL = (1 << 18) - 1;
@@ -42,32 +42,32 @@ final class WriteTestBed implements AutoCloseable {
     private final TiSession session;
     private final TxnClient txn;
 
-    WriteTestBed(MiniTiKVCluster cluster) {
+    public WriteTestBed(MiniTiKVCluster cluster) {
         this.session = TiSession.create(TiConfiguration.createDefault(cluster.pdAddress()));
         this.txn = new TxnClient(session);
     }
 
-    TxnClient txn() {
+    public TxnClient txn() {
         return txn;
     }
 
-    TiSession session() {
+    public TiSession session() {
         return session;
     }
 
     /** Runs {@code CREATE DATABASE} / {@code USE} / {@code CREATE TABLE} statements. */
-    void ddl(String sql) {
+    public void ddl(String sql) {
         SchemaFile.apply(SchemaFile.parse("test", sql), session);
     }
 
-    TableInfo table(String database, String table) {
+    public TableInfo table(String database, String table) {
         TableInfo t = MetaReader.latest(session).table(database, table);
         assertThat(t).as("table %s.%s", database, table).isNotNull();
         return t;
     }
 
     /** A writer of the table that retries conflicts three times. */
-    TableWriter writer(String database, String table) {
+    public TableWriter writer(String database, String table) {
         return TableWriter.open(txn, database, table, LOCK_TTL, 3);
     }
 
@@ -80,7 +80,7 @@ final class WriteTestBed implements AutoCloseable {
      * The table's rows now, in handle order, each as {@link Arrays#deepToString}; after checking
      * that its index entries are exactly those its rows call for.
      */
-    List<String> rows(TableInfo table) {
+    public List<String> rows(TableInfo table) {
         assertNoLocks(table);
         long ts = txn.timestamp();
         assertThat(indexEntries(table, ts))
@@ -108,12 +108,16 @@ final class WriteTestBed implements AutoCloseable {
         return rows;
     }
 
-    /** Every index entry of the table stored at {@code ts}: hex key → hex value. */
-    Map<String, String> indexEntries(TableInfo table, long ts) {
-        byte[] start = Arrays.copyOf(TableCodec.indexPrefix(table.id, 0), 11); // t{id}_i
+    /**
+     * Every index entry of the table (of each partition) stored at {@code ts}: hex key → hex value.
+     */
+    public Map<String, String> indexEntries(TableInfo table, long ts) {
         Map<String, String> out = new TreeMap<>();
-        for (Kvrpcpb.KvPair p : scanPrefix(start, ts)) {
-            out.put(Keys.hex(p.getKey().toByteArray()), Keys.hex(p.getValue().toByteArray()));
+        for (long physicalId : table.physicalIds()) {
+            byte[] start = Arrays.copyOf(TableCodec.indexPrefix(physicalId, 0), 11); // t{id}_i
+            for (Kvrpcpb.KvPair p : scanPrefix(start, ts)) {
+                out.put(Keys.hex(p.getKey().toByteArray()), Keys.hex(p.getValue().toByteArray()));
+            }
         }
         return out;
     }
@@ -131,14 +135,25 @@ final class WriteTestBed implements AutoCloseable {
         }
         Map<String, String> out = new TreeMap<>();
         for (int i = 0; i < rows.size(); i++) {
-            out.putAll(indexEntriesOf(codec, rows.get(i), codec.handle(keys.get(i))));
+            out.putAll(
+                    indexEntriesOf(
+                            codec,
+                            TableCodec.physicalId(keys.get(i)),
+                            rows.get(i),
+                            codec.handle(keys.get(i))));
         }
         return out;
     }
 
     /** The index entries TableCodec computes for one row: hex key → hex value. */
     static Map<String, String> indexEntriesOf(TableCodec codec, Object[] row, Handle handle) {
-        List<KeyValue> kvs = codec.encodeRecord(codec.table().id, row, handle);
+        return indexEntriesOf(codec, codec.table().id, row, handle);
+    }
+
+    /** The index entries TableCodec computes for one row of a partition: hex key → hex value. */
+    static Map<String, String> indexEntriesOf(
+            TableCodec codec, long physicalId, Object[] row, Handle handle) {
+        List<KeyValue> kvs = codec.encodeRecord(physicalId, row, handle);
         Map<String, String> out = new TreeMap<>();
         for (KeyValue kv : kvs.subList(1, kvs.size())) {
             out.put(Keys.hex(kv.key()), Keys.hex(kv.value()));
@@ -146,9 +161,16 @@ final class WriteTestBed implements AutoCloseable {
         return out;
     }
 
-    /** The table's records at {@code ts}, in handle order (locks resolved as a reader would). */
+    /**
+     * The table's records at {@code ts}, partition by partition in handle order (locks resolved as
+     * a reader would).
+     */
     List<Kvrpcpb.KvPair> records(TableInfo table, long ts) {
-        return scanPrefix(TableCodec.recordPrefix(table.id), ts);
+        List<Kvrpcpb.KvPair> out = new ArrayList<>();
+        for (long physicalId : table.physicalIds()) {
+            out.addAll(scanPrefix(TableCodec.recordPrefix(physicalId), ts));
+        }
+        return out;
     }
 
     /** The pairs whose keys start with {@code prefix}, at {@code ts}. */
@@ -163,11 +185,13 @@ final class WriteTestBed implements AutoCloseable {
 
     /** Fails if a lock of any transaction is left on the table's keys. */
     private void assertNoLocks(TableInfo table) {
-        byte[] start = Arrays.copyOf(TableCodec.recordPrefix(table.id), 9); // t{id}
-        byte[] end = Arrays.copyOf(TableCodec.recordPrefix(table.id + 1), 9);
-        assertThat(txn.scanLocks(start, end, Long.MAX_VALUE))
-                .as("locks left on the keys of %s", table.name())
-                .isEmpty();
+        for (long physicalId : table.physicalIds()) {
+            byte[] start = Arrays.copyOf(TableCodec.recordPrefix(physicalId), 9); // t{id}
+            byte[] end = Arrays.copyOf(TableCodec.recordPrefix(physicalId + 1), 9);
+            assertThat(txn.scanLocks(start, end, Long.MAX_VALUE))
+                    .as("locks left on the keys of %s", table.name())
+                    .isEmpty();
+        }
     }
 
     /** The locks of transaction {@code startTs} on the table's keys. */

@@ -254,6 +254,18 @@ public final class TxnClient implements AutoCloseable {
     }
 
     /**
+     * A mutation that writes nothing but locks {@code key}: the transaction conflicts with any
+     * other that commits the key after its start ts (as TiDB's {@code LockKeys} in an optimistic
+     * transaction).
+     */
+    public static Kvrpcpb.Mutation lock(byte[] key) {
+        return Kvrpcpb.Mutation.newBuilder()
+                .setOp(Kvrpcpb.Op.Lock)
+                .setKey(ByteString.copyFrom(key))
+                .build();
+    }
+
+    /**
      * Prewrites {@code mutations} (at most one per key) of the transaction {@code startTs} whose
      * primary is {@code primary}, grouped by region. Locks of other transactions are resolved or
      * waited for, as TiDB does.
