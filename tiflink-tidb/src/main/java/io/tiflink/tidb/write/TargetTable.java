@@ -179,7 +179,20 @@ public final class TargetTable {
 
     /** Whether the table's schema at {@code ts} is still the one this was loaded with. */
     public boolean unchangedAt(TiSession session, long ts) {
-        TableInfo now = new MetaReader(session, ts).table(dbId, info.id);
-        return now != null && Arrays.equals(MetaJson.bytes(now), MetaJson.bytes(info));
+        return sameSchema(info, new MetaReader(session, ts).table(dbId, info.id));
+    }
+
+    /**
+     * Whether the table's schema is the same at {@code from} and at {@code to}: no DDL (not even a
+     * step of one, such as an index entering write-only) became visible in between.
+     */
+    public boolean unchangedBetween(TiSession session, long from, long to) {
+        return sameSchema(
+                new MetaReader(session, from).table(dbId, info.id),
+                new MetaReader(session, to).table(dbId, info.id));
+    }
+
+    private static boolean sameSchema(TableInfo a, TableInfo b) {
+        return a != null && b != null && Arrays.equals(MetaJson.bytes(a), MetaJson.bytes(b));
     }
 }

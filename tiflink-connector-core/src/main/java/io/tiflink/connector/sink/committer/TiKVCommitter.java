@@ -7,7 +7,6 @@ import io.tiflink.connector.sink.writer.ChangeCodec;
 import io.tiflink.tidb.write.TableWriter;
 import io.tiflink.tikv.Keys;
 import io.tiflink.tikv.txn.TxnClient;
-import io.tiflink.tikv.txn.TxnException;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.connector.sink2.Committer;
@@ -24,15 +23,17 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Commits what the subtasks wrote once the checkpoint holding it completes, and again,
- * idempotently, after a restore. The transaction commits at its primary (which the coordinator
- * usually committed already; then its commit ts is read back, so that every lock commits at that
- * one ts); the subtask's secondary locks are then committed in the background, region by region.
- * Readers that meet a secondary before that resolve it from the primary, so it is visible at the
- * commit ts either way.
+ * idempotently, after a restore. The coordinator decides the epoch at its primary (it commits it,
+ * or rolls it back if the table's schema changed meanwhile); the committer waits for that decision,
+ * reads the commit ts back, and commits the subtask's secondary locks at that one ts in the
+ * background, region by region. Readers that meet a secondary before that resolve it from the
+ * primary, so it is visible at the commit ts either way.
  */
 @Internal
 public final class TiKVCommitter implements Committer<TiKVCommittable> {
     private static final Logger LOG = LoggerFactory.getLogger(TiKVCommitter.class);
+
+    private static final long DECISION_POLL_MILLIS = 10;
 
     private final TiKVSinkConfig config;
     private TxnClient txn;
@@ -50,7 +51,8 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
     }
 
     @Override
-    public void commit(Collection<CommitRequest<TiKVCommittable>> requests) {
+    public void commit(Collection<CommitRequest<TiKVCommittable>> requests)
+            throws InterruptedException {
         if (txn == null) {
             txn = TxnClient.open(config.tiConfiguration());
         }
@@ -60,8 +62,8 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
                 writeCarried(c); // its epoch never opened: carried changes only
                 continue;
             }
-            TxnClient.Status status = txn.status(c.primary(), c.startTs());
-            if (!status.locked && !status.committed()) {
+            TxnClient.Status status = awaitDecision(c);
+            if (!status.committed()) {
                 if (c.carried().length > 0) {
                     throw new FlinkRuntimeException(
                             "TiKV sink into "
@@ -76,25 +78,11 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
                                     + " later epoch writes its changes again. Restart the job from"
                                     + " an earlier checkpoint to write them.");
                 }
-                // Its writer writes its changes again in the epoch it writes now (EpochPart).
+                // Its writer writes its changes again (EpochPart).
                 LOG.info("{} is {}: its writer writes it again", c, status);
                 continue;
             }
-            long commitTs;
-            try {
-                commitTs = txn.commitPrimary(c.primary(), c.startTs());
-            } catch (TxnException e) {
-                throw new FlinkRuntimeException(
-                        "TiKV sink into "
-                                + config.qualifiedTable()
-                                + " cannot commit "
-                                + c
-                                + ": "
-                                + e.getMessage()
-                                + ". The job restarts from its last checkpoint; if the epoch was"
-                                + " rolled back meanwhile, its writers write its changes again.",
-                        e);
-            }
+            long commitTs = status.commitTs;
             if (c.carried().length > 0) {
                 writeCarried(c);
             }
@@ -111,6 +99,34 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
                             LOG.warn("committing the secondary locks of {} failed", c, e);
                         }
                     });
+        }
+    }
+
+    /**
+     * The fate of the committable's epoch, once the coordinator decided it (committed, or rolled
+     * back); waits for that up to {@code sink.transaction.open-timeout}.
+     */
+    private TxnClient.Status awaitDecision(TiKVCommittable c) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + config.epochTimeout().toMillis();
+        while (true) {
+            TxnClient.Status status = txn.status(c.primary(), c.startTs());
+            if (!status.locked) {
+                return status;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new FlinkRuntimeException(
+                        "TiKV sink into "
+                                + config.qualifiedTable()
+                                + ": "
+                                + c
+                                + " was neither committed nor rolled back by the sink's"
+                                + " coordinator within '"
+                                + TiKVSinkOptions.EPOCH_TIMEOUT.key()
+                                + "' ("
+                                + config.epochTimeout()
+                                + ")");
+            }
+            Thread.sleep(DECISION_POLL_MILLIS);
         }
     }
 

@@ -262,7 +262,21 @@ final class EpochTransactions implements AutoCloseable {
         return startTs;
     }
 
+    /**
+     * Commits an epoch a completed checkpoint holds. If the table's schema changed while it was
+     * open (TiDB would refuse such a transaction too), it is rolled back instead and the job fails:
+     * the restored writers write its changes again with the new schema (its index entries too).
+     */
     private void commit(long epoch, byte[] primary, long startTs) {
+        if (!rollbackIfSchemaChanged(epoch, primary, startTs)) {
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + config.qualifiedTable()
+                            + ": the table's schema changed while epoch "
+                            + epoch
+                            + " was open; the epoch is rolled back and the job restarts, writing"
+                            + " its changes again with the new schema");
+        }
         try {
             long commitTs = txn.commitPrimary(primary, startTs);
             LOG.info(
@@ -284,6 +298,15 @@ final class EpochTransactions implements AutoCloseable {
         }
     }
 
+    /** Rolls the epoch back if the table's schema changed since it began; true if it did not. */
+    private boolean rollbackIfSchemaChanged(long epoch, byte[] primary, long startTs) {
+        if (table().unchangedBetween(txn.session(), startTs, txn.timestamp())) {
+            return true;
+        }
+        rollback(epoch, primary, startTs);
+        return false;
+    }
+
     /**
      * At a restore: commits an epoch the restored checkpoint holds; if TiKV rolled it back
      * meanwhile (its locks outlived their TTL while the job was down), its writers write its
@@ -291,6 +314,9 @@ final class EpochTransactions implements AutoCloseable {
      */
     private void commitOrLeaveToWriters(long epoch, byte[] primary, long startTs) {
         TxnClient.Status status = txn.status(primary, startTs);
+        if (status.locked && !rollbackIfSchemaChanged(epoch, primary, startTs)) {
+            return;
+        }
         if (!status.locked && !status.committed()) {
             LOG.info(
                     "TiKV sink into {}: epoch {} was {} while the job was down; its writers write"
