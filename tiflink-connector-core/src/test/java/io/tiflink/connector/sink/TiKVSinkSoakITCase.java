@@ -2,8 +2,6 @@ package io.tiflink.connector.sink;
 
 import io.tiflink.connector.testutils.FlinkClusters;
 import io.tiflink.connector.testutils.SinkWorkflows;
-import io.tiflink.connector.testutils.TiDBTables;
-import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 
 import org.apache.flink.core.execution.JobClient;
@@ -11,9 +9,7 @@ import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -63,8 +59,9 @@ class TiKVSinkSoakITCase {
     private static final int TABLES = 1;
     private static final int PARALLELISM = 2;
 
-    private static TiDBTables tables;
-    private static SinkWorkflows workflows;
+    @RegisterExtension
+    @Order(SinkWorkflows.ORDER)
+    static final SinkWorkflows WORKFLOWS = new SinkWorkflows(TIKV, "soak", TABLES);
 
     /** What a cycle does once it released more input. */
     enum Cycle {
@@ -80,22 +77,6 @@ class TiKVSinkSoakITCase {
         STOP_WITH_SAVEPOINT_RESTORE,
         /** One to three checkpoints. */
         CHECKPOINTS
-    }
-
-    @BeforeAll
-    static void schema(MiniTiKVCluster cluster) {
-        tables = new TiDBTables(cluster);
-        workflows = new SinkWorkflows(cluster, tables, "soak", TABLES);
-    }
-
-    @AfterAll
-    static void close() throws Exception {
-        tables.close();
-    }
-
-    @AfterEach
-    void cancelJobs(@InjectMiniCluster MiniCluster flink) throws Exception {
-        SinkWorkflows.cancelAll(flink);
     }
 
     @Test
@@ -121,7 +102,7 @@ class TiKVSinkSoakITCase {
     private static void soak(
             MiniCluster flink, Path dir, Random random, int cycles, List<String> done)
             throws Exception {
-        JobClient job = workflows.start(TABLES, PARALLELISM, null);
+        JobClient job = WORKFLOWS.start(TABLES, PARALLELISM, null);
         long released = 0;
         for (int i = 1; i <= cycles; i++) {
             long from = released;
@@ -157,12 +138,12 @@ class TiKVSinkSoakITCase {
                     String savepoint = savepoint(job, dir);
                     cancel(job);
                     if (cycle == Cycle.SAVEPOINT_CANCEL_DOWNTIME_RESTORE) {
-                        workflows.downPastTheLockTtl(TABLES);
+                        WORKFLOWS.downPastTheLockTtl(TABLES);
                     }
-                    job = workflows.start(TABLES, PARALLELISM, savepoint);
+                    job = WORKFLOWS.start(TABLES, PARALLELISM, savepoint);
                     break;
                 case STOP_WITH_SAVEPOINT_RESTORE:
-                    job = workflows.start(TABLES, PARALLELISM, stopWithSavepoint(job, dir));
+                    job = WORKFLOWS.start(TABLES, PARALLELISM, stopWithSavepoint(job, dir));
                     break;
                 case CHECKPOINTS:
                     for (int c = 1 + random.nextInt(3); c > 0; c--) {
@@ -172,13 +153,13 @@ class TiKVSinkSoakITCase {
                 default:
                     throw new IllegalStateException(cycle.name());
             }
-            workflows.assertNothingWrittenTwice(TABLES, released);
+            WORKFLOWS.assertNothingWrittenTwice(TABLES, released);
         }
         done.add("end: checkpoints until all " + released + " changes are committed");
         emitUpTo(released);
-        workflows.commitUpTo(flink, job, TABLES, released);
+        WORKFLOWS.commitUpTo(flink, job, TABLES, released);
         cancel(job);
-        workflows.assertExactly(TABLES, released);
+        WORKFLOWS.assertExactly(TABLES, released);
         System.out.println(
                 "TiKVSinkSoakITCase: "
                         + cycles

@@ -2,8 +2,6 @@ package io.tiflink.connector.sink;
 
 import io.tiflink.connector.testutils.FlinkClusters;
 import io.tiflink.connector.testutils.SinkWorkflows;
-import io.tiflink.connector.testutils.TiDBTables;
-import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 
 import org.apache.flink.core.execution.JobClient;
@@ -11,9 +9,7 @@ import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -40,24 +36,9 @@ class TiKVSinkWorkflowsITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = FlinkClusters.withSlots(4);
 
-    private static TiDBTables tables;
-    private static SinkWorkflows workflows;
-
-    @BeforeAll
-    static void schema(MiniTiKVCluster cluster) {
-        tables = new TiDBTables(cluster);
-        workflows = new SinkWorkflows(cluster, tables, "ops", 1, 2);
-    }
-
-    @AfterAll
-    static void close() throws Exception {
-        tables.close();
-    }
-
-    @AfterEach
-    void cancelJobs(@InjectMiniCluster MiniCluster flink) throws Exception {
-        SinkWorkflows.cancelAll(flink);
-    }
+    @RegisterExtension
+    @Order(SinkWorkflows.ORDER)
+    static final SinkWorkflows WORKFLOWS = new SinkWorkflows(TIKV, "ops", 1, 2);
 
     /**
      * {@code flink savepoint}, {@code flink cancel}, down past the TTL, {@code flink run -s}: the
@@ -67,19 +48,19 @@ class TiKVSinkWorkflowsITCase {
     @Test
     void savepointCancelDowntimeRestore(@InjectMiniCluster MiniCluster flink, @TempDir Path dir)
             throws Exception {
-        JobClient job = workflows.start(1, 2, null);
+        JobClient job = WORKFLOWS.start(1, 2, null);
         emitUpTo(100);
-        workflows.commitUpTo(flink, job, 1, 100);
+        WORKFLOWS.commitUpTo(flink, job, 1, 100);
         emitUpTo(200);
         String savepoint = savepoint(job, dir);
         cancel(job);
-        workflows.downPastTheLockTtl(1);
+        WORKFLOWS.downPastTheLockTtl(1);
 
-        JobClient restored = workflows.start(1, 2, savepoint);
+        JobClient restored = WORKFLOWS.start(1, 2, savepoint);
         emitUpTo(300);
-        workflows.commitUpTo(flink, restored, 1, 300);
+        WORKFLOWS.commitUpTo(flink, restored, 1, 300);
         cancel(restored);
-        workflows.assertExactly(1, 300);
+        WORKFLOWS.assertExactly(1, 300);
     }
 
     /**
@@ -90,16 +71,16 @@ class TiKVSinkWorkflowsITCase {
     @Test
     void anEpochRolledBackByAReaderWhileTheJobIsDownIsWrittenAgain(
             @InjectMiniCluster MiniCluster flink, @TempDir Path dir) throws Exception {
-        JobClient job = workflows.start(2, 2, null);
+        JobClient job = WORKFLOWS.start(2, 2, null);
         emitUpTo(150);
         String savepoint = savepoint(job, dir);
         cancel(job);
-        workflows.downPastTheLockTtl(2);
+        WORKFLOWS.downPastTheLockTtl(2);
 
-        JobClient restored = workflows.start(2, 2, savepoint);
+        JobClient restored = WORKFLOWS.start(2, 2, savepoint);
         emitUpTo(250);
-        workflows.commitUpTo(flink, restored, 2, 250);
+        WORKFLOWS.commitUpTo(flink, restored, 2, 250);
         cancel(restored);
-        workflows.assertExactly(2, 250);
+        WORKFLOWS.assertExactly(2, 250);
     }
 }

@@ -3,6 +3,7 @@ package io.tiflink.connector.testutils;
 import io.tiflink.connector.sink.TiKVSink;
 import io.tiflink.connector.sink.TiKVSinkOptions;
 import io.tiflink.minicluster.MiniTiKVCluster;
+import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.table.TableCodec;
 import io.tiflink.tidb.write.RowWrite;
@@ -21,7 +22,6 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.client.JobStatusMessage;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
@@ -34,6 +34,11 @@ import org.tikv.common.operation.iterator.ConcreteScanIterator;
 import org.tikv.shade.com.google.protobuf.ByteString;
 
 import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,6 +57,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongFunction;
 
 import static org.apache.flink.core.execution.SavepointFormatType.CANONICAL;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -65,14 +71,20 @@ import static org.awaitility.Awaitility.await;
  * released, with checkpoints, savepoints, stops, cancels, injected failures and downtime driven by
  * the test; and the checks that the tables are the input applied once.
  *
- * <p>The gate and the injected failures are static: every attempt of every job runs in this JVM,
- * one test at a time.
+ * <p>A JUnit extension, registered after the {@link MiniTiKVExtension} it uses ({@code @Order(}
+ * {@link #ORDER}{@code )}: JUnit orders unordered extension fields as it likes): it creates the
+ * tables before all tests, cancels the jobs a test left running after it, and closes its TiDB
+ * session after all. The gate and the injected failures are static: every attempt of every job runs
+ * in this JVM, one test at a time.
  */
-public final class SinkWorkflows {
+public final class SinkWorkflows implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
     /** The sinks' {@code sink.transaction.lock-ttl}: its minimum, so that downtime is short. */
     public static final Duration LOCK_TTL = Duration.ofSeconds(3);
 
     public static final int ACCOUNTS = 40;
+
+    /** The {@code @Order} of the extension's field: after the other extensions (unordered ones). */
+    public static final int ORDER = Order.DEFAULT + 1;
 
     /** How long one step (a checkpoint, a savepoint, the input emitted, ...) may take. */
     private static final Duration STEP_TIMEOUT = Duration.ofMinutes(1);
@@ -94,17 +106,27 @@ public final class SinkWorkflows {
     /** Records the source emitted past {@link #RELEASED}: the gate failed (the test is wrong). */
     private static final AtomicInteger OVERRUNS = new AtomicInteger();
 
-    private final MiniTiKVCluster cluster;
-    private final TiDBTables tables;
+    private final MiniTiKVExtension tikv;
     private final String database;
+    private final int[] tableNumbers;
+    private final List<JobClient> jobs = new ArrayList<>();
+    private MiniTiKVCluster cluster;
+    private TiDBTables tables;
 
-    /** Creates {@code database} with the tables {@code accounts<n>} and {@code events<n>}. */
-    public SinkWorkflows(MiniTiKVCluster cluster, TiDBTables tables, String database, int... n) {
-        this.cluster = cluster;
-        this.tables = tables;
+    /** Workflows on the tables {@code accounts<n>} and {@code events<n>} of {@code database}. */
+    public SinkWorkflows(MiniTiKVExtension tikv, String database, int... n) {
+        this.tikv = tikv;
         this.database = database;
+        this.tableNumbers = n.clone();
+    }
+
+    /** Creates the database and its tables. */
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        cluster = tikv.cluster();
+        tables = new TiDBTables(cluster);
         StringBuilder ddl = new StringBuilder("CREATE DATABASE " + database + "; USE " + database);
-        for (int i : n) {
+        for (int i : tableNumbers) {
             ddl.append("; CREATE TABLE accounts")
                     .append(i)
                     .append(" (id BIGINT PRIMARY KEY, name VARCHAR(24) NOT NULL, balance BIGINT,")
@@ -114,6 +136,22 @@ public final class SinkWorkflows {
                     .append(" (seq BIGINT, account BIGINT, KEY k_account (account))");
         }
         tables.ddl(ddl.append(';').toString());
+    }
+
+    /** Cancels what a failed test left running, so that the next one gets the slots. */
+    @Override
+    public void afterEach(ExtensionContext context) throws Exception {
+        for (JobClient job : jobs) {
+            if (!job.getJobStatus().get().isGloballyTerminalState()) {
+                job.cancel().get();
+            }
+        }
+        jobs.clear();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        tables.close();
     }
 
     // ---- the input ----
@@ -305,7 +343,9 @@ public final class SinkWorkflows {
                 .sinkTo(sink("events" + n))
                 .uid("events")
                 .setParallelism(parallelism);
-        return env.executeAsync("workflow " + n);
+        JobClient job = env.executeAsync("workflow " + n);
+        jobs.add(job);
+        return job;
     }
 
     private TiKVSink<RowWrite> sink(String table) {
@@ -367,15 +407,6 @@ public final class SinkWorkflows {
         job.cancel().get();
         await().atMost(STEP_TIMEOUT)
                 .until(() -> job.getJobStatus().get().isGloballyTerminalState());
-    }
-
-    /** Cancels what a failed test left running, so that the next one gets the slots. */
-    public static void cancelAll(MiniCluster flink) throws Exception {
-        for (JobStatusMessage job : flink.listJobs().get()) {
-            if (!job.getJobState().isGloballyTerminalState()) {
-                flink.cancelJob(job.getJobId()).get();
-            }
-        }
     }
 
     /** Waits until {@link #failuresInjected()} exceeds {@code before}; fails if the job failed. */
@@ -484,9 +515,22 @@ public final class SinkWorkflows {
     // ---- what the tables must hold ----
 
     public static Map<Long, String> expectedAccounts(long count) {
+        return rowsAfter(SinkWorkflows::change, count);
+    }
+
+    /** Each change's event ({@code balance@account}) and how often the first changes make it. */
+    public static Map<String, Integer> expectedEvents(long count) {
+        return eventsOf(SinkWorkflows::change, count);
+    }
+
+    /**
+     * The rows of an accounts table ({@code id,name,balance} by id) once the first {@code count} of
+     * {@code changes} are applied.
+     */
+    public static Map<Long, String> rowsAfter(LongFunction<RowWrite> changes, long count) {
         Map<Long, String> rows = new TreeMap<>();
         for (long i = 0; i < count; i++) {
-            RowWrite c = change(i);
+            RowWrite c = changes.apply(i);
             Object[] row = c.row();
             if (c.kind() == RowWrite.Kind.DELETE) {
                 rows.remove((Long) row[0]);
@@ -497,11 +541,11 @@ public final class SinkWorkflows {
         return rows;
     }
 
-    /** Each change's event ({@code balance@account}) and how often the first changes make it. */
-    public static Map<String, Integer> expectedEvents(long count) {
+    /** The events ({@code balance@account}) the first {@code count} of {@code changes} append. */
+    public static Map<String, Integer> eventsOf(LongFunction<RowWrite> changes, long count) {
         Map<String, Integer> events = new TreeMap<>();
         for (long i = 0; i < count; i++) {
-            Object[] row = change(i).row();
+            Object[] row = changes.apply(i).row();
             events.merge(row[2] + "@" + row[0], 1, Integer::sum);
         }
         return events;
