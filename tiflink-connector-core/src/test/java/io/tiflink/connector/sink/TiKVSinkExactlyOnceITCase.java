@@ -1,6 +1,7 @@
 package io.tiflink.connector.sink;
 
 import io.tiflink.connector.testutils.FlinkClusters;
+import io.tiflink.connector.testutils.SinkWorkflows;
 import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
@@ -266,16 +267,8 @@ class TiKVSinkExactlyOnceITCase {
         tables.session().getRegionManager().invalidateAll();
         assertThat(FAILURES_DONE.get()).as("failures injected").isGreaterThanOrEqualTo(2);
 
-        Map<Long, String> expected = new TreeMap<>();
-        for (long i = 0; i < CHANGES; i++) {
-            RowWrite c = change(i);
-            Object[] row = c.row();
-            if (c.kind() == RowWrite.Kind.DELETE) {
-                expected.remove((Long) row[0]);
-            } else {
-                expected.put((Long) row[0], row[0] + "," + row[1] + "," + row[2]);
-            }
-        }
+        Map<Long, String> expected =
+                SinkWorkflows.rowsAfter(TiKVSinkExactlyOnceITCase::change, CHANGES);
         long ts = cluster.currentTs();
         Map<Long, String> actual = new TreeMap<>();
         for (Object[] r : tables.rows("bank", "accounts", ts)) {
@@ -288,12 +281,8 @@ class TiKVSinkExactlyOnceITCase {
         for (Object[] r : tables.rows("bank", "events", ts)) {
             events.merge(r[0] + "@" + r[1], 1, Integer::sum);
         }
-        Map<String, Integer> expectedEvents = new TreeMap<>();
-        for (long i = 0; i < CHANGES; i++) {
-            Object[] row = change(i).row();
-            expectedEvents.merge(row[2] + "@" + row[0], 1, Integer::sum);
-        }
-        assertThat(events).isEqualTo(expectedEvents);
+        assertThat(events)
+                .isEqualTo(SinkWorkflows.eventsOf(TiKVSinkExactlyOnceITCase::change, CHANGES));
         assertThat(tables.indexEntries("bank", "events", ts))
                 .hasSize(CHANGES)
                 .isEqualTo(tables.expectedIndexEntries("bank", "events", ts));
