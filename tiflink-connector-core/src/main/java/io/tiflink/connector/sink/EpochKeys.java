@@ -21,6 +21,7 @@ import java.util.Arrays;
 public final class EpochKeys {
     private static final String ROOT = "TiFlink/sink/";
     private static final int DIGITS = 20;
+    private static final String RESTARTED = "/restart-";
 
     private EpochKeys() {}
 
@@ -39,10 +40,21 @@ public final class EpochKeys {
                 .getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** The epoch of a primary key of this sink. */
+    /**
+     * The primary of the first epoch after a restore from checkpoint {@code epoch}, whose restore
+     * transaction began at {@code restoreTs}: only the writers of that restore know it, so a writer
+     * of an earlier attempt still running (a lost TaskManager not dead yet) cannot find it.
+     */
+    public static byte[] restarted(String sinkId, long epoch, long restoreTs) {
+        String digits = Long.toString(restoreTs);
+        return suffixed(
+                primary(sinkId, epoch), RESTARTED + "0".repeat(DIGITS - digits.length()) + digits);
+    }
+
+    /** The epoch of a primary key of this sink (of {@link #primary} or {@link #restarted}). */
     public static long epoch(String sinkId, byte[] primary) {
         byte[] prefix = prefix(sinkId);
-        if (primary.length != prefix.length + DIGITS
+        if (!isEpoch(sinkId, primary)
                 || !Arrays.equals(primary, 0, prefix.length, prefix, 0, prefix.length)) {
             throw new IllegalArgumentException(
                     "not an epoch primary of sink " + sinkId + ": " + Keys.printable(primary));
@@ -56,7 +68,11 @@ public final class EpochKeys {
      * #restore} key).
      */
     public static boolean isEpoch(String sinkId, byte[] key) {
-        return key.length == prefix(sinkId).length + DIGITS;
+        int plain = prefix(sinkId).length + DIGITS;
+        return key.length == plain
+                || key.length == plain + RESTARTED.length() + DIGITS
+                        && new String(key, plain, RESTARTED.length(), StandardCharsets.US_ASCII)
+                                .equals(RESTARTED);
     }
 
     /**

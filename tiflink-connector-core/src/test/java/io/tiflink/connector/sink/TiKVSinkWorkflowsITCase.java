@@ -14,6 +14,9 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.ExceptionUtils;
+
+import org.tikv.kvproto.Kvrpcpb;
 
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -21,15 +24,22 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 
+import static io.tiflink.connector.testutils.SinkWorkflows.awaitFailureInjected;
 import static io.tiflink.connector.testutils.SinkWorkflows.cancel;
 import static io.tiflink.connector.testutils.SinkWorkflows.emitUpTo;
+import static io.tiflink.connector.testutils.SinkWorkflows.failAtRecord;
+import static io.tiflink.connector.testutils.SinkWorkflows.failuresInjected;
 import static io.tiflink.connector.testutils.SinkWorkflows.savepoint;
 import static io.tiflink.connector.testutils.SinkWorkflows.stopWithSavepoint;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -50,7 +60,7 @@ class TiKVSinkWorkflowsITCase {
 
     @RegisterExtension
     @Order(SinkWorkflows.ORDER)
-    static final SinkWorkflows WORKFLOWS = new SinkWorkflows(TIKV, "ops", 1, 2, 3, 4, 5);
+    static final SinkWorkflows WORKFLOWS = new SinkWorkflows(TIKV, "ops", 1, 2, 3, 4, 5, 6);
 
     /**
      * {@code flink savepoint}, {@code flink cancel}, down past the TTL, {@code flink run -s}: the
@@ -127,17 +137,26 @@ class TiKVSinkWorkflowsITCase {
     @Test
     void writersGoOnWritingAfterAnAbortedCheckpoint(@InjectMiniCluster MiniCluster flink)
             throws Exception {
-        FailingCheckpoint.reset();
+        FailingCheckpoint.failEveryCheckpoint();
         JobClient job = WORKFLOWS.start(4, 2, null, 100);
         emitUpTo(100);
-        // The writers' buffers hold the first changes when they take part in the checkpoint.
+        // The writers' buffers hold the first changes when they take part in the checkpoint. It
+        // is triggered until one starts (a trigger meeting a task still being deployed is
+        // refused); it fails, as would any other until stopFailing().
         await().atMost(Duration.ofMinutes(1))
-                .untilAsserted(
-                        () ->
-                                assertThatThrownBy(
-                                                () -> flink.triggerCheckpoint(job.getJobID()).get())
-                                        .hasStackTraceContaining(
-                                                "injected failure writing a checkpoint"));
+                .pollInterval(Duration.ofMillis(100))
+                .until(
+                        () -> {
+                            Throwable t =
+                                    catchThrowable(
+                                            () ->
+                                                    flink.triggerCheckpoint(job.getJobID())
+                                                            .get(10, TimeUnit.SECONDS));
+                            return t == null
+                                    || !ExceptionUtils.findThrowableWithMessage(
+                                                    t, "not being executed")
+                                            .isPresent();
+                        });
         await().atMost(Duration.ofMinutes(1)).until(() -> FailingCheckpoint.aborted().isDone());
         emitUpTo(400);
         // Each of the two writers buffers at most 8 changes (sink.buffer-flush.max-rows).
@@ -147,6 +166,7 @@ class TiKVSinkWorkflowsITCase {
                                 assertThat(WORKFLOWS.recordLocks("events4", 1000))
                                         .as("events prewritten without a completed checkpoint")
                                         .isGreaterThanOrEqualTo(400 - 2 * 8));
+        FailingCheckpoint.stopFailing();
         WORKFLOWS.commitUpTo(flink, job, 4, 400);
         cancel(job);
         WORKFLOWS.assertExactly(4, 400);
@@ -187,5 +207,58 @@ class TiKVSinkWorkflowsITCase {
                                 .indexEntries("ops", "events5", WORKFLOWS.cluster().currentTs()))
                 .as("entries of both indexes of events5")
                 .hasSize(2 * 200);
+    }
+
+    /**
+     * After a failure, the job restarts from checkpoint {@code c} and writes again in epoch {@code
+     * c}. A writer of the failed attempt that is still running (a lost TaskManager not dead yet)
+     * looks for epoch {@code c} by its primary key: the restarted epoch must have a key of its own,
+     * which only the writers of the restart know.
+     */
+    @Test
+    void aWriterOfAnEarlierAttemptCannotFindTheRestartedEpoch(@InjectMiniCluster MiniCluster flink)
+            throws Exception {
+        JobClient job = WORKFLOWS.start(6, 2, null);
+        emitUpTo(100);
+        WORKFLOWS.commitUpTo(flink, job, 6, 100);
+        // The epoch the failed attempt writes, as its writers found it: a plain epoch key.
+        Set<String> before = sinkLocks();
+        assertThat(before).anyMatch(TiKVSinkWorkflowsITCase::isPlainEpochKey);
+        int failures = failuresInjected();
+        failAtRecord(120);
+        emitUpTo(150);
+        awaitFailureInjected(job, failures);
+        // The restart writes in a restarted epoch; the failed attempt's plain keys are gone.
+        await().atMost(Duration.ofMinutes(1))
+                .untilAsserted(
+                        () ->
+                                assertThat(sinkLocks())
+                                        .anyMatch(k -> k.contains("/restart-"))
+                                        .noneMatch(before::contains));
+        WORKFLOWS.commitUpTo(flink, job, 6, 150);
+        cancel(job);
+        WORKFLOWS.assertExactly(6, 150);
+    }
+
+    /** The keys of the sinks' open transactions ({@code TiFlink/sink/...}). */
+    private static Set<String> sinkLocks() {
+        Set<String> keys = new TreeSet<>();
+        for (Kvrpcpb.LockInfo lock :
+                WORKFLOWS
+                        .cluster()
+                        .percolator()
+                        .scanLocks(
+                                "TiFlink/sink/".getBytes(StandardCharsets.US_ASCII),
+                                "TiFlink/sink0".getBytes(StandardCharsets.US_ASCII),
+                                Long.MAX_VALUE,
+                                1000)) {
+            keys.add(lock.getKey().toStringUtf8());
+        }
+        return keys;
+    }
+
+    /** {@code TiFlink/sink/<sink id>/<epoch, 20 digits>}. */
+    private static boolean isPlainEpochKey(String key) {
+        return key.matches("TiFlink/sink/[^/]+/\\d{20}");
     }
 }

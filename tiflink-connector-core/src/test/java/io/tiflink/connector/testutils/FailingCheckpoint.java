@@ -18,10 +18,11 @@ import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Fails the first checkpoint taken once {@code after} records passed, and completes {@link
- * #aborted()} when Flink aborts it. It fails in the asynchronous part of the checkpoint (writing a
- * state value its serializer refuses), after every operator of the chain, the writer too, took its
- * snapshot; and which Flink declines without failing the task.
+ * Fails the first checkpoint taken once {@code after} records passed (or every one, until {@link
+ * #stopFailing()}, after {@link #failEveryCheckpoint()}), and completes {@link #aborted()} when
+ * Flink aborts it. It fails in the asynchronous part of the checkpoint (writing a state value its
+ * serializer refuses), after every operator of the chain, the writer too, took its snapshot; and
+ * which Flink declines without failing the task.
  */
 public final class FailingCheckpoint extends RichMapFunction<Long, Long>
         implements CheckpointedFunction, CheckpointListener {
@@ -29,6 +30,9 @@ public final class FailingCheckpoint extends RichMapFunction<Long, Long>
 
     /** Completed when Flink aborts the failed checkpoint; new for each job ({@link #reset}). */
     private static volatile CompletableFuture<Void> aborted = new CompletableFuture<>();
+
+    /** Whether every checkpoint fails, not only the first; cleared by {@link #reset}. */
+    private static volatile boolean failEvery;
 
     private final long after;
     private long failed = -1; // not transient: deserialized with this value
@@ -41,8 +45,24 @@ public final class FailingCheckpoint extends RichMapFunction<Long, Long>
 
     /** A new future for the next job's failed checkpoint, returned. */
     public static CompletableFuture<Void> reset() {
+        failEvery = false;
         aborted = new CompletableFuture<>();
         return aborted;
+    }
+
+    /**
+     * A new future for the next job, whose checkpoints all fail once {@code after} records passed,
+     * until {@link #stopFailing()}: a test sees no checkpoint complete, however Flink answers or
+     * retries a triggered one.
+     */
+    public static void failEveryCheckpoint() {
+        reset();
+        failEvery = true;
+    }
+
+    /** Lets the checkpoints from now on complete. */
+    public static void stopFailing() {
+        failEvery = false;
     }
 
     /** Completed when Flink aborted the failed checkpoint. */
@@ -66,7 +86,7 @@ public final class FailingCheckpoint extends RichMapFunction<Long, Long>
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         state.clear();
-        if (failed < 0 && seen >= after) {
+        if ((failed < 0 || failEvery) && seen >= after) {
             failed = context.getCheckpointId();
             state.add(REFUSED);
         }
@@ -78,7 +98,7 @@ public final class FailingCheckpoint extends RichMapFunction<Long, Long>
     @Override
     public void notifyCheckpointAborted(long checkpointId) {
         if (checkpointId == failed) {
-            aborted.complete(null);
+            aborted.complete(null); // (the first such; a later one completes nothing more)
         }
     }
 

@@ -21,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -98,13 +99,8 @@ public final class EpochCoordinator implements OperatorCoordinator {
     }
 
     @Override
-    public void start() {
-        run(
-                () -> {
-                    if (!recovered) {
-                        recover(NO_CHECKPOINT);
-                    }
-                });
+    public void start() throws Exception {
+        recoverBeforeTasksStart(NO_CHECKPOINT, false);
         long period = Math.max(1_000, config.lockTtl().toMillis() / 3);
         executor.scheduleAtFixedRate(this::keepAlive, period, period, TimeUnit.MILLISECONDS);
     }
@@ -153,14 +149,45 @@ public final class EpochCoordinator implements OperatorCoordinator {
         if (state != null) {
             sinkIds.addAll(EpochCoordinatorState.fromBytes(state).sinkIds());
         }
-        run(() -> recover(checkpointId));
+        recoverBeforeTasksStart(checkpointId, true);
     }
 
     @Override
     public void subtaskReset(int subtask, long checkpointId) {
         // The operator has one subtask, downstream of every writer and committer: it restarts
         // with them, from the same checkpoint.
-        run(() -> recover(checkpointId));
+        recoverBeforeTasksStart(checkpointId, true);
+    }
+
+    /**
+     * Recovers before Flink deploys the tasks (it calls start and the resets first): the
+     * transaction a (re)start opens (the restore's, or epoch 0's) is then older than every writer
+     * of this attempt, and younger than any writer of an earlier one still running, which so knows
+     * it is stale ({@code ExactlyOnceWriter}).
+     */
+    private void recoverBeforeTasksStart(long checkpointId, boolean always) {
+        try {
+            executor.submit(
+                            () -> {
+                                if (always || !recovered) {
+                                    recover(checkpointId);
+                                }
+                                return null;
+                            })
+                    .get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FlinkRuntimeException("interrupted while recovering", e);
+        } catch (ExecutionException e) {
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + config.qualifiedTable()
+                            + ": recovering from checkpoint "
+                            + checkpointId
+                            + " failed: "
+                            + e.getCause().getMessage(),
+                    e.getCause());
+        }
     }
 
     @Override
@@ -276,20 +303,19 @@ public final class EpochCoordinator implements OperatorCoordinator {
         epochs.openRestore(checkpointId);
         long deadline = System.currentTimeMillis() + config.epochTimeout().toMillis();
         executor.schedule(
-                () -> run(() -> awaitRestore(recovery, deadline)),
+                () -> run(() -> awaitRestore(recovery, checkpointId, deadline)),
                 RESTORE_POLL_MILLIS,
                 TimeUnit.MILLISECONDS);
     }
 
     /** Commits the restore once every writer wrote into it, then opens the epoch. */
-    private void awaitRestore(long recovery, long deadline) {
+    private void awaitRestore(long recovery, long restoredFrom, long deadline) {
         if (recovery != recoveries || !restoring) {
             return; // a later recovery took over
         }
         if (epochs.restoreWritten()) {
-            epochs.commitRestore();
+            epochs.commitRestoreAndOpen(restoredFrom, lastCompleted);
             restoring = false;
-            epochs.open(lastCompleted);
             return;
         }
         if (System.currentTimeMillis() > deadline) {
@@ -303,7 +329,7 @@ public final class EpochCoordinator implements OperatorCoordinator {
                             + ")");
         }
         executor.schedule(
-                () -> run(() -> awaitRestore(recovery, deadline)),
+                () -> run(() -> awaitRestore(recovery, restoredFrom, deadline)),
                 RESTORE_POLL_MILLIS,
                 TimeUnit.MILLISECONDS);
     }

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +44,9 @@ final class EpochTransactions implements AutoCloseable {
     /** Open epochs: epoch → start ts. */
     private final TreeMap<Long, Long> open = new TreeMap<>();
 
+    /** Primaries of open epochs that are not {@link EpochKeys#primary}: restarted ones. */
+    private final Map<Long, byte[]> restartedPrimaries = new HashMap<>();
+
     /** The open restore transaction's primary and start ts (0 for none). */
     private byte[] restorePrimary;
 
@@ -60,6 +64,7 @@ final class EpochTransactions implements AutoCloseable {
      */
     void settle(Collection<String> sinkIds, long checkpointId) {
         open.clear();
+        restartedPrimaries.clear();
         for (String id : sinkIds) {
             byte[] prefix = EpochKeys.prefix(id);
             for (Kvrpcpb.LockInfo lock :
@@ -86,7 +91,7 @@ final class EpochTransactions implements AutoCloseable {
 
     /** Opens {@code epoch}: a fresh start ts, its primary prewritten, GC held at the oldest. */
     void open(long epoch) {
-        long startTs = prewriteSinkKey(EpochKeys.primary(config.sinkId(), epoch));
+        long startTs = prewriteSinkKey(primary(epoch));
         open.put(epoch, startTs);
         holdGc();
         LOG.info(
@@ -126,13 +131,21 @@ final class EpochTransactions implements AutoCloseable {
         return done.size() == writers;
     }
 
-    /** Commits the restore transaction, and its secondaries. */
-    void commitRestore() {
+    /**
+     * Commits the restore transaction, and its secondaries; then opens {@code epoch}, as the
+     * restored epoch ({@link EpochKeys#restarted}) if it is the one restored from.
+     */
+    void commitRestoreAndOpen(long restoredFrom, long epoch) {
         long commitTs = txn.commitPrimary(restorePrimary, restoreStartTs);
         resolveRestore(restorePrimary, restoreStartTs, commitTs);
         LOG.info("TiKV sink into {}: restore committed at {}", config.qualifiedTable(), commitTs);
+        if (epoch == restoredFrom) {
+            restartedPrimaries.put(
+                    epoch, EpochKeys.restarted(config.sinkId(), epoch, restoreStartTs));
+        }
         restorePrimary = null;
         restoreStartTs = 0;
+        open(epoch);
     }
 
     /**
@@ -163,7 +176,7 @@ final class EpochTransactions implements AutoCloseable {
     void commitBefore(long checkpointId) {
         for (Map.Entry<Long, Long> e : new ArrayList<>(open.headMap(checkpointId).entrySet())) {
             commit(e.getKey(), primary(e.getKey()), e.getValue());
-            open.remove(e.getKey());
+            forget(e.getKey());
         }
     }
 
@@ -182,6 +195,7 @@ final class EpochTransactions implements AutoCloseable {
             // Else a checkpoint holding it may have completed unseen: its restore decides.
         }
         open.clear();
+        restartedPrimaries.clear();
         if (restorePrimary != null) {
             resolveRestore(restorePrimary, restoreStartTs, 0);
             restorePrimary = null;
@@ -208,7 +222,7 @@ final class EpochTransactions implements AutoCloseable {
                 continue;
             }
             TxnClient.Status status = txn.status(primary, e.getValue());
-            open.remove(e.getKey());
+            forget(e.getKey());
             if (!status.committed()) {
                 lost.accept(
                         new FlinkRuntimeException(
@@ -371,7 +385,16 @@ final class EpochTransactions implements AutoCloseable {
         return Duration.ofSeconds(Math.max(60, config.lockTtl().getSeconds()));
     }
 
+    private void forget(long epoch) {
+        open.remove(epoch);
+        restartedPrimaries.remove(epoch);
+    }
+
     private byte[] primary(long epoch) {
+        byte[] restarted = restartedPrimaries.get(epoch);
+        if (restarted != null) {
+            return restarted;
+        }
         return EpochKeys.primary(config.sinkId(), epoch);
     }
 

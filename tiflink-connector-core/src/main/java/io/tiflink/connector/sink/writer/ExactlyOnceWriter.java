@@ -68,6 +68,20 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
     /** Set once the input ended: deferred writes then have no next epoch to go to. */
     private boolean endOfInput;
 
+    /**
+     * A TSO taken when the writer started. The transaction its attempt of the job opened before
+     * starting its tasks (the restore's, or epoch 0's) is older; one that is younger was opened by
+     * a later attempt, and this writer is a stale one, still running on a TaskManager that lost
+     * touch: it must not write into it.
+     */
+    private final long bornTs;
+
+    /** The epoch the writer started in, until it found it: the one the fence above guards. */
+    private long firstEpoch = -1;
+
+    /** The primary of the epoch restored from (known from its restore transaction), or null. */
+    private byte[] restartedPrimary;
+
     ExactlyOnceWriter(
             TiKVSinkConfig config,
             TiKVSerializationSchema<IN> serializer,
@@ -75,8 +89,10 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
             Collection<TiKVWriterState> restored)
             throws IOException {
         super(config, serializer, context);
+        this.bornTs = txn.timestamp();
         this.epochs = new SharedTxnWriter(writer, txn, config.lockTtl().toMillis());
         this.epoch = context.getRestoredCheckpointId().orElse(0);
+        this.firstEpoch = epoch;
         if (context.getRestoredCheckpointId().isPresent()) {
             try {
                 restore(restored, context.getTaskInfo().getNumberOfParallelSubtasks());
@@ -98,7 +114,9 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
     private void restore(Collection<TiKVWriterState> states, int subtasks)
             throws InterruptedException, IOException {
         byte[] primary = EpochKeys.restore(config.sinkId(), epoch);
-        long startTs = awaitTxn(primary, "the restore of checkpoint " + epoch);
+        long startTs = fenced(awaitTxn(primary, "the restore of checkpoint " + epoch));
+        restartedPrimary = EpochKeys.restarted(config.sinkId(), epoch, startTs);
+        firstEpoch = -1; // the restored epoch's key is this restore's own
         List<RowWrite> changes = new ArrayList<>();
         List<Kvrpcpb.Mutation> marks = new ArrayList<>();
         for (TiKVWriterState state : states) {
@@ -253,7 +271,8 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
         if (startTs == 0) {
             return false;
         }
-        epochStartTs = startTs;
+        epochStartTs = epoch == firstEpoch ? fenced(startTs) : startTs;
+        firstEpoch = -1;
         if (!table.unchangedAt(txn.session(), epochStartTs)) {
             throw new FlinkRuntimeException(
                     "the schema of TiDB table "
@@ -290,7 +309,24 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
     }
 
     private byte[] primary(long epoch) {
-        return EpochKeys.primary(config.sinkId(), epoch);
+        return restartedPrimary != null
+                        && epoch == EpochKeys.epoch(config.sinkId(), restartedPrimary)
+                ? restartedPrimary
+                : EpochKeys.primary(config.sinkId(), epoch);
+    }
+
+    /** {@code startTs}, unless a later attempt of the job began the transaction (see bornTs). */
+    private long fenced(long startTs) {
+        if (startTs > bornTs) {
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + table.name()
+                            + ", subtask "
+                            + subtask
+                            + ": a later attempt of the job restarted the sink after this writer"
+                            + " started; this stale writer stops without writing");
+        }
+        return startTs;
     }
 
     @Override
