@@ -20,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Turns a batch of row changes into the key-value mutations of one transaction, as TiDB's INSERT,
@@ -57,6 +56,12 @@ final class ChangePlanner {
     private final int autoIncOffset;
     private final Handle anyHandle;
 
+    /**
+     * Whether a row's changes depend on no other row: the table has a primary key and no other
+     * unique key (see {@link DeferredChanges}).
+     */
+    private final boolean independentRows;
+
     ChangePlanner(TargetTable table, TxnClient txn, RowIdAllocator ids, RowChecker checker) {
         this.table = table;
         this.codec = table.codec();
@@ -84,6 +89,7 @@ final class ChangePlanner {
         ColumnInfo auto = table.autoIncrement();
         this.autoIncOffset = auto == null ? -1 : auto.offset;
         this.anyHandle = info.isCommonHandle ? Handle.ofCommon(new byte[0]) : Handle.ofInt(0);
+        this.independentRows = keyOffsets.length > 0 && uniques.stream().allMatch(u -> u.primary);
     }
 
     /** The mutations of a batch, and the changes deferred to the next transaction. */
@@ -112,14 +118,14 @@ final class ChangePlanner {
      * Plans {@code changes}, in order, reading stored rows at {@code readTs}.
      *
      * @param written keys this transaction prewrote already
-     * @param deferredKeys keys of the changes deferred so far in this transaction (added to)
+     * @param deferred the changes deferred so far in this transaction (added to)
      */
-    Plan plan(List<RowWrite> changes, long readTs, KeyHashSet written, Set<ByteKey> deferredKeys) {
+    Plan plan(List<RowWrite> changes, long readTs, KeyHashSet written, DeferredChanges deferred) {
         Batch b = new Batch(readTs);
         prefetch(b, changes);
         Plan plan = new Plan();
         for (RowWrite c : changes) {
-            apply(b, c, plan, written, deferredKeys);
+            apply(b, c, plan, written, deferred);
         }
         // Explicit AUTO_INCREMENT values reach the allocator's key before this plan commits.
         ids.settle();
@@ -206,7 +212,14 @@ final class ChangePlanner {
 
     /** Plans one change. */
     private void apply(
-            Batch b, RowWrite c, Plan plan, KeyHashSet written, Set<ByteKey> deferredKeys) {
+            Batch b, RowWrite c, Plan plan, KeyHashSet written, DeferredChanges deferred) {
+        byte[] identity = identityOf(c);
+        if (identity != null && blocked(List.of(identity), written, deferred)) {
+            // The row is this transaction's already: what we would read of it is stale (a
+            // partial upsert would take defaults for columns the row has).
+            defer(c, List.of(identity), plan, deferred);
+            return;
+        }
         Current cur = current(b, c);
         List<byte[]> deletes = new ArrayList<>();
         if (cur != null) {
@@ -214,15 +227,10 @@ final class ChangePlanner {
         }
         if (c.kind() == RowWrite.Kind.DELETE) {
             if (cur == null) {
-                // Absent when the transaction began; but it may have been written since.
-                List<byte[]> identity = List.of(identityKey(c.row()));
-                if (blocked(identity, written, deferredKeys)) {
-                    defer(c, identity, plan, deferredKeys);
-                }
-                return;
+                return; // absent, and not written since the transaction began (checked above)
             }
-            if (blocked(deletes, written, deferredKeys)) {
-                defer(c, deletes, plan, deferredKeys);
+            if (blocked(deletes, written, deferred)) {
+                defer(c, deletes, plan, deferred);
                 return;
             }
             deletes.forEach(plan::delete);
@@ -275,9 +283,9 @@ final class ChangePlanner {
         for (KeyValue kv : puts) {
             touched.add(kv.key());
         }
-        if (blocked(touched, written, deferredKeys)) {
+        if (blocked(touched, written, deferred)) {
             // What we read may be changed by earlier changes not yet written: decide next time.
-            defer(c, touched, plan, deferredKeys);
+            defer(c, touched, plan, deferred);
             return;
         }
         if (duplicate != null) {
@@ -336,20 +344,45 @@ final class ChangePlanner {
         return v instanceof Number && ((Number) v).longValue() == 0;
     }
 
-    private static boolean blocked(List<byte[]> keys, KeyHashSet written, Set<ByteKey> deferred) {
+    private static boolean blocked(
+            List<byte[]> keys, KeyHashSet written, DeferredChanges deferred) {
         for (byte[] k : keys) {
-            if (written.contains(k) || deferred.contains(new ByteKey(k))) {
+            if (written.contains(k) || deferred.holds(k)) {
                 return true;
             }
         }
         return false;
     }
 
-    private static void defer(RowWrite c, List<byte[]> keys, Plan plan, Set<ByteKey> deferred) {
+    private void defer(RowWrite c, List<byte[]> touched, Plan plan, DeferredChanges deferred) {
         plan.deferred.add(c);
-        for (byte[] k : keys) {
-            deferred.add(new ByteKey(k));
+        byte[] identity = independentRows ? identityOf(c) : null;
+        if (identity != null) {
+            deferred.addOfRow(identity, c);
+        } else {
+            deferred.add(c, touched);
         }
+    }
+
+    /** The key that finds the row {@code c} changes, or null if it is a new row to allocate. */
+    private byte[] identityOf(RowWrite c) {
+        if (!keyGiven(c)
+                || c.kind() != RowWrite.Kind.DELETE
+                        && autoIncOffset >= 0
+                        && isKeyColumn(autoIncOffset)
+                        && isUnset(c.row()[autoIncOffset])) {
+            return null;
+        }
+        return identityKey(c.row());
+    }
+
+    private boolean isKeyColumn(int offset) {
+        for (int o : keyOffsets) {
+            if (o == offset) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The new row: the given columns, the others from the stored row, or their defaults. */

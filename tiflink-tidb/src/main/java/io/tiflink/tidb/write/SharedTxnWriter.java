@@ -1,6 +1,5 @@
 package io.tiflink.tidb.write;
 
-import io.tiflink.tikv.ByteKey;
 import io.tiflink.tikv.txn.TxnClient;
 import io.tiflink.tikv.txn.WriteConflictException;
 
@@ -9,7 +8,6 @@ import org.tikv.kvproto.Kvrpcpb;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
@@ -33,8 +31,7 @@ public final class SharedTxnWriter {
     /** Keys prewritten and not yet known committed. */
     private final KeyHashSet written = new KeyHashSet();
 
-    private final Set<ByteKey> deferredKeys = new HashSet<>();
-    private final List<RowWrite> deferred = new ArrayList<>();
+    private final DeferredChanges deferred = new DeferredChanges();
 
     /** The writes prewritten since {@link #clearKeyRange}, in order. */
     private final List<RowWrite> prewritten = new ArrayList<>();
@@ -58,7 +55,7 @@ public final class SharedTxnWriter {
      *     startTs}
      */
     public void prewrite(List<RowWrite> changes, byte[] primary, long startTs) {
-        ChangePlanner.Plan plan = table.plan(changes, startTs, written, deferredKeys);
+        ChangePlanner.Plan plan = table.plan(changes, startTs, written, deferred);
         List<Kvrpcpb.Mutation> mutations = plan.mutationList();
         if (!mutations.isEmpty()) {
             txn.prewrite(primary, mutations, startTs, lockTtlMillis);
@@ -80,12 +77,19 @@ public final class SharedTxnWriter {
                 lastKey = k;
             }
         }
-        deferred.addAll(plan.deferred);
     }
 
-    /** The changes deferred so far, in order. */
+    /**
+     * The changes deferred so far, each row's in order (collapsed where rows are independent: see
+     * {@link DeferredChanges}).
+     */
     public List<RowWrite> deferred() {
-        return deferred;
+        return deferred.list();
+    }
+
+    /** Whether any change is deferred. */
+    public boolean hasDeferred() {
+        return !deferred.isEmpty();
     }
 
     /**
@@ -99,10 +103,7 @@ public final class SharedTxnWriter {
 
     /** Returns the deferred changes and forgets them, to be written elsewhere. */
     public List<RowWrite> takeDeferred() {
-        List<RowWrite> out = new ArrayList<>(deferred);
-        deferred.clear();
-        deferredKeys.clear();
-        return out;
+        return deferred.take();
     }
 
     /** Whether anything was prewritten since {@link #clearKeyRange}. */

@@ -1,6 +1,5 @@
 package io.tiflink.tidb.write;
 
-import io.tiflink.tikv.ByteKey;
 import io.tiflink.tikv.Keys;
 import io.tiflink.tikv.txn.TxnClient;
 import io.tiflink.tikv.txn.WriteConflictException;
@@ -13,9 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Row changes into one TiDB table: checked ({@link RowChecker}), planned into mutations ({@link
@@ -89,7 +86,7 @@ public final class TableWriter {
     }
 
     ChangePlanner.Plan plan(
-            List<RowWrite> changes, long readTs, KeyHashSet written, Set<ByteKey> deferred) {
+            List<RowWrite> changes, long readTs, KeyHashSet written, DeferredChanges deferred) {
         return planner.plan(changes, readTs, written, deferred);
     }
 
@@ -122,7 +119,7 @@ public final class TableWriter {
         for (int attempt = 0; ; attempt++) {
             long startTs = txn.timestamp();
             ChangePlanner.Plan plan =
-                    planner.plan(changes, startTs, new KeyHashSet(), new HashSet<>());
+                    planner.plan(changes, startTs, new KeyHashSet(), new DeferredChanges());
             List<Kvrpcpb.Mutation> mutations = plan.mutationList();
             if (marker != null) {
                 mutations.add(

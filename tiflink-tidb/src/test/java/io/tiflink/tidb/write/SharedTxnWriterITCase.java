@@ -55,6 +55,9 @@ class SharedTxnWriterITCase {
                     .append(" (id BIGINT PRIMARY KEY, name VARCHAR(16) NOT NULL, n INT,")
                     .append("   UNIQUE KEY uk_name (name), KEY k_n (n));");
         }
+        // Rows depend on nothing but themselves: no unique key but the primary.
+        ddl.append(" CREATE TABLE hot (id BIGINT PRIMARY KEY, name VARCHAR(16) NOT NULL, n INT,")
+                .append("   KEY k_n (n));");
         bed.ddl(ddl.toString());
     }
 
@@ -215,6 +218,49 @@ class SharedTxnWriterITCase {
         assertThat(bed.rows(t))
                 .containsExactly(
                         "[10, a3, 3]", "[11, b2, 2]", "[13, d, 1]", "[14, c, 5]", "[15, e, 1]");
+    }
+
+    /**
+     * A row changed on every record after the writer prewrote it (a hot key) defers its changes to
+     * the next transaction; where rows depend on no other row, they collapse, so the writer holds a
+     * row's outcome rather than every change, and writes the same rows.
+     */
+    @Test
+    void theDeferredChangesOfARowCollapseWhereRowsAreIndependent() {
+        Writer a = new Writer("hot");
+        TableInfo t = bed.table("s", "hot");
+        Epoch first = new Epoch();
+        a.prewrite(first, upsert(1, "a", 0), upsert(2, "b", 0), upsert(3, "c", 0));
+        for (long i = 1; i <= 1000; i++) {
+            a.prewrite(first, upsert(1, "a", i), upsert(2, "b", i));
+        }
+        a.prewrite(
+                first,
+                RowWrite.of(
+                        RowWrite.Kind.UPSERT,
+                        new Object[] {2L, null, 5000L},
+                        new boolean[] {true, false, true}),
+                RowWrite.delete(new Object[] {3L, null, null}),
+                RowWrite.of(
+                        RowWrite.Kind.UPSERT,
+                        new Object[] {3L, "c2", null},
+                        new boolean[] {true, true, false}));
+        assertThat(a.shared.deferred())
+                .extracting(RowWrite::toString)
+                .containsExactly(
+                        "UPSERT [1, a, 1000]",
+                        "UPSERT [2, b, 5000]",
+                        "DELETE [3, null, null]",
+                        "UPSERT [3, c2, null]");
+
+        first.commit(a);
+        List<RowWrite> released = a.shared.releaseDeferred();
+        a.shared.clearKeyRange();
+        Epoch second = new Epoch();
+        a.shared.prewrite(released, second.primary, second.startTs);
+        second.commit(a);
+        // Row 3 was deleted, then written anew: n takes its default.
+        assertThat(bed.rows(t)).containsExactly("[1, a, 1000]", "[2, b, 5000]", "[3, c2, null]");
     }
 
     @Test

@@ -27,7 +27,6 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -462,7 +461,7 @@ class TableWriterITCase {
 
         // One mutation per key; the record's is the last write's.
         ChangePlanner.Plan plan =
-                w.plan(batch, bed.txn().timestamp(), new KeyHashSet(), new HashSet<>());
+                w.plan(batch, bed.txn().timestamp(), new KeyHashSet(), new DeferredChanges());
         List<Kvrpcpb.Mutation> mutations = plan.mutationList();
         assertThat(mutations.stream().map(m -> new ByteKey(m.getKey().toByteArray())))
                 .doesNotHaveDuplicates();

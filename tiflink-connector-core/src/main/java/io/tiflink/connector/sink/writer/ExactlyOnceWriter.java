@@ -231,8 +231,7 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
         // Deferred writes and unsettled parts wait for the next epoch, not for more input: once
         // it opens they are settled and written (at a checkpoint, or at the end) even if nothing
         // else came.
-        boolean waiting =
-                epochStartTs == 0 && (!epochs.deferred().isEmpty() || !unsettled.isEmpty());
+        boolean waiting = epochStartTs == 0 && (epochs.hasDeferred() || !unsettled.isEmpty());
         if (buffer.isEmpty() && !waiting) {
             return;
         }
