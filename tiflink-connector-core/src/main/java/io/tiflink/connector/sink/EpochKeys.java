@@ -25,6 +25,11 @@ public final class EpochKeys {
 
     private EpochKeys() {}
 
+    /** Every key of every sink starts with this. */
+    public static byte[] root() {
+        return ROOT.getBytes(StandardCharsets.US_ASCII);
+    }
+
     /** Every epoch primary of the sink starts with this. */
     public static byte[] prefix(String sinkId) {
         return (ROOT + sinkId + "/").getBytes(StandardCharsets.US_ASCII);
@@ -123,10 +128,53 @@ public final class EpochKeys {
     /**
      * Written with the changes of a restored writer state (identified by {@code stateId}) in the
      * restore transaction: a later restore of the same state finds it and does not apply the state
-     * again. Outside any sink's prefix: a job restored from a savepoint has a new sink id.
+     * again. Outside any sink's prefix: a job restored from a savepoint has a new sink id. Its
+     * value is the restore transaction's primary, whose epoch says when it may be removed.
      */
     public static byte[] applied(String stateId) {
         return (ROOT + "applied/" + stateId).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Holds the epoch below which the sink's keys were removed ({@link #cleanedValue}): a
+     * transaction of an epoch below it that TiKV no longer knows committed (only committed epochs'
+     * keys are removed, and GC then forgets them). Sorts after the sink's epoch keys.
+     */
+    public static byte[] cleaned(String sinkId) {
+        return (ROOT + sinkId + "/cleaned").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    public static byte[] cleanedValue(long epoch) {
+        return Long.toString(epoch).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    public static long cleanedEpoch(byte[] value) {
+        return Long.parseLong(new String(value, StandardCharsets.US_ASCII));
+    }
+
+    /** The sink id of one of the sinks' keys ({@code TiFlink/sink/<id>/...}), or null. */
+    public static String sinkIdOf(byte[] key) {
+        String k = new String(key, StandardCharsets.US_ASCII);
+        int end = k.indexOf('/', ROOT.length());
+        return k.startsWith(ROOT) && end > ROOT.length() ? k.substring(ROOT.length(), end) : null;
+    }
+
+    /**
+     * The epoch a key of the sink belongs to: of an epoch primary, and of the keys named after one
+     * (restore, carried, restarted); -1 for others ({@link #cleaned}).
+     */
+    public static long epochOf(String sinkId, byte[] key) {
+        byte[] prefix = prefix(sinkId);
+        if (key.length < prefix.length + DIGITS
+                || !Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length)) {
+            return -1;
+        }
+        for (int i = prefix.length; i < prefix.length + DIGITS; i++) {
+            if (key[i] < '0' || key[i] > '9') {
+                return -1;
+            }
+        }
+        return Long.parseLong(new String(key, prefix.length, DIGITS, StandardCharsets.US_ASCII));
     }
 
     private static byte[] suffixed(byte[] key, String suffix) {

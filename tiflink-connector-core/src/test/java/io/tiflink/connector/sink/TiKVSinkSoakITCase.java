@@ -3,6 +3,7 @@ package io.tiflink.connector.sink;
 import io.tiflink.connector.testutils.FlinkClusters;
 import io.tiflink.connector.testutils.SinkWorkflows;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
+import io.tiflink.tidb.meta.SchemaWriter;
 
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -75,6 +76,13 @@ class TiKVSinkSoakITCase {
         SAVEPOINT_CANCEL_DOWNTIME_RESTORE,
         /** Stop-with-savepoint, a new job restored from it. */
         STOP_WITH_SAVEPOINT_RESTORE,
+        /**
+         * An index of the events table is added or dropped (TiDB's DDL states, through the schema
+         * writer) while an epoch is open: the coordinator rolls the epoch back at its commit and
+         * fails the job, and Flink restarts it globally, resetting the coordinator in the
+         * JobManager to the last checkpoint.
+         */
+        DDL_COORDINATOR_RESET,
         /** One to three checkpoints. */
         CHECKPOINTS
     }
@@ -104,6 +112,7 @@ class TiKVSinkSoakITCase {
             throws Exception {
         JobClient job = WORKFLOWS.start(TABLES, PARALLELISM, null);
         long released = 0;
+        boolean indexed = false;
         for (int i = 1; i <= cycles; i++) {
             long from = released;
             released += 10 + random.nextInt(60);
@@ -144,6 +153,16 @@ class TiKVSinkSoakITCase {
                     break;
                 case STOP_WITH_SAVEPOINT_RESTORE:
                     job = WORKFLOWS.start(TABLES, PARALLELISM, stopWithSavepoint(job, dir));
+                    break;
+                case DDL_COORDINATOR_RESET:
+                    SchemaWriter ddl = new SchemaWriter(WORKFLOWS.tables().session());
+                    if (indexed) {
+                        ddl.dropIndex("soak", "events1", "k_soak");
+                    } else {
+                        ddl.addIndex("soak", "events1", "k_soak", false, "seq");
+                    }
+                    indexed = !indexed;
+                    checkpoint(flink, job);
                     break;
                 case CHECKPOINTS:
                     for (int c = 1 + random.nextInt(3); c > 0; c--) {

@@ -3,7 +3,9 @@ package io.tiflink.connector.sink;
 import io.tiflink.connector.testutils.FailingCheckpoint;
 import io.tiflink.connector.testutils.FlinkClusters;
 import io.tiflink.connector.testutils.SinkWorkflows;
+import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
+import io.tiflink.minicluster.txn.Percolator;
 import io.tiflink.tidb.meta.CIStr;
 import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.FieldType;
@@ -17,6 +19,7 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.ExceptionUtils;
 
 import org.tikv.kvproto.Kvrpcpb;
+import org.tikv.shade.com.google.protobuf.ByteString;
 
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -27,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +64,7 @@ class TiKVSinkWorkflowsITCase {
 
     @RegisterExtension
     @Order(SinkWorkflows.ORDER)
-    static final SinkWorkflows WORKFLOWS = new SinkWorkflows(TIKV, "ops", 1, 2, 3, 4, 5, 6);
+    static final SinkWorkflows WORKFLOWS = new SinkWorkflows(TIKV, "ops", 1, 2, 3, 4, 5, 6, 7, 8);
 
     /**
      * {@code flink savepoint}, {@code flink cancel}, down past the TTL, {@code flink run -s}: the
@@ -238,6 +242,156 @@ class TiKVSinkWorkflowsITCase {
         WORKFLOWS.commitUpTo(flink, job, 6, 150);
         cancel(job);
         WORKFLOWS.assertExactly(6, 150);
+    }
+
+    /**
+     * A sink leaves one key per epoch (its primary, whose commit record tells a restore the epoch's
+     * fate), and per restore (its transaction's primary, the applied marks of the states it
+     * restored). Once no retained checkpoint refers to an epoch (Flink retains one by default), its
+     * keys go; the table stays exact, and a restore from the latest checkpoint after a failure
+     * still finds what it needs.
+     */
+    @Test
+    void theKeysOfEpochsNoRetainedCheckpointNeedsAreRemoved(@InjectMiniCluster MiniCluster flink)
+            throws Exception {
+        JobClient job = WORKFLOWS.start(7, 2, null);
+        emitUpTo(50);
+        WORKFLOWS.commitUpTo(flink, job, 7, 50);
+        int failures = failuresInjected();
+        failAtRecord(70);
+        emitUpTo(100);
+        awaitFailureInjected(job, failures);
+        WORKFLOWS.commitUpTo(flink, job, 7, 100);
+        assertThat(sinkKeys("ops.accounts7")).anyMatch(k -> k.endsWith("/restore"));
+        for (long n = 120; n <= 200; n += 20) {
+            emitUpTo(n);
+            WORKFLOWS.commitUpTo(flink, job, 7, n);
+        }
+        // Removed at most once a lock TTL: checkpoints go on until then.
+        await().atMost(Duration.ofMinutes(1))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(
+                        () -> {
+                            SinkWorkflows.checkpoint(flink, job);
+                            for (String table : List.of("ops.accounts7", "ops.events7")) {
+                                // Left: the primary of the epoch the latest checkpoint
+                                // committed (the one before it, not yet removed, at most), and
+                                // the sink's cleaned mark.
+                                assertThat(sinkKeys(table))
+                                        .as("keys of the sink into %s", table)
+                                        .allMatch(
+                                                k ->
+                                                        isPlainEpochKey(k)
+                                                                || k.matches(".*/restart-\\d{20}")
+                                                                || k.endsWith("/cleaned"))
+                                        .filteredOn(k -> !k.endsWith("/cleaned"))
+                                        .hasSizeLessThanOrEqualTo(2);
+                            }
+                        });
+        emitUpTo(260);
+        WORKFLOWS.commitUpTo(flink, job, 7, 260);
+        // A failure after the removals: the restore finds what it needs.
+        failures = failuresInjected();
+        failAtRecord(280);
+        emitUpTo(300);
+        awaitFailureInjected(job, failures);
+        WORKFLOWS.commitUpTo(flink, job, 7, 300);
+        cancel(job);
+        WORKFLOWS.assertExactly(7, 300);
+    }
+
+    /**
+     * A savepoint older than the oldest retained checkpoint refers to an epoch whose keys the sink
+     * removed, and which TiKV then forgot (GC): restoring it must not take the epoch for rolled
+     * back and write it again (its events would be appended twice).
+     */
+    @Test
+    void aSavepointOlderThanTheRemovedKeysDoesNotWriteItsEpochAgain(
+            @InjectMiniCluster MiniCluster flink, @TempDir Path dir) throws Exception {
+        JobClient job = WORKFLOWS.start(8, 2, null);
+        emitUpTo(50);
+        WORKFLOWS.commitUpTo(flink, job, 8, 50);
+        emitUpTo(80);
+        // The open epoch, which the savepoint's writer states refer to.
+        MiniTiKVCluster cluster = WORKFLOWS.cluster();
+        String sinkId =
+                sinkKeys("ops.events8").stream()
+                        .map(k -> EpochKeys.sinkIdOf(k.getBytes(StandardCharsets.US_ASCII)))
+                        .findFirst()
+                        .orElseThrow();
+        byte[] prefix = EpochKeys.prefix(sinkId);
+        List<Kvrpcpb.LockInfo> open =
+                cluster.percolator().scanLocks(prefix, EpochKeys.end(prefix), Long.MAX_VALUE, 10);
+        assertThat(open).hasSize(1);
+        byte[] primary = open.get(0).getKey().toByteArray();
+        long epoch = EpochKeys.epochOf(sinkId, primary);
+        String older = savepoint(job, dir);
+        // Checkpoints (no more input) commit that epoch, and its keys go.
+        await().atMost(Duration.ofMinutes(1))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(
+                        () -> {
+                            SinkWorkflows.checkpoint(flink, job);
+                            byte[] mark =
+                                    cluster.percolator()
+                                            .get(
+                                                    EpochKeys.cleaned(sinkId),
+                                                    new Percolator.ReadContext(
+                                                            cluster.currentTs(), Set.of(), false));
+                            assertThat(mark).isNotNull();
+                            assertThat(EpochKeys.cleanedEpoch(mark)).isGreaterThan(epoch);
+                        });
+        cancel(job);
+        cluster.gc(cluster.currentTs());
+        Kvrpcpb.CheckTxnStatusResponse forgotten =
+                cluster.percolator()
+                        .checkTxnStatus(
+                                Kvrpcpb.CheckTxnStatusRequest.newBuilder()
+                                        .setPrimaryKey(ByteString.copyFrom(primary))
+                                        .setLockTs(open.get(0).getLockVersion())
+                                        .build());
+        assertThat(forgotten.getError().hasTxnNotFound()).as("TiKV forgot the epoch").isTrue();
+
+        JobClient restored = WORKFLOWS.start(8, 2, older);
+        WORKFLOWS.commitUpTo(flink, restored, 8, 80);
+        cancel(restored);
+        WORKFLOWS.assertExactly(8, 80);
+    }
+
+    /**
+     * The committed keys of the sinks into {@code table} (whose epoch and restore primaries hold
+     * its name), and the applied marks of the states their restores applied.
+     */
+    private static Set<String> sinkKeys(String table) {
+        MiniTiKVCluster cluster = WORKFLOWS.cluster();
+        List<Kvrpcpb.KvPair> pairs =
+                cluster.percolator()
+                        .scan(
+                                "TiFlink/sink/".getBytes(StandardCharsets.US_ASCII),
+                                "TiFlink/sink0".getBytes(StandardCharsets.US_ASCII),
+                                100_000,
+                                false,
+                                false,
+                                new Percolator.ReadContext(cluster.currentTs(), Set.of(), false));
+        Set<String> sinks = new TreeSet<>();
+        for (Kvrpcpb.KvPair p : pairs) {
+            if (!p.hasError() && p.getValue().toStringUtf8().equals(table)) {
+                sinks.add(EpochKeys.sinkIdOf(p.getKey().toByteArray()));
+            }
+        }
+        Set<String> keys = new TreeSet<>();
+        for (Kvrpcpb.KvPair p : pairs) {
+            String owner =
+                    EpochKeys.sinkIdOf(
+                            (p.getKey().toStringUtf8().startsWith("TiFlink/sink/applied/")
+                                            ? p.getValue()
+                                            : p.getKey())
+                                    .toByteArray());
+            if (!p.hasError() && sinks.contains(owner)) {
+                keys.add(p.getKey().toStringUtf8());
+            }
+        }
+        return keys;
     }
 
     /** The keys of the sinks' open transactions ({@code TiFlink/sink/...}). */

@@ -226,6 +226,58 @@ public final class TxnClient implements AutoCloseable {
 
     private static final ByteString ZERO = ByteString.copyFrom(new byte[1]);
 
+    /**
+     * The keys in {@code [start, end)} with a value at {@code ts}, and their values; at most {@code
+     * limit}.
+     *
+     * @throws TxnException if a key is locked (the scan resolves no lock: its callers read ranges
+     *     no transaction writes any more)
+     */
+    public List<Kvrpcpb.KvPair> scan(long ts, byte[] start, byte[] end, int limit) {
+        List<Kvrpcpb.KvPair> out = new ArrayList<>();
+        ByteString from = ByteString.copyFrom(start);
+        ByteString to = ByteString.copyFrom(end);
+        while (compare(from, to) < 0 && out.size() < limit) {
+            ByteString at = from;
+            int batch = Math.min(BATCH_KEYS, limit - out.size());
+            Kvrpcpb.ScanResponse resp =
+                    onRegion(
+                            at,
+                            "scanning",
+                            pointTimeoutMillis,
+                            (stub, region) ->
+                                    stub.kvScan(
+                                            Kvrpcpb.ScanRequest.newBuilder()
+                                                    .setContext(region.getLeaderContext())
+                                                    .setStartKey(at)
+                                                    .setEndKey(min(to, region.getEndKey()))
+                                                    .setVersion(ts)
+                                                    .setLimit(batch)
+                                                    .build()),
+                            r -> r.hasRegionError() ? r.getRegionError() : null);
+            for (Kvrpcpb.KvPair p : resp.getPairsList()) {
+                if (p.hasError()) {
+                    throw new TxnException(
+                            "scanning at "
+                                    + Keys.hex(p.getKey().toByteArray())
+                                    + " failed: "
+                                    + describe(p.getError()));
+                }
+                out.add(p);
+            }
+            if (resp.getPairsCount() >= batch) {
+                from = resp.getPairs(resp.getPairsCount() - 1).getKey().concat(ZERO);
+            } else {
+                ByteString regionEnd = regions.getRegionByKey(at).getEndKey();
+                if (regionEnd.isEmpty()) {
+                    break;
+                }
+                from = regionEnd;
+            }
+        }
+        return out;
+    }
+
     // ---- prewrite and commit ----
 
     /** A mutation that puts {@code value} at {@code key}. */

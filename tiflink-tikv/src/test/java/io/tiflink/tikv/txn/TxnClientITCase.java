@@ -112,6 +112,34 @@ class TxnClientITCase {
     }
 
     @Test
+    void aScanReadsCommittedKeysAcrossRegionsUpToItsLimitAndFailsOnALock(MiniTiKVCluster cluster) {
+        byte[] primary = key("scan/a");
+        long startTs = prewrite(primary, 10_000, key("scan/b"), key("scan/c"), key("scan/d"));
+        long commitTs = txn.commitPrimary(primary, startTs);
+        assertThat(
+                        txn.commit(
+                                List.of(key("scan/b"), key("scan/c"), key("scan/d")),
+                                startTs,
+                                commitTs))
+                .isNull();
+        cluster.split(key("scan/c"));
+        long ts = txn.timestamp();
+        assertThat(txn.scan(ts, key("scan/"), key("scan0"), 10))
+                .extracting(p -> p.getKey().toStringUtf8())
+                .containsExactly("scan/a", "scan/b", "scan/c", "scan/d");
+        assertThat(txn.scan(ts, key("scan/b"), key("scan/d"), 10))
+                .extracting(p -> p.getKey().toStringUtf8())
+                .containsExactly("scan/b", "scan/c");
+        assertThat(txn.scan(ts, key("scan/"), key("scan0"), 3)).hasSize(3);
+        assertThat(txn.scan(startTs - 1, key("scan/"), key("scan0"), 10)).isEmpty();
+
+        prewrite(key("scan/e"), 10_000);
+        assertThatThrownBy(() -> txn.scan(txn.timestamp(), key("scan/"), key("scan0"), 10))
+                .isInstanceOf(TxnException.class)
+                .hasMessageContaining("scanning");
+    }
+
+    @Test
     void aRolledBackTransactionIsNeverCommitted() {
         byte[] primary = key("gone/p");
         long startTs = prewrite(primary, 10_000);

@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -76,6 +77,18 @@ public final class EpochCoordinator implements OperatorCoordinator {
     private long lastTriggered = -1;
     private long lastCompleted = -1;
     private boolean recovered;
+
+    /**
+     * For the checkpoints triggered in this run: the oldest epoch each one's state can refer to
+     * ({@link EpochTransactions#oldestReferable}).
+     */
+    private final TreeMap<Long, Long> horizons = new TreeMap<>();
+
+    /** The epochs of this sink below this have no keys left. */
+    private long cleanedBelow;
+
+    private long lastCleaned;
+    private long lastCleanupWarning;
 
     /** Set while a restore transaction waits for the writers; no epoch opens meanwhile. */
     private boolean restoring;
@@ -196,6 +209,11 @@ public final class EpochCoordinator implements OperatorCoordinator {
         executor.execute(
                 () -> {
                     try {
+                        if (recovered) {
+                            horizons.put(
+                                    checkpointId,
+                                    epochs.oldestReferable(checkpointId, lastTriggered));
+                        }
                         lastTriggered = Math.max(lastTriggered, checkpointId);
                         byte[] state = new EpochCoordinatorState(List.copyOf(sinkIds)).toBytes();
                         if (savepoint && recovered && !restoring && !epochs.isOpen(checkpointId)) {
@@ -224,7 +242,43 @@ public final class EpochCoordinator implements OperatorCoordinator {
                     if (epochs.noneOpenFrom(checkpointId)) {
                         epochs.open(checkpointId);
                     }
+                    clean();
                 });
+    }
+
+    /**
+     * Removes the keys of the epochs no retained checkpoint refers to (at most once a lock TTL: it
+     * scans the table's locks). Those of savepoints are not kept: a savepoint older than the oldest
+     * retained checkpoint restores without them ({@code ExactlyOnceWriter#committed}). A failure is
+     * retried the next time.
+     */
+    private void clean() {
+        long now = System.currentTimeMillis();
+        long oldest = oldestRetainedCheckpoint();
+        Long horizon = horizons.get(oldest);
+        horizons.headMap(oldest).clear();
+        if (horizon == null
+                || horizon <= cleanedBelow && sinkIds.size() == 1
+                || now - lastCleaned < config.lockTtl().toMillis()) {
+            return; // (a checkpoint of an earlier run, whose horizon is unknown)
+        }
+        lastCleaned = now;
+        List<String> earlier = List.copyOf(sinkIds).subList(1, sinkIds.size());
+        try {
+            if (epochs.clean(horizon, earlier)) {
+                cleanedBelow = horizon;
+                sinkIds.removeAll(earlier);
+            }
+        } catch (RuntimeException e) {
+            if (now - lastCleanupWarning >= HEARTBEAT_WARNING_MILLIS) {
+                lastCleanupWarning = now;
+                LOG.warn(
+                        "TiKV sink into {}: removing the keys of old epochs failed; trying again"
+                                + " later",
+                        config.qualifiedTable(),
+                        e);
+            }
+        }
     }
 
     @Override
@@ -340,6 +394,25 @@ public final class EpochCoordinator implements OperatorCoordinator {
         PendingCheckpoint pending =
                 checkpoints == null ? null : checkpoints.getPendingCheckpoints().get(checkpointId);
         return pending != null && !pending.canBeSubsumed();
+    }
+
+    /** The oldest checkpoint the checkpoint store retains, or -1 if unknown. */
+    private long oldestRetainedCheckpoint() {
+        try {
+            CheckpointCoordinator checkpoints = context.getCheckpointCoordinator();
+            long oldest = -1;
+            if (checkpoints != null) {
+                for (CompletedCheckpoint c : checkpoints.getCheckpointStore().getAllCheckpoints()) {
+                    oldest =
+                            oldest < 0
+                                    ? c.getCheckpointID()
+                                    : Math.min(oldest, c.getCheckpointID());
+                }
+            }
+            return oldest;
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     /** The latest completed checkpoint as the checkpoint store knows it, or -1 if unknown. */

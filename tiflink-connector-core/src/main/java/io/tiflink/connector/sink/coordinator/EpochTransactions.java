@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The sink's epochs as transactions in TiKV: each open epoch is a Percolator transaction whose
@@ -237,6 +239,137 @@ final class EpochTransactions implements AutoCloseable {
         }
     }
 
+    /**
+     * The oldest epoch a checkpoint triggered now can refer to: writers keep in their state only
+     * parts of epochs not committed at their snapshot, which follows this; and the epoch they
+     * write, at most as old as the checkpoint triggered before ({@code previous}) or the restore.
+     */
+    long oldestReferable(long checkpointId, long previous) {
+        long oldest = checkpointId;
+        if (previous >= 0) {
+            oldest = Math.min(oldest, previous);
+        }
+        if (!open.isEmpty()) {
+            oldest = Math.min(oldest, open.firstKey());
+        }
+        if (restorePrimary != null) {
+            oldest = Math.min(oldest, EpochKeys.epochOf(config.sinkId(), restorePrimary));
+        }
+        return oldest;
+    }
+
+    /**
+     * Removes the keys of this sink's epochs before {@code horizon} (primaries, restore and carried
+     * transactions' keys, the applied marks of the states they restored), and every key of the
+     * earlier runs' sink ids {@code earlier}: no retained checkpoint refers to them. Only committed
+     * keys have values to remove; the {@link EpochKeys#cleaned} mark, written in the same
+     * transaction, tells a restore of an older savepoint that an epoch below the horizon TiKV no
+     * longer knows (GC forgot it with its primary) committed. Locks those transactions left are
+     * resolved first: once GC forgot a primary, a reader would roll them back.
+     *
+     * @return whether everything was removed (else the rest goes next time)
+     */
+    boolean clean(long horizon, Collection<String> earlier) {
+        Predicate<byte[]> removed =
+                key -> {
+                    String id = EpochKeys.sinkIdOf(key);
+                    if (id == null) {
+                        return false;
+                    }
+                    if (earlier.contains(id)) {
+                        return !Arrays.equals(key, EpochKeys.cleaned(id));
+                    }
+                    long epoch = EpochKeys.epochOf(config.sinkId(), key);
+                    return id.equals(config.sinkId()) && epoch >= 0 && epoch < horizon;
+                };
+        // Not the locks of the open transactions, as many as the rows they wrote.
+        long maxTs = Math.min(oldestOpenStartTs(), txn.timestamp()) - 1;
+        byte[] root = EpochKeys.root();
+        resolveLeftovers(table().keyPrefix(), table().keyEnd(), maxTs, removed);
+        resolveLeftovers(root, EpochKeys.end(root), maxTs, removed);
+
+        long now = txn.timestamp();
+        List<Kvrpcpb.KvPair> found = new ArrayList<>();
+        byte[] own = EpochKeys.prefix(config.sinkId());
+        boolean complete = scanInto(found, now, own, EpochKeys.primary(config.sinkId(), horizon));
+        for (String id : earlier) {
+            byte[] prefix = EpochKeys.prefix(id);
+            complete &= scanInto(found, now, prefix, EpochKeys.end(prefix));
+        }
+        List<byte[]> keys = new ArrayList<>();
+        for (Kvrpcpb.KvPair kv : found) {
+            if (removed.test(kv.getKey().toByteArray())) {
+                keys.add(kv.getKey().toByteArray());
+            }
+        }
+        List<Kvrpcpb.KvPair> marks = new ArrayList<>();
+        byte[] applied = EpochKeys.applied("");
+        complete &= scanInto(marks, now, applied, EpochKeys.end(applied));
+        for (Kvrpcpb.KvPair kv : marks) {
+            if (removed.test(kv.getValue().toByteArray())) {
+                keys.add(kv.getKey().toByteArray());
+            }
+        }
+        if (keys.isEmpty()) {
+            return complete;
+        }
+        byte[] mark = EpochKeys.cleaned(config.sinkId());
+        List<Kvrpcpb.Mutation> mutations = new ArrayList<>();
+        mutations.add(TxnClient.put(mark, EpochKeys.cleanedValue(horizon)));
+        keys.forEach(k -> mutations.add(TxnClient.delete(k)));
+        List<byte[]> secondaries = new ArrayList<>(keys);
+        for (String id : earlier) {
+            // An earlier run's mark stays (one key a run), saying that all of it is gone.
+            byte[] gone = EpochKeys.cleaned(id);
+            mutations.add(TxnClient.put(gone, EpochKeys.cleanedValue(Long.MAX_VALUE)));
+            secondaries.add(gone);
+        }
+        long startTs = txn.timestamp();
+        txn.prewrite(mark, mutations, startTs, config.lockTtl().toMillis());
+        long commitTs = txn.commitPrimary(mark, startTs);
+        Kvrpcpb.KeyError error = txn.commit(secondaries, startTs, commitTs);
+        if (error != null) {
+            // Committed at the primary all the same: readers resolve what is left.
+            LOG.debug("committing the removal of old keys: {}", error);
+        }
+        LOG.debug(
+                "TiKV sink into {}: removed {} keys of epochs before {}",
+                config.qualifiedTable(),
+                keys.size(),
+                horizon);
+        return complete;
+    }
+
+    /** Keys a removal takes at most per call. */
+    private static final int LIMIT = 10_000;
+
+    /** Adds the committed keys in {@code [start, end)}; false if there may be more than that. */
+    private boolean scanInto(List<Kvrpcpb.KvPair> into, long ts, byte[] start, byte[] end) {
+        List<Kvrpcpb.KvPair> pairs = txn.scan(ts, start, end, LIMIT);
+        into.addAll(pairs);
+        return pairs.size() < LIMIT;
+    }
+
+    /**
+     * Commits or rolls back, as their primaries say, the locks in {@code [start, end)} up to {@code
+     * maxTs} whose primary {@code removed} takes.
+     */
+    private void resolveLeftovers(byte[] start, byte[] end, long maxTs, Predicate<byte[]> removed) {
+        Map<Long, byte[]> primaries = new HashMap<>();
+        for (Kvrpcpb.LockInfo lock : txn.scanLocks(start, end, maxTs)) {
+            byte[] primary = lock.getPrimaryLock().toByteArray();
+            if (removed.test(primary)) {
+                primaries.putIfAbsent(lock.getLockVersion(), primary);
+            }
+        }
+        for (Map.Entry<Long, byte[]> e : primaries.entrySet()) {
+            TxnClient.Status status = txn.status(e.getValue(), e.getKey());
+            if (!status.locked) {
+                txn.resolveRange(start, end, e.getKey(), status.commitTs);
+            }
+        }
+    }
+
     /** Stops holding GC back. */
     void releaseGc() {
         GcSafePoint.release(txn.session(), gcServiceId());
@@ -368,13 +501,19 @@ final class EpochTransactions implements AutoCloseable {
 
     /** Holds GC at the oldest open epoch's start ts: what open epochs read must not go. */
     private void holdGc() {
-        long oldest = restorePrimary != null ? restoreStartTs : Long.MAX_VALUE;
-        if (!open.isEmpty()) {
-            oldest = Math.min(oldest, open.firstEntry().getValue());
-        }
+        long oldest = oldestOpenStartTs();
         if (oldest != Long.MAX_VALUE) {
             GcSafePoint.hold(txn.session(), gcServiceId(), gcTtl(), oldest);
         }
+    }
+
+    /** The start ts of the oldest open transaction (epoch or restore), or Long.MAX_VALUE. */
+    private long oldestOpenStartTs() {
+        long oldest = restorePrimary != null ? restoreStartTs : Long.MAX_VALUE;
+        for (long startTs : open.values()) {
+            oldest = Math.min(oldest, startTs);
+        }
+        return oldest;
     }
 
     private String gcServiceId() {

@@ -7,6 +7,7 @@ import io.tiflink.connector.sink.TiKVSinkOptions;
 import io.tiflink.connector.sink.committer.TiKVCommittable;
 import io.tiflink.tidb.write.RowWrite;
 import io.tiflink.tidb.write.SharedTxnWriter;
+import io.tiflink.tikv.ByteKey;
 import io.tiflink.tikv.Keys;
 import io.tiflink.tikv.txn.TxnClient;
 import io.tiflink.tikv.txn.WriteConflictException;
@@ -64,6 +65,9 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
 
     /** The part of the epoch handed to the committer, until its checkpoint is taken. */
     private EpochPart closingPart;
+
+    /** The part closed at the last checkpoint taken, or null. */
+    private EpochPart lastClosed;
 
     /** Set once the input ended: deferred writes then have no next epoch to go to. */
     private boolean endOfInput;
@@ -129,7 +133,7 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
             }
             changes.addAll(decode(state.changes()));
             if (!state.id().isEmpty()) {
-                marks.add(TxnClient.put(applied, EpochKeys.prefix(config.sinkId())));
+                marks.add(TxnClient.put(applied, primary));
             }
         }
         epochs.prewrite(changes, primary, startTs);
@@ -164,7 +168,7 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
      */
     private List<RowWrite> rolledBackChanges(EpochPart part) throws IOException {
         TxnClient.Status s = txn.status(part.primary(), part.startTs());
-        if (s.committed()) {
+        if (committed(part, s)) {
             return List.of();
         }
         if (s.locked) {
@@ -183,6 +187,26 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
                 s);
         txn.resolveRange(part.firstKey(), Keys.next(part.lastKey()), part.startTs(), 0);
         return decode(part.changes());
+    }
+
+    /**
+     * Whether the part's epoch committed: TiKV says so, or forgot it after the sink removed the
+     * epoch's keys (it removes committed epochs' keys only, once no retained checkpoint needs them;
+     * see {@code EpochTransactions#clean}). A state restored from an older savepoint so never
+     * writes a committed epoch again.
+     */
+    private boolean committed(EpochPart part, TxnClient.Status s) {
+        if (s.committed()) {
+            return true;
+        }
+        String sinkId = EpochKeys.sinkIdOf(part.primary());
+        if (!s.notFound || sinkId == null) {
+            return false;
+        }
+        byte[] cleaned = EpochKeys.cleaned(sinkId);
+        byte[] below = txn.get(txn.timestamp(), List.of(cleaned)).get(new ByteKey(cleaned));
+        return below != null
+                && EpochKeys.epochOf(sinkId, part.primary()) < EpochKeys.cleanedEpoch(below);
     }
 
     /**
@@ -384,9 +408,21 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
         return List.of(c);
     }
 
+    /**
+     * The parts a restore may need: not those seen committed (kept in memory until known committed
+     * before the epoch being written began, for the deferred writes' sake), so that the state
+     * refers to no epoch committed before its checkpoint, whose keys the coordinator may remove.
+     */
     @Override
     protected List<EpochPart> unsettledParts() {
-        return unsettled;
+        List<EpochPart> parts = new ArrayList<>();
+        for (EpochPart part : unsettled) {
+            if (part == lastClosed
+                    || !committed(part, txn.status(part.primary(), part.startTs()))) {
+                parts.add(part);
+            }
+        }
+        return parts;
     }
 
     @Override
@@ -399,6 +435,7 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
     @Override
     public List<TiKVWriterState> snapshotState(long checkpointId) throws IOException {
         // The next epoch opens when this checkpoint completes (at once, for a savepoint).
+        lastClosed = closingPart; // open until this checkpoint completes: no need to ask
         if (closingPart != null) {
             unsettled.add(closingPart);
             closingPart = null;
