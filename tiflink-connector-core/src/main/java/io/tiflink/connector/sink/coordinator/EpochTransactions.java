@@ -3,6 +3,7 @@ package io.tiflink.connector.sink.coordinator;
 import io.tiflink.connector.sink.EpochKeys;
 import io.tiflink.connector.sink.TiKVSinkConfig;
 import io.tiflink.tidb.write.TargetTable;
+import io.tiflink.tikv.ByteKey;
 import io.tiflink.tikv.gc.GcSafePoint;
 import io.tiflink.tikv.txn.TxnClient;
 import io.tiflink.tikv.txn.TxnException;
@@ -314,8 +315,10 @@ final class EpochTransactions implements AutoCloseable {
             return complete;
         }
         byte[] mark = EpochKeys.cleaned(config.sinkId());
+        byte[] before = txn.get(now, List.of(mark)).get(new ByteKey(mark));
+        long below = before == null ? horizon : Math.max(horizon, EpochKeys.cleanedEpoch(before));
         List<Kvrpcpb.Mutation> mutations = new ArrayList<>();
-        mutations.add(TxnClient.put(mark, EpochKeys.cleanedValue(horizon)));
+        mutations.add(TxnClient.put(mark, EpochKeys.cleanedValue(below)));
         keys.forEach(k -> mutations.add(TxnClient.delete(k)));
         List<byte[]> secondaries = new ArrayList<>(keys);
         for (String id : earlier) {
