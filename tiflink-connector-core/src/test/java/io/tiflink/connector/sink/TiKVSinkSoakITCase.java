@@ -176,9 +176,7 @@ class TiKVSinkSoakITCase {
         }
         done.add("end: checkpoints until all " + released + " changes are committed");
         emitUpTo(released);
-        WORKFLOWS.commitUpTo(flink, job, TABLES, released);
-        cancel(job);
-        WORKFLOWS.assertExactly(TABLES, released);
+        WORKFLOWS.endExactly(flink, job, TABLES, released);
         System.out.println(
                 "TiKVSinkSoakITCase: "
                         + cycles

@@ -84,9 +84,7 @@ class TiKVSinkWorkflowsITCase {
 
         JobClient restored = WORKFLOWS.start(1, 2, savepoint);
         emitUpTo(300);
-        WORKFLOWS.commitUpTo(flink, restored, 1, 300);
-        cancel(restored);
-        WORKFLOWS.assertExactly(1, 300);
+        WORKFLOWS.endExactly(flink, restored, 1, 300);
     }
 
     /**
@@ -105,9 +103,7 @@ class TiKVSinkWorkflowsITCase {
 
         JobClient restored = WORKFLOWS.start(2, 2, savepoint);
         emitUpTo(250);
-        WORKFLOWS.commitUpTo(flink, restored, 2, 250);
-        cancel(restored);
-        WORKFLOWS.assertExactly(2, 250);
+        WORKFLOWS.endExactly(flink, restored, 2, 250);
     }
 
     /**
@@ -128,9 +124,7 @@ class TiKVSinkWorkflowsITCase {
         }
         JobClient last = WORKFLOWS.start(3, 1, savepoint);
         emitUpTo(emitted + 120);
-        WORKFLOWS.commitUpTo(flink, last, 3, emitted + 120);
-        cancel(last);
-        WORKFLOWS.assertExactly(3, emitted + 120);
+        WORKFLOWS.endExactly(flink, last, 3, emitted + 120);
     }
 
     /**
@@ -171,9 +165,7 @@ class TiKVSinkWorkflowsITCase {
                                         .as("events prewritten without a completed checkpoint")
                                         .isGreaterThanOrEqualTo(400 - 2 * 8));
         FailingCheckpoint.stopFailing();
-        WORKFLOWS.commitUpTo(flink, job, 4, 400);
-        cancel(job);
-        WORKFLOWS.assertExactly(4, 400);
+        WORKFLOWS.endExactly(flink, job, 4, 400);
     }
 
     /**
@@ -202,9 +194,7 @@ class TiKVSinkWorkflowsITCase {
         ddl.addColumn("ops", "accounts5", note);
         ddl.addIndex("ops", "events5", "k_seq", false, "seq");
         emitUpTo(200);
-        WORKFLOWS.commitUpTo(flink, job, 5, 200);
-        cancel(job);
-        WORKFLOWS.assertExactly(5, 200);
+        WORKFLOWS.endExactly(flink, job, 5, 200);
         assertThat(
                         WORKFLOWS
                                 .tables()
@@ -239,9 +229,7 @@ class TiKVSinkWorkflowsITCase {
                                 assertThat(sinkLocks())
                                         .anyMatch(k -> k.contains("/restart-"))
                                         .noneMatch(before::contains));
-        WORKFLOWS.commitUpTo(flink, job, 6, 150);
-        cancel(job);
-        WORKFLOWS.assertExactly(6, 150);
+        WORKFLOWS.endExactly(flink, job, 6, 150);
     }
 
     /**
@@ -295,9 +283,7 @@ class TiKVSinkWorkflowsITCase {
         failAtRecord(280);
         emitUpTo(300);
         awaitFailureInjected(job, failures);
-        WORKFLOWS.commitUpTo(flink, job, 7, 300);
-        cancel(job);
-        WORKFLOWS.assertExactly(7, 300);
+        WORKFLOWS.endExactly(flink, job, 7, 300);
     }
 
     /**
@@ -353,9 +339,7 @@ class TiKVSinkWorkflowsITCase {
         assertThat(forgotten.getError().hasTxnNotFound()).as("TiKV forgot the epoch").isTrue();
 
         JobClient restored = WORKFLOWS.start(8, 2, older);
-        WORKFLOWS.commitUpTo(flink, restored, 8, 80);
-        cancel(restored);
-        WORKFLOWS.assertExactly(8, 80);
+        WORKFLOWS.endExactly(flink, restored, 8, 80);
     }
 
     /**

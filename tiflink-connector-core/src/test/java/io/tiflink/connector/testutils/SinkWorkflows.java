@@ -397,6 +397,17 @@ public final class SinkWorkflows implements BeforeAllCallback, AfterEachCallback
                         });
     }
 
+    /**
+     * The end of a workflow: checkpoints until the first {@code count} changes are committed,
+     * cancels the job, and checks that the tables hold them exactly once, with every index entry
+     * and no lock.
+     */
+    public void endExactly(MiniCluster flink, JobClient job, int n, long count) throws Exception {
+        commitUpTo(flink, job, n, count);
+        cancel(job);
+        assertExactly(n, count);
+    }
+
     /** Takes a savepoint into {@code dir}, retrying while the job (re)starts. */
     public static String savepoint(JobClient job, Path dir) {
         return retried(job, "a savepoint", () -> job.triggerSavepoint(dir.toString(), CANONICAL));

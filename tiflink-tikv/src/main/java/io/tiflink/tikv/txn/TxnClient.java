@@ -187,32 +187,94 @@ public final class TxnClient implements AutoCloseable {
 
     /** The locks in {@code [start, end)} with a start ts at or below {@code maxVersion}. */
     public List<Kvrpcpb.LockInfo> scanLocks(byte[] start, byte[] end, long maxVersion) {
-        List<Kvrpcpb.LockInfo> out = new ArrayList<>();
+        return scanRange(
+                start,
+                end,
+                Integer.MAX_VALUE,
+                (at, to, batch) -> {
+                    Kvrpcpb.ScanLockResponse resp =
+                            onRegion(
+                                    at,
+                                    "scanning locks",
+                                    pointTimeoutMillis,
+                                    (stub, region) ->
+                                            stub.kvScanLock(
+                                                    Kvrpcpb.ScanLockRequest.newBuilder()
+                                                            .setContext(region.getLeaderContext())
+                                                            .setStartKey(at)
+                                                            .setEndKey(min(to, region.getEndKey()))
+                                                            .setMaxVersion(maxVersion)
+                                                            .setLimit(batch)
+                                                            .build()),
+                                    r -> r.hasRegionError() ? r.getRegionError() : null);
+                    if (resp.hasError()) {
+                        throw new TxnException("scanning locks failed: " + resp.getError());
+                    }
+                    return resp.getLocksList();
+                },
+                Kvrpcpb.LockInfo::getKey);
+    }
+
+    /**
+     * The keys in {@code [start, end)} with a value at {@code ts}, and their values; at most {@code
+     * limit}.
+     *
+     * @throws TxnException if a key is locked (the scan resolves no lock: its callers read ranges
+     *     no transaction writes any more)
+     */
+    public List<Kvrpcpb.KvPair> scan(long ts, byte[] start, byte[] end, int limit) {
+        return scanRange(
+                start,
+                end,
+                limit,
+                (at, to, batch) -> {
+                    Kvrpcpb.ScanResponse resp =
+                            onRegion(
+                                    at,
+                                    "scanning",
+                                    pointTimeoutMillis,
+                                    (stub, region) ->
+                                            stub.kvScan(
+                                                    Kvrpcpb.ScanRequest.newBuilder()
+                                                            .setContext(region.getLeaderContext())
+                                                            .setStartKey(at)
+                                                            .setEndKey(min(to, region.getEndKey()))
+                                                            .setVersion(ts)
+                                                            .setLimit(batch)
+                                                            .build()),
+                                    r -> r.hasRegionError() ? r.getRegionError() : null);
+                    for (Kvrpcpb.KvPair p : resp.getPairsList()) {
+                        if (p.hasError()) {
+                            throw new TxnException(
+                                    "scanning at "
+                                            + Keys.hex(p.getKey().toByteArray())
+                                            + " failed: "
+                                            + describe(p.getError()));
+                        }
+                    }
+                    return resp.getPairsList();
+                },
+                Kvrpcpb.KvPair::getKey);
+    }
+
+    /** One page of a scan: at most {@code batch} items from {@code at} in its region, below to. */
+    private interface ScanPage<T> {
+        List<T> read(ByteString at, ByteString to, int batch);
+    }
+
+    /** Reads {@code [start, end)} page by page, region by region; at most {@code limit} items. */
+    private <T> List<T> scanRange(
+            byte[] start, byte[] end, int limit, ScanPage<T> page, Function<T, ByteString> keyOf) {
+        List<T> out = new ArrayList<>();
         ByteString from = ByteString.copyFrom(start);
         ByteString to = ByteString.copyFrom(end);
-        while (compare(from, to) < 0) {
+        while (compare(from, to) < 0 && out.size() < limit) {
             ByteString at = from;
-            Kvrpcpb.ScanLockResponse resp =
-                    onRegion(
-                            at,
-                            "scanning locks",
-                            pointTimeoutMillis,
-                            (stub, region) ->
-                                    stub.kvScanLock(
-                                            Kvrpcpb.ScanLockRequest.newBuilder()
-                                                    .setContext(region.getLeaderContext())
-                                                    .setStartKey(at)
-                                                    .setEndKey(min(to, region.getEndKey()))
-                                                    .setMaxVersion(maxVersion)
-                                                    .setLimit(BATCH_KEYS)
-                                                    .build()),
-                            r -> r.hasRegionError() ? r.getRegionError() : null);
-            if (resp.hasError()) {
-                throw new TxnException("scanning locks failed: " + resp.getError());
-            }
-            out.addAll(resp.getLocksList());
-            if (resp.getLocksCount() >= BATCH_KEYS) {
-                from = resp.getLocks(resp.getLocksCount() - 1).getKey().concat(ZERO);
+            int batch = Math.min(BATCH_KEYS, limit - out.size());
+            List<T> items = page.read(at, to, batch);
+            out.addAll(items);
+            if (items.size() >= batch) {
+                from = keyOf.apply(items.get(items.size() - 1)).concat(ZERO);
             } else {
                 ByteString regionEnd = regions.getRegionByKey(at).getEndKey();
                 if (regionEnd.isEmpty()) {
@@ -225,58 +287,6 @@ public final class TxnClient implements AutoCloseable {
     }
 
     private static final ByteString ZERO = ByteString.copyFrom(new byte[1]);
-
-    /**
-     * The keys in {@code [start, end)} with a value at {@code ts}, and their values; at most {@code
-     * limit}.
-     *
-     * @throws TxnException if a key is locked (the scan resolves no lock: its callers read ranges
-     *     no transaction writes any more)
-     */
-    public List<Kvrpcpb.KvPair> scan(long ts, byte[] start, byte[] end, int limit) {
-        List<Kvrpcpb.KvPair> out = new ArrayList<>();
-        ByteString from = ByteString.copyFrom(start);
-        ByteString to = ByteString.copyFrom(end);
-        while (compare(from, to) < 0 && out.size() < limit) {
-            ByteString at = from;
-            int batch = Math.min(BATCH_KEYS, limit - out.size());
-            Kvrpcpb.ScanResponse resp =
-                    onRegion(
-                            at,
-                            "scanning",
-                            pointTimeoutMillis,
-                            (stub, region) ->
-                                    stub.kvScan(
-                                            Kvrpcpb.ScanRequest.newBuilder()
-                                                    .setContext(region.getLeaderContext())
-                                                    .setStartKey(at)
-                                                    .setEndKey(min(to, region.getEndKey()))
-                                                    .setVersion(ts)
-                                                    .setLimit(batch)
-                                                    .build()),
-                            r -> r.hasRegionError() ? r.getRegionError() : null);
-            for (Kvrpcpb.KvPair p : resp.getPairsList()) {
-                if (p.hasError()) {
-                    throw new TxnException(
-                            "scanning at "
-                                    + Keys.hex(p.getKey().toByteArray())
-                                    + " failed: "
-                                    + describe(p.getError()));
-                }
-                out.add(p);
-            }
-            if (resp.getPairsCount() >= batch) {
-                from = resp.getPairs(resp.getPairsCount() - 1).getKey().concat(ZERO);
-            } else {
-                ByteString regionEnd = regions.getRegionByKey(at).getEndKey();
-                if (regionEnd.isEmpty()) {
-                    break;
-                }
-                from = regionEnd;
-            }
-        }
-        return out;
-    }
 
     // ---- prewrite and commit ----
 
