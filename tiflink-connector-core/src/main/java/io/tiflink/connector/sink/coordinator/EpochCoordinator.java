@@ -90,9 +90,6 @@ public final class EpochCoordinator implements OperatorCoordinator {
     private long lastCleaned;
     private long lastCleanupWarning;
 
-    /** Set while a restore transaction waits for the writers; no epoch opens meanwhile. */
-    private boolean restoring;
-
     /** Counts recoveries, so that a restore's poll of an earlier recovery stops. */
     private long recoveries;
 
@@ -216,7 +213,10 @@ public final class EpochCoordinator implements OperatorCoordinator {
                         }
                         lastTriggered = Math.max(lastTriggered, checkpointId);
                         byte[] state = new EpochCoordinatorState(List.copyOf(sinkIds)).toBytes();
-                        if (savepoint && recovered && !restoring && !epochs.isOpen(checkpointId)) {
+                        if (savepoint
+                                && recovered
+                                && !epochs.restoring()
+                                && !epochs.isOpen(checkpointId)) {
                             // A savepoint's completion notifies no one (but stop-with-savepoint):
                             // no epoch would open after it until the next checkpoint. This one
                             // opens now, before the barriers; what subtasks wrote in the open
@@ -235,7 +235,7 @@ public final class EpochCoordinator implements OperatorCoordinator {
         run(
                 () -> {
                     lastCompleted = Math.max(lastCompleted, checkpointId);
-                    if (restoring) {
+                    if (epochs.restoring()) {
                         return; // the restore's end opens the epoch of the latest checkpoint
                     }
                     epochs.commitBefore(checkpointId);
@@ -289,7 +289,7 @@ public final class EpochCoordinator implements OperatorCoordinator {
                     // opens now (as a savepoint's does), so that their buffers never have to wait
                     // for the next checkpoint. The checkpoint after it commits it.
                     if (recovered
-                            && !restoring
+                            && !epochs.restoring()
                             && checkpointId > lastCompleted
                             && !epochs.isOpen(checkpointId)) {
                         epochs.open(checkpointId);
@@ -349,11 +349,9 @@ public final class EpochCoordinator implements OperatorCoordinator {
         lastCompleted = Math.max(lastCompleted, checkpointId);
         recovered = true;
         if (checkpointId < 0) {
-            restoring = false;
             epochs.open(0);
             return;
         }
-        restoring = true;
         epochs.openRestore(checkpointId);
         long deadline = System.currentTimeMillis() + config.epochTimeout().toMillis();
         executor.schedule(
@@ -364,12 +362,11 @@ public final class EpochCoordinator implements OperatorCoordinator {
 
     /** Commits the restore once every writer wrote into it, then opens the epoch. */
     private void awaitRestore(long recovery, long restoredFrom, long deadline) {
-        if (recovery != recoveries || !restoring) {
-            return; // a later recovery took over
+        if (recovery != recoveries || !epochs.restoring()) {
+            return; // a later recovery took over, or the job ended
         }
         if (epochs.restoreWritten()) {
             epochs.commitRestoreAndOpen(restoredFrom, lastCompleted);
-            restoring = false;
             return;
         }
         if (System.currentTimeMillis() > deadline) {

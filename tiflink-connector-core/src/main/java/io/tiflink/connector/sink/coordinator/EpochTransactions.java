@@ -68,6 +68,8 @@ final class EpochTransactions implements AutoCloseable {
     void settle(Collection<String> sinkIds, long checkpointId) {
         open.clear();
         restartedPrimaries.clear();
+        restorePrimary = null; // an unfinished restore is rolled back below, as an earlier run's
+        restoreStartTs = 0;
         for (String id : sinkIds) {
             byte[] prefix = EpochKeys.prefix(id);
             for (Kvrpcpb.LockInfo lock :
@@ -117,6 +119,11 @@ final class EpochTransactions implements AutoCloseable {
                 config.qualifiedTable(),
                 checkpointId,
                 restoreStartTs);
+    }
+
+    /** Whether a restore transaction is open (no epoch opens meanwhile). */
+    boolean restoring() {
+        return restorePrimary != null;
     }
 
     /** Whether every writer has written its restored state into the restore transaction. */
