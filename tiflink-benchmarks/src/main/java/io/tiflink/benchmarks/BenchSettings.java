@@ -1,6 +1,9 @@
 package io.tiflink.benchmarks;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -33,6 +36,26 @@ final class BenchSettings {
     long number(String name, long defaultValue) {
         String v = text(name, null);
         return v == null ? defaultValue : Long.parseLong(v.replace("_", ""));
+    }
+
+    /** A comma-separated list of integers, such as {@code parallelism=1,2}. */
+    List<Integer> integers(String name, String defaultValue) {
+        List<Integer> values = new ArrayList<>();
+        for (String v : text(name, defaultValue).split(",")) {
+            values.add(Integer.parseInt(v.trim()));
+        }
+        return values;
+    }
+
+    /** This JVM, for a run's header line: Java version, CPUs, max heap. */
+    static String jvm() {
+        Runtime rt = Runtime.getRuntime();
+        return String.format(
+                Locale.ROOT,
+                "Java %s, %d CPUs, max heap %d MiB",
+                System.getProperty("java.version"),
+                rt.availableProcessors(),
+                rt.maxMemory() >> 20);
     }
 
     /** The arguments given, for the run's header line. */

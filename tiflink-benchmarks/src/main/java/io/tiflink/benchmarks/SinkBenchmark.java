@@ -39,9 +39,10 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Settings, as {@code name=value} arguments or {@code bench.<name>} system properties: {@code
  * rows} (per run, default 200000), {@code parallelism} (comma-separated, default {@code 1,2}),
- * {@code rounds} (median of, default 3), {@code batch} (rows per transaction of the raw writer and
- * per prewrite of the sink, default 4096), {@code checkpointMillis} (default 1000), {@code stores}
- * (default 3).
+ * {@code rounds} (median of, default 3; each round runs every writer once, in turn), {@code
+ * warmups} (rounds not counted, default 1), {@code batch} (rows per transaction of the raw writer
+ * and per prewrite of the sink, default 4096), {@code checkpointMillis} (default 1000), {@code
+ * stores} (default 3).
  *
  * <pre>
  * ./mvnw -q -pl tiflink-benchmarks -am package -DskipTests -Pbench \
@@ -55,22 +56,22 @@ public final class SinkBenchmark {
     private final BenchSettings args;
     private final int rows;
     private final int rounds;
+    private final int warmups;
     private final int batch;
     private final long checkpointMillis;
     private final int stores;
-    private final List<Integer> parallelisms = new ArrayList<>();
+    private final List<Integer> parallelisms;
     private int tables;
 
     private SinkBenchmark(BenchSettings args) {
         this.args = args;
         this.rows = (int) args.number("rows", 200_000);
         this.rounds = (int) args.number("rounds", 3);
+        this.warmups = (int) args.number("warmups", 1);
         this.batch = (int) args.number("batch", 4096);
         this.checkpointMillis = args.number("checkpointMillis", 1_000);
         this.stores = (int) args.number("stores", 3);
-        for (String p : args.text("parallelism", "1,2").split(",")) {
-            parallelisms.add(Integer.parseInt(p.trim()));
-        }
+        this.parallelisms = args.integers("parallelism", "1,2");
     }
 
     public static void main(String[] argv) throws Exception {
@@ -87,17 +88,18 @@ public final class SinkBenchmark {
         double seconds(MiniTiKVCluster cluster, String table, int parallelism) throws Exception;
     }
 
+    /** A row of the table; the first is the raw writer, the others' ratios are to it. */
+    private record Writer(String name, Run run) {}
+
     private void run() throws Exception {
-        Runtime rt = Runtime.getRuntime();
         System.out.printf(
                 Locale.ROOT,
-                "# SinkBenchmark: Java %s, %d CPUs, max heap %d MiB; rows=%d rounds=%d batch=%d"
-                        + " checkpointMillis=%d stores=%d parallelism=%s%n",
-                System.getProperty("java.version"),
-                rt.availableProcessors(),
-                rt.maxMemory() >> 20,
+                "# SinkBenchmark: %s; rows=%d rounds=%d warmups=%d batch=%d checkpointMillis=%d"
+                        + " stores=%d parallelism=%s%n",
+                BenchSettings.jvm(),
                 rows,
                 rounds,
+                warmups,
                 batch,
                 checkpointMillis,
                 stores,
@@ -105,17 +107,23 @@ public final class SinkBenchmark {
         List<String> out = new ArrayList<>();
         try (MiniTiKVCluster cluster = MiniTiKVCluster.builder().stores(stores).start();
                 TiSession session = TiSession.create(conf(cluster))) {
-            SchemaFile.apply(SchemaFile.parse("bench", "CREATE DATABASE bench;"), session);
+            List<Writer> writers =
+                    List.of(
+                            new Writer(
+                                    "TwoPhaseCommitter, " + batch + " rows per transaction",
+                                    (c, t, q) -> raw(c, t, q, rows, batch)),
+                            new Writer(
+                                    "TiKV sink, exactly-once", (c, t, q) -> flink(c, t, q, true)),
+                            new Writer(
+                                    "TiKV sink, at-least-once", (c, t, q) -> flink(c, t, q, false)),
+                            new Writer(
+                                    "the same Flink job into a DiscardingSink",
+                                    this::pipelineOnly));
             for (int p : parallelisms) {
-                double raw = median(cluster, session, p, this::raw);
-                double exactlyOnce = median(cluster, session, p, (c, t, q) -> flink(c, t, q, true));
-                double atLeastOnce =
-                        median(cluster, session, p, (c, t, q) -> flink(c, t, q, false));
-                double pipeline = median(cluster, session, p, this::pipelineOnly);
-                out.add(line(p, "TwoPhaseCommitter, " + batch + " rows per transaction", raw, raw));
-                out.add(line(p, "TiKV sink, exactly-once", exactlyOnce, raw));
-                out.add(line(p, "TiKV sink, at-least-once", atLeastOnce, raw));
-                out.add(line(p, "the same Flink job into a DiscardingSink", pipeline, raw));
+                double[] seconds = medians(cluster, session, p, writers);
+                for (int w = 0; w < writers.size(); w++) {
+                    out.add(line(p, writers.get(w).name(), seconds[w], seconds[0]));
+                }
             }
         }
         System.out.println();
@@ -134,29 +142,88 @@ public final class SinkBenchmark {
                 rawSeconds / seconds);
     }
 
-    private double median(MiniTiKVCluster cluster, TiSession session, int parallelism, Run run)
+    /** The median seconds of each writer, over {@link #rounds} rounds after {@link #warmups}. */
+    private double[] medians(
+            MiniTiKVCluster cluster, TiSession session, int parallelism, List<Writer> writers)
             throws Exception {
-        double[] s = new double[rounds];
-        for (int i = 0; i < rounds; i++) {
-            String table = "t" + (++tables);
-            SchemaFile.apply(
-                    SchemaFile.parse("bench", "CREATE TABLE bench." + table + DDL), session);
-            s[i] = run.seconds(cluster, table, parallelism);
-            System.out.printf(
-                    Locale.ROOT, "# %s p=%d round %d: %.2f s%n", table, parallelism, i, s[i]);
+        double[][] s =
+                rounds(
+                        writers.size(),
+                        warmups,
+                        rounds,
+                        (w, round) -> {
+                            String table = emptyTable(cluster, session, "t" + (++tables)).name();
+                            double seconds =
+                                    writers.get(w).run().seconds(cluster, table, parallelism);
+                            System.out.printf(
+                                    Locale.ROOT,
+                                    "# %s p=%d %s %d, %s: %.2f s%n",
+                                    table,
+                                    parallelism,
+                                    round < 0 ? "warm-up" : "round",
+                                    round < 0 ? round + warmups : round,
+                                    writers.get(w).name(),
+                                    seconds);
+                            return seconds;
+                        });
+        double[] medians = new double[writers.size()];
+        for (int w = 0; w < writers.size(); w++) {
+            medians[w] = s[w][rounds / 2];
         }
-        Arrays.sort(s);
-        return s[rounds / 2];
+        return medians;
     }
 
-    private static TiConfiguration conf(MiniTiKVCluster cluster) {
+    /**
+     * Creates table {@code bench.<name>} in an emptied cluster, so that the rows of earlier runs
+     * neither slow a run down nor fill the heap (the minicluster keeps them in memory).
+     */
+    static TableInfo emptyTable(MiniTiKVCluster cluster, TiSession session, String name) {
+        cluster.storage().clear();
+        SchemaFile.apply(
+                SchemaFile.parse(
+                        "bench", "CREATE DATABASE bench; CREATE TABLE bench." + name + DDL + ";"),
+                session);
+        return MetaReader.latest(session).table("bench", name);
+    }
+
+    /** One measurement of work {@code w} in round {@code round}, negative for a warm-up. */
+    interface Measure {
+        double of(int w, int round) throws Exception;
+    }
+
+    /**
+     * {@code rounds} measurements of each of {@code works} works, sorted (the median at {@code
+     * rounds / 2}), after {@code warmups} rounds not counted. Every round measures each work once,
+     * in turn, so that a machine whose load changes slows them alike.
+     */
+    static double[][] rounds(int works, int warmups, int rounds, Measure measure) throws Exception {
+        double[][] values = new double[works][rounds];
+        for (int round = -warmups; round < rounds; round++) {
+            for (int w = 0; w < works; w++) {
+                double v = measure.of(w, round);
+                if (round >= 0) {
+                    values[w][round] = v;
+                }
+            }
+        }
+        for (double[] v : values) {
+            Arrays.sort(v);
+        }
+        return values;
+    }
+
+    static TiConfiguration conf(MiniTiKVCluster cluster) {
         TiConfiguration conf = TiConfiguration.createDefault(cluster.pdAddress());
         conf.setGrpcHealthCheckTimeout(2_000); // see MiniClusterBenchmark
         return conf;
     }
 
-    /** Each of {@code parallelism} threads commits its share of the rows, a batch at a time. */
-    private double raw(MiniTiKVCluster cluster, String table, int parallelism) throws Exception {
+    /**
+     * Each of {@code parallelism} threads commits its share of rows {@code 0..rows-1}, {@code
+     * batch} rows a transaction; returns seconds. SinkCheckpointBenchmark's baseline too.
+     */
+    static double raw(MiniTiKVCluster cluster, String table, int parallelism, int rows, int batch)
+            throws Exception {
         try (TiSession session = TiSession.create(conf(cluster))) {
             TableInfo info = MetaReader.latest(session).table("bench", table);
             TableCodec codec = new TableCodec(info);
