@@ -92,6 +92,16 @@ final class EpochTransactions implements AutoCloseable {
                 }
             }
         }
+        // What transactions of these sinks left in the table, e.g. an epoch a reader rolled back
+        // while the job was down, goes before the writers start: tikv-client-java's scans (the
+        // writers read the schema) read past their end and resolve each lock they meet, one by
+        // one, and TiDB's readers would meet them too.
+        Set<String> ids = Set.copyOf(sinkIds);
+        resolveLeftovers(
+                table().keyPrefix(),
+                table().keyEnd(),
+                txn.timestamp(),
+                key -> ids.contains(EpochKeys.sinkIdOf(key)));
     }
 
     /** Opens {@code epoch}: a fresh start ts, its primary prewritten, GC held at the oldest. */
