@@ -13,6 +13,7 @@ import io.tiflink.tidb.meta.SchemaWriter;
 import io.tiflink.tidb.types.MysqlType;
 
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -33,6 +34,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static io.tiflink.connector.testutils.SinkWorkflows.awaitFailureInjected;
@@ -64,7 +66,8 @@ class TiKVSinkWorkflowsITCase {
 
     @RegisterExtension
     @Order(SinkWorkflows.ORDER)
-    static final SinkWorkflows WORKFLOWS = new SinkWorkflows(TIKV, "ops", 1, 2, 3, 4, 5, 6, 7, 8);
+    static final SinkWorkflows WORKFLOWS =
+            new SinkWorkflows(TIKV, "ops", 1, 2, 3, 4, 5, 6, 7, 8, 9);
 
     /**
      * {@code flink savepoint}, {@code flink cancel}, down past the TTL, {@code flink run -s}: the
@@ -166,6 +169,50 @@ class TiKVSinkWorkflowsITCase {
                                         .isGreaterThanOrEqualTo(400 - 2 * 8));
         FailingCheckpoint.stopFailing();
         WORKFLOWS.endExactly(flink, job, 4, 400);
+    }
+
+    /**
+     * A savepoint triggered while a checkpoint completes (Flink takes it beside the checkpoints in
+     * flight): the savepoint's epoch opens at its trigger, before the checkpoint's completion is
+     * known. The checkpoint's epoch must open all the same, since the writers that took part in it
+     * write into it until the savepoint's barrier reaches them; with full buffers they wait for it,
+     * and the savepoint with them.
+     */
+    @Test
+    void aSavepointBesideACompletingCheckpointLetsTheCheckpointsEpochOpen(
+            @InjectMiniCluster MiniCluster flink, @TempDir Path dir) throws Exception {
+        CompletableFuture<Long> held = FailingCheckpoint.holdFirstCheckpoint();
+        JobClient job = WORKFLOWS.start(9, 2, null, 0);
+        emitUpTo(50);
+        // Checkpoint c: its barriers pass, its completion waits (a trigger meeting a task still
+        // being deployed is refused: triggered until one is held).
+        await().atMost(Duration.ofMinutes(1))
+                .pollInterval(Duration.ofMillis(200))
+                .until(
+                        () -> {
+                            flink.triggerCheckpoint(job.getJobID());
+                            return held.isDone();
+                        });
+        long c = held.get();
+        // More than the writers buffer (8 changes each), after c's barriers: they need epoch c.
+        emitUpTo(150);
+        CompletableFuture<String> savepoint =
+                job.triggerSavepoint(dir.toString(), SavepointFormatType.CANONICAL);
+        await().atMost(Duration.ofMinutes(1))
+                .until(
+                        () ->
+                                sinkLocks().stream()
+                                                .filter(TiKVSinkWorkflowsITCase::isPlainEpochKey)
+                                                .filter(k -> epochOfKey(k) > c)
+                                                .count()
+                                        >= 2);
+        FailingCheckpoint.releaseHeld();
+        assertThat(savepoint.get(1, TimeUnit.MINUTES)).isNotNull();
+        WORKFLOWS.endExactly(flink, job, 9, 150);
+    }
+
+    private static long epochOfKey(String key) {
+        return Long.parseLong(key.substring(key.lastIndexOf('/') + 1));
     }
 
     /**

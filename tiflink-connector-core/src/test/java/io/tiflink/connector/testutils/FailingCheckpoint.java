@@ -16,23 +16,34 @@ import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Fails the first checkpoint taken once {@code after} records passed (or every one, until {@link
  * #stopFailing()}, after {@link #failEveryCheckpoint()}), and completes {@link #aborted()} when
  * Flink aborts it. It fails in the asynchronous part of the checkpoint (writing a state value its
  * serializer refuses), after every operator of the chain, the writer too, took its snapshot; and
- * which Flink declines without failing the task.
+ * which Flink declines without failing the task. After {@link #holdFirstCheckpoint()} it holds that
+ * checkpoint there instead, until {@link #releaseHeld()}: its barriers have passed, its completion
+ * waits.
  */
 public final class FailingCheckpoint extends RichMapFunction<Long, Long>
         implements CheckpointedFunction, CheckpointListener {
     private static final long REFUSED = -1;
+    private static final long HELD = -2;
 
     /** Completed when Flink aborts the failed checkpoint; new for each job ({@link #reset}). */
     private static volatile CompletableFuture<Void> aborted = new CompletableFuture<>();
 
     /** Whether every checkpoint fails, not only the first; cleared by {@link #reset}. */
     private static volatile boolean failEvery;
+
+    /** Set: the first checkpoint is held (until it counts down), not failed. */
+    private static volatile CountDownLatch hold;
+
+    /** Completed with the held checkpoint's id once its barrier passed this operator. */
+    private static volatile CompletableFuture<Long> held = new CompletableFuture<>();
 
     private final long after;
     private long failed = -1; // not transient: deserialized with this value
@@ -46,6 +57,7 @@ public final class FailingCheckpoint extends RichMapFunction<Long, Long>
     /** A new future for the next job's failed checkpoint, returned. */
     public static CompletableFuture<Void> reset() {
         failEvery = false;
+        hold = null;
         aborted = new CompletableFuture<>();
         return aborted;
     }
@@ -58,6 +70,23 @@ public final class FailingCheckpoint extends RichMapFunction<Long, Long>
     public static void failEveryCheckpoint() {
         reset();
         failEvery = true;
+    }
+
+    /**
+     * For the next job: its first checkpoint once {@code after} records passed is held in its
+     * asynchronous part until {@link #releaseHeld()}; returns the future of its id, completed once
+     * its barrier passed.
+     */
+    public static CompletableFuture<Long> holdFirstCheckpoint() {
+        reset();
+        held = new CompletableFuture<>();
+        hold = new CountDownLatch(1);
+        return held;
+    }
+
+    /** Lets the held checkpoint complete. */
+    public static void releaseHeld() {
+        hold.countDown();
     }
 
     /** Lets the checkpoints from now on complete. */
@@ -88,7 +117,10 @@ public final class FailingCheckpoint extends RichMapFunction<Long, Long>
         state.clear();
         if ((failed < 0 || failEvery) && seen >= after) {
             failed = context.getCheckpointId();
-            state.add(REFUSED);
+            state.add(hold != null ? HELD : REFUSED);
+            if (hold != null) {
+                held.complete(failed);
+            }
         }
     }
 
@@ -111,7 +143,21 @@ public final class FailingCheckpoint extends RichMapFunction<Long, Long>
             if (value == REFUSED) {
                 throw new IOException("injected failure writing a checkpoint");
             }
+            if (value == HELD) {
+                awaitRelease();
+            }
             LongSerializer.INSTANCE.serialize(value, target);
+        }
+
+        private static void awaitRelease() throws IOException {
+            try {
+                if (!hold.await(5, TimeUnit.MINUTES)) {
+                    throw new IOException("the held checkpoint was never released");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while held", e);
+            }
         }
 
         @Override

@@ -187,16 +187,19 @@ public final class EpochCoordinator implements OperatorCoordinator {
                     .get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new FlinkRuntimeException("interrupted while recovering", e);
+            context.failJob(new FlinkRuntimeException("interrupted while recovering", e));
         } catch (ExecutionException e) {
-            throw new FlinkRuntimeException(
-                    "TiKV sink into "
-                            + config.qualifiedTable()
-                            + ": recovering from checkpoint "
-                            + checkpointId
-                            + " failed: "
-                            + e.getCause().getMessage(),
-                    e.getCause());
+            // Failing the job, not the call: a coordinator that throws here fails the JobMaster's
+            // start, and the user would not see why (Flink's source coordinator does the same).
+            context.failJob(
+                    new FlinkRuntimeException(
+                            "TiKV sink into "
+                                    + config.qualifiedTable()
+                                    + ": recovering from checkpoint "
+                                    + checkpointId
+                                    + " failed: "
+                                    + e.getCause().getMessage(),
+                            e.getCause()));
         }
     }
 
@@ -234,12 +237,15 @@ public final class EpochCoordinator implements OperatorCoordinator {
     public void notifyCheckpointComplete(long checkpointId) {
         run(
                 () -> {
+                    boolean latest = checkpointId >= lastCompleted;
                     lastCompleted = Math.max(lastCompleted, checkpointId);
                     if (epochs.restoring()) {
                         return; // the restore's end opens the epoch of the latest checkpoint
                     }
                     epochs.commitBefore(checkpointId);
-                    if (epochs.noneOpenFrom(checkpointId)) {
+                    // Even if a savepoint's later epoch is open already (triggered while this
+                    // checkpoint completed): the writers write this one until its barrier.
+                    if (latest && !epochs.isOpen(checkpointId)) {
                         epochs.open(checkpointId);
                     }
                     clean();

@@ -187,11 +187,6 @@ final class EpochTransactions implements AutoCloseable {
         return open.containsKey(epoch);
     }
 
-    /** Whether no epoch at or after {@code epoch} is open. */
-    boolean noneOpenFrom(long epoch) {
-        return open.isEmpty() || open.lastKey() < epoch;
-    }
-
     /** Commits the open epochs before {@code checkpointId}, whose rows that checkpoint holds. */
     void commitBefore(long checkpointId) {
         for (Map.Entry<Long, Long> e : new ArrayList<>(open.headMap(checkpointId).entrySet())) {
