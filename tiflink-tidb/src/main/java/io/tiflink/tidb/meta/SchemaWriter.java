@@ -3,6 +3,7 @@ package io.tiflink.tidb.meta;
 import io.tiflink.tidb.types.MysqlType;
 import io.tiflink.tidb.types.TimeFormat;
 import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.txn.TxnClient;
 
 import org.tikv.common.BytePairWrapper;
 import org.tikv.common.ByteWrapper;
@@ -39,6 +40,7 @@ public final class SchemaWriter {
     public static final int DEFAULT_BACKFILL_BATCH_ROWS = 256;
 
     private final TiSession session;
+    private final TxnClient txnClient;
     private final IndexReorg reorg;
 
     public SchemaWriter(TiSession session) {
@@ -55,6 +57,7 @@ public final class SchemaWriter {
                     "backfillBatchRows must be positive, not " + backfillBatchRows);
         }
         this.session = session;
+        this.txnClient = new TxnClient(session);
         this.reorg = new IndexReorg(session, backfillBatchRows);
     }
 
@@ -105,9 +108,9 @@ public final class SchemaWriter {
                 c.prewritePrimaryKey(
                         ConcreteBackOffer.newCustomBackOff(BACKOFF_MS), primary, ascii(version));
                 c.prewriteSecondaryKeys(primary, secondaries.iterator(), BACKOFF_MS);
-                long commitTs = session.getTimestamp().getVersion();
-                c.commitPrimaryKey(
-                        ConcreteBackOffer.newCustomBackOff(BACKOFF_MS), primary, commitTs);
+                // As TiDB: a commit a reader refused (it pushed min_commit_ts past the commit ts)
+                // is retried with a fresh ts, which tikv-client-java's committer does not do.
+                long commitTs = txnClient.commitPrimary(primary, startTs);
                 List<ByteWrapper> keys = new ArrayList<>();
                 for (BytePairWrapper p : secondaries) {
                     keys.add(new ByteWrapper(p.getKey()));
