@@ -1,5 +1,6 @@
 package io.tiflink.connector.sink.committer;
 
+import io.tiflink.connector.sink.writer.ChangeCodec;
 import io.tiflink.tikv.Keys;
 
 import org.apache.flink.annotation.Internal;
@@ -111,11 +112,11 @@ public final class TiKVCommittable {
             DataOutputSerializer out = new DataOutputSerializer(64);
             out.writeLong(c.epoch);
             out.writeLong(c.startTs);
-            bytes(out, c.primary);
-            bytes(out, c.firstKey);
-            bytes(out, c.lastKey);
+            ChangeCodec.writeBytes(out, c.primary);
+            ChangeCodec.writeBytes(out, c.firstKey);
+            ChangeCodec.writeBytes(out, c.lastKey);
             out.writeInt(c.subtask);
-            bytes(out, c.carried);
+            ChangeCodec.writeBytes(out, c.carried);
             return out.getCopyOfBuffer();
         }
 
@@ -128,22 +129,11 @@ public final class TiKVCommittable {
             return new TiKVCommittable(
                     in.readLong(),
                     in.readLong(),
-                    bytes(in),
-                    bytes(in),
-                    bytes(in),
+                    ChangeCodec.readBytes(in),
+                    ChangeCodec.readBytes(in),
+                    ChangeCodec.readBytes(in),
                     in.readInt(),
-                    bytes(in));
-        }
-
-        private static void bytes(DataOutputSerializer out, byte[] b) throws IOException {
-            out.writeInt(b.length);
-            out.write(b);
-        }
-
-        private static byte[] bytes(DataInputDeserializer in) throws IOException {
-            byte[] b = new byte[in.readInt()];
-            in.readFully(b);
-            return b;
+                    ChangeCodec.readBytes(in));
         }
     }
 }

@@ -105,7 +105,7 @@ public final class ChangeCodec {
             out.writeLong((Long) v);
         } else if (v instanceof BigInteger) {
             out.writeByte(2);
-            bytes(out, ((BigInteger) v).toByteArray());
+            writeBytes(out, ((BigInteger) v).toByteArray());
         } else if (v instanceof Float) {
             out.writeByte(3);
             out.writeFloat((Float) v);
@@ -117,10 +117,10 @@ public final class ChangeCodec {
             out.writeUTF(((BigDecimal) v).toString());
         } else if (v instanceof String) {
             out.writeByte(6);
-            bytes(out, ((String) v).getBytes(StandardCharsets.UTF_8));
+            writeBytes(out, ((String) v).getBytes(StandardCharsets.UTF_8));
         } else if (v instanceof byte[]) {
             out.writeByte(7);
-            bytes(out, (byte[]) v);
+            writeBytes(out, (byte[]) v);
         } else if (v instanceof LocalDate) {
             out.writeByte(8);
             out.writeLong(((LocalDate) v).toEpochDay());
@@ -140,12 +140,14 @@ public final class ChangeCodec {
         }
     }
 
-    private static void bytes(DataOutputSerializer out, byte[] b) throws IOException {
+    /** Writes {@code b}, length first: how the sink's state serializers write byte arrays. */
+    public static void writeBytes(DataOutputSerializer out, byte[] b) throws IOException {
         out.writeInt(b.length);
         out.write(b);
     }
 
-    private static byte[] bytes(DataInputDeserializer in) throws IOException {
+    /** Reads what {@link #writeBytes} wrote. */
+    public static byte[] readBytes(DataInputDeserializer in) throws IOException {
         byte[] b = new byte[in.readInt()];
         in.readFully(b);
         return b;
@@ -159,7 +161,7 @@ public final class ChangeCodec {
             case 1:
                 return in.readLong();
             case 2:
-                return new BigInteger(bytes(in));
+                return new BigInteger(readBytes(in));
             case 3:
                 return in.readFloat();
             case 4:
@@ -167,9 +169,9 @@ public final class ChangeCodec {
             case 5:
                 return new BigDecimal(in.readUTF());
             case 6:
-                return new String(bytes(in), StandardCharsets.UTF_8);
+                return new String(readBytes(in), StandardCharsets.UTF_8);
             case 7:
-                return bytes(in);
+                return readBytes(in);
             case 8:
                 return LocalDate.ofEpochDay(in.readLong());
             case 9:

@@ -57,15 +57,15 @@ public final class TiKVWriterState {
         public byte[] serialize(TiKVWriterState state) throws IOException {
             DataOutputSerializer out = new DataOutputSerializer(state.changes.length + 64);
             out.writeUTF(state.id);
-            bytes(out, state.changes);
+            ChangeCodec.writeBytes(out, state.changes);
             out.writeInt(state.parts.size());
             for (EpochPart p : state.parts) {
                 out.writeLong(p.epoch());
                 out.writeLong(p.startTs());
-                bytes(out, p.primary());
-                bytes(out, p.firstKey());
-                bytes(out, p.lastKey());
-                bytes(out, p.changes());
+                ChangeCodec.writeBytes(out, p.primary());
+                ChangeCodec.writeBytes(out, p.firstKey());
+                ChangeCodec.writeBytes(out, p.lastKey());
+                ChangeCodec.writeBytes(out, p.changes());
             }
             return out.getCopyOfBuffer();
         }
@@ -80,7 +80,7 @@ public final class TiKVWriterState {
             }
             DataInputDeserializer in = new DataInputDeserializer(serialized);
             String id = in.readUTF();
-            byte[] changes = bytes(in);
+            byte[] changes = ChangeCodec.readBytes(in);
             int n = in.readInt();
             List<EpochPart> parts = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
@@ -88,23 +88,12 @@ public final class TiKVWriterState {
                         new EpochPart(
                                 in.readLong(),
                                 in.readLong(),
-                                bytes(in),
-                                bytes(in),
-                                bytes(in),
-                                bytes(in)));
+                                ChangeCodec.readBytes(in),
+                                ChangeCodec.readBytes(in),
+                                ChangeCodec.readBytes(in),
+                                ChangeCodec.readBytes(in)));
             }
             return new TiKVWriterState(id, changes, parts);
-        }
-
-        private static void bytes(DataOutputSerializer out, byte[] b) throws IOException {
-            out.writeInt(b.length);
-            out.write(b);
-        }
-
-        private static byte[] bytes(DataInputDeserializer in) throws IOException {
-            byte[] b = new byte[in.readInt()];
-            in.readFully(b);
-            return b;
         }
     }
 }
