@@ -1,7 +1,6 @@
 package io.tiflink.connector.source;
 
 import io.tiflink.connector.testutils.ChangeStrings;
-import io.tiflink.connector.testutils.Checkpoints;
 import io.tiflink.connector.testutils.FlinkClusters;
 import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
@@ -13,7 +12,11 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
 
@@ -42,29 +45,28 @@ class TiKVSourceGcITCase {
 
     @Test
     void aRestoreAfterGcPassedItsPositionFailsNamingTheOption(
-            MiniTiKVCluster cluster, @TempDir Path dir) throws Exception {
+            MiniTiKVCluster cluster, @InjectMiniCluster MiniCluster flink, @TempDir Path dir)
+            throws Exception {
         Path checkpoints = dir.resolve("checkpoints");
         try (TiDBTables tables = new TiDBTables(cluster)) {
             tables.ddl("CREATE DATABASE shop; USE shop; CREATE TABLE t (id BIGINT PRIMARY KEY);");
             tables.txn("shop", "t").insert(1L).commit();
-            try (CloseableIterator<String> it = job(cluster, checkpoints, null)) {
-                assertThat(it.next()).startsWith("SNAPSHOT t - -> [1]");
+            String restoreFrom;
+            try (Job job = Job.start(cluster, checkpoints, null)) {
+                assertThat(job.rows.next()).startsWith("SNAPSHOT t - -> [1]");
                 tables.txn("shop", "t").insert(2L).commit();
-                assertThat(it.next()).startsWith("INSERT t - -> [2]");
-                // a checkpoint of the stream's position, taken after that change
-                long seen = Checkpoints.latestId(checkpoints);
-                await().atMost(Duration.ofMinutes(1))
-                        .until(() -> Checkpoints.latestId(checkpoints) > seen + 1);
+                assertThat(job.rows.next()).startsWith("INSERT t - -> [2]");
+                // A checkpoint of the stream's position after that change. Its path, not the
+                // newest directory: a checkpoint the cancel aborts may still be written there.
+                restoreFrom = flink.triggerCheckpoint(job.client.getJobID()).get();
             } // cancels the job; its checkpoints stay
-            Path restoreFrom = Checkpoints.latest(checkpoints);
             long downAt = cluster.currentTs();
             // The source's 1 s lease lapses while the job is down; then GC passes it.
             await().atMost(Duration.ofMinutes(1)).until(() -> cluster.gc(downAt) >= downAt);
             assertThatThrownBy(
                             () -> {
-                                try (CloseableIterator<String> it =
-                                        job(cluster, checkpoints, restoreFrom)) {
-                                    it.hasNext();
+                                try (Job job = Job.start(cluster, checkpoints, restoreFrom)) {
+                                    job.client.getJobExecutionResult().get();
                                 }
                             })
                     .hasStackTraceContaining(
@@ -73,26 +75,55 @@ class TiKVSourceGcITCase {
         }
     }
 
-    private static CloseableIterator<String> job(
-            MiniTiKVCluster cluster, Path checkpoints, Path restoreFrom) throws Exception {
+    /** A job reading shop.t into {@link #rows}; closing it cancels it and waits for its end. */
+    private static final class Job implements AutoCloseable {
+        final JobClient client;
+        final CloseableIterator<String> rows;
+
+        private Job(JobClient client, CloseableIterator<String> rows) {
+            this.client = client;
+            this.rows = rows;
+        }
+
+        static Job start(MiniTiKVCluster cluster, Path checkpoints, String restoreFrom)
+                throws Exception {
+            StreamExecutionEnvironment env = environment(checkpoints, restoreFrom);
+            CloseableIterator<String> rows = source(env, cluster).collectAsync();
+            return new Job(env.executeAsync("gc"), rows);
+        }
+
+        @Override
+        public void close() throws Exception {
+            rows.close();
+            if (!client.getJobStatus().get().isGloballyTerminalState()) {
+                client.cancel().get();
+            }
+            await().atMost(Duration.ofMinutes(1))
+                    .until(() -> client.getJobStatus().get().isGloballyTerminalState());
+        }
+    }
+
+    private static StreamExecutionEnvironment environment(Path checkpoints, String restoreFrom) {
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
-        // Keep them all: a checkpoint completing while the job is cancelled would otherwise
-        // delete the one the restore was given.
-        conf.set(CheckpointingOptions.MAX_RETAINED_CHECKPOINTS, 1000);
         conf.set(
                 CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                 org.apache.flink.configuration.ExternalizedCheckpointRetention
                         .RETAIN_ON_CANCELLATION);
         if (restoreFrom != null) {
-            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, restoreFrom.toString());
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, restoreFrom);
             // The collect sink's uid is new in each job (Flink 2); only the source's state counts.
             conf.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, true);
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(1);
         env.enableCheckpointing(100, CheckpointingMode.EXACTLY_ONCE);
+        return env;
+    }
+
+    private static DataStream<String> source(
+            StreamExecutionEnvironment env, MiniTiKVCluster cluster) {
         return env.fromSource(
                         TiKVSource.<String>builder()
                                 .pdAddresses(cluster.pdAddress())
@@ -103,7 +134,6 @@ class TiKVSourceGcITCase {
                                 .build(),
                         WatermarkStrategy.noWatermarks(),
                         "t")
-                .uid("source")
-                .executeAndCollect();
+                .uid("source");
     }
 }
