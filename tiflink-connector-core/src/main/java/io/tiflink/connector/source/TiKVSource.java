@@ -1,5 +1,6 @@
 package io.tiflink.connector.source;
 
+import io.tiflink.connector.consistency.CutAligner;
 import io.tiflink.connector.source.enumerator.TiKVEnumeratorState;
 import io.tiflink.connector.source.enumerator.TiKVEnumeratorStateSerializer;
 import io.tiflink.connector.source.enumerator.TiKVSourceEnumerator;
@@ -8,6 +9,7 @@ import io.tiflink.connector.source.split.TiKVSplit;
 import io.tiflink.connector.source.split.TiKVSplitSerializer;
 
 import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.source.Source;
@@ -17,6 +19,9 @@ import org.apache.flink.api.connector.source.SplitEnumerator;
 import org.apache.flink.api.connector.source.SplitEnumeratorContext;
 import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamSource;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * A Flink source of TiDB tables read straight from TiKV: a consistent snapshot at one TSO, then
@@ -34,6 +39,24 @@ public final class TiKVSource<T>
     TiKVSource(TiKVSourceConfig config, TiKVDeserializationSchema<T> deserializer) {
         this.config = config;
         this.deserializer = deserializer;
+    }
+
+    /**
+     * Adds this source to {@code env}. With {@link TiKVSourceOptions#CONSISTENCY} {@code snapshot}
+     * its changes go through the cut operator chained to it (which {@code env.fromSource} alone
+     * would miss), named {@code name + " cuts"} with uid {@code uid + "-cuts"}.
+     *
+     * @param uid the source's operator uid (its state's name in savepoints)
+     */
+    public DataStream<T> stream(StreamExecutionEnvironment env, String name, String uid) {
+        DataStreamSource<T> source = env.fromSource(this, WatermarkStrategy.noWatermarks(), name);
+        source.uid(uid);
+        if (!config.consistent()) {
+            return source;
+        }
+        return source.transform(name + " cuts", getProducedType(), new CutAligner.Factory<T>())
+                .uid(uid + "-cuts")
+                .setParallelism(source.getParallelism());
     }
 
     public static <T> TiKVSourceBuilder<T> builder() {

@@ -2,6 +2,7 @@ package io.tiflink.connector.source;
 
 import io.tiflink.cdc.client.CdcClientConfig;
 import io.tiflink.connector.TiKVOptions;
+import io.tiflink.connector.consistency.Consistency;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.Configuration;
@@ -54,6 +55,7 @@ public final class TiKVSourceConfig implements Serializable {
         }
         TiKVOptions.positive(TiKVSourceOptions.SNAPSHOT_FETCH_SIZE, fetchSize());
         changelogFormat();
+        consistent();
         if (gcTtl().getSeconds() < 1) {
             throw new IllegalArgumentException(
                     "option '"
@@ -108,6 +110,12 @@ public final class TiKVSourceConfig implements Serializable {
 
     public HandleRange handles() {
         return handles;
+    }
+
+    /** Whether the source emits at the job's cuts ({@link Consistency#SNAPSHOT}). */
+    public boolean consistent() {
+        return TiKVOptions.enumValue(options, TiKVSourceOptions.CONSISTENCY, Consistency.class)
+                == Consistency.SNAPSHOT;
     }
 
     public boolean handOffAfterCheckpoint() {

@@ -7,8 +7,12 @@ import io.tiflink.connector.source.TiKVSourceConfig;
 import io.tiflink.connector.table.RowDataDeserializationSchema.ReadableMetadata;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.connector.ChangelogMode;
 import org.apache.flink.table.connector.Projection;
+import org.apache.flink.table.connector.ProviderContext;
+import org.apache.flink.table.connector.source.DataStreamScanProvider;
 import org.apache.flink.table.connector.source.DynamicTableSource;
 import org.apache.flink.table.connector.source.ScanTableSource;
 import org.apache.flink.table.connector.source.SourceProvider;
@@ -89,13 +93,30 @@ final class TiKVDynamicTableSource
                         metadata,
                         config.upsert(),
                         context.createTypeInformation(producedType));
-        return SourceProvider.of(
+        TiKVSource<RowData> source =
                 TiKVSource.<RowData>builder()
                         .options(options.toMap())
                         .handles(handles)
                         .handOffAfterCheckpoint(handOffAfterCheckpoint)
                         .deserializer(deserializer)
-                        .build());
+                        .build();
+        if (!config.consistent()) {
+            return SourceProvider.of(source);
+        }
+        // With its cut operator chained to it.
+        return new DataStreamScanProvider() {
+            @Override
+            public DataStream<RowData> produceDataStream(
+                    ProviderContext provider, StreamExecutionEnvironment env) {
+                return source.stream(
+                        env, asSummaryString(), provider.generateUid("source").orElse(null));
+            }
+
+            @Override
+            public boolean isBounded() {
+                return false;
+            }
+        };
     }
 
     @Override

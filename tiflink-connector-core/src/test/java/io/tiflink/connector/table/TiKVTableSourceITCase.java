@@ -56,6 +56,11 @@ class TiKVTableSourceITCase {
     }
 
     private static TableEnvironment sql(MiniTiKVCluster cluster, String mode, String extraColumns) {
+        return sql(cluster, mode, extraColumns, "");
+    }
+
+    private static TableEnvironment sql(
+            MiniTiKVCluster cluster, String mode, String extraColumns, String extraOptions) {
         TableEnvironment env = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
         env.getConfig().set("execution.checkpointing.interval", "200ms");
         env.getConfig().set("parallelism.default", "1");
@@ -73,7 +78,9 @@ class TiKVTableSourceITCase {
                         + " 'table-name' = 'products',"
                         + " 'scan.startup.mode' = '"
                         + mode
-                        + "')");
+                        + "'"
+                        + extraOptions
+                        + ")");
         return env;
     }
 
@@ -121,6 +128,26 @@ class TiKVTableSourceITCase {
             tables.txn("sqldb", "products").delete(1L, "p1", new BigDecimal("1.50"), 9L).commit();
             assertThat(collect(it, 3))
                     .containsExactly("-U[1, p1, 10]", "+U[1, p1, 9]", "-D[1, p1, 9]");
+        }
+    }
+
+    @Test
+    void withConsistentSnapshotsChangesGoThroughTheCutOperator(MiniTiKVCluster cluster)
+            throws Exception {
+        TableEnvironment env = sql(cluster, "initial", "", ", 'consistency' = 'snapshot'");
+        String query = "SELECT id, stock FROM products WHERE id = 2";
+        // The source as TiKVSource#stream adds it (the planner names the last operator, the cut
+        // operator, after the table).
+        assertThat(env.explainSql(query, ExplainDetail.JSON_EXECUTION_PLAN))
+                .contains("\"type\" : \"Source: TiKV\"");
+        try (CloseableIterator<Row> it = env.executeSql(query).collect()) {
+            assertThat(collect(it, 1)).containsExactly("+I[2, 20]");
+            tables.txn("sqldb", "products")
+                    .update(
+                            new Object[] {2L, "p2", new BigDecimal("2.50"), 20L},
+                            new Object[] {2L, "p2", new BigDecimal("2.50"), 19L})
+                    .commit();
+            assertThat(collect(it, 2)).containsExactly("-U[2, 20]", "+U[2, 19]");
         }
     }
 

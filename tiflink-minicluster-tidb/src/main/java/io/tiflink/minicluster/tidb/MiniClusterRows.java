@@ -40,9 +40,9 @@ public final class MiniClusterRows {
         return new Txn(table);
     }
 
-    /** Row changes of one table that commit together. */
+    /** Row changes that commit together: of one table, or of several ({@link #in}). */
     public final class Txn {
-        private final TableCodec codec;
+        private TableCodec codec;
         private final List<Kvrpcpb.Mutation> mutations = new ArrayList<>();
 
         private Txn(TableInfo table) {
@@ -64,6 +64,12 @@ public final class MiniClusterRows {
             }
             long v = (Long) row[codec.table().column(p.expr.replace("`", "")).offset];
             return p.definitions.get((int) (Math.abs(v) % p.definitions.size())).id;
+        }
+
+        /** The changes that follow are of {@code table}'s rows. */
+        public Txn in(TableInfo table) {
+            codec = new TableCodec(table);
+            return this;
         }
 
         public Txn insert(Object... row) {

@@ -64,6 +64,12 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
     private final Set<Integer> waitingReaders = new LinkedHashSet<>();
     private int nextStreamReader;
 
+    /** With consistent snapshots: stream splits given back, by the reader they came from. */
+    private final Map<String, Integer> returnedBy = new HashMap<>();
+
+    /** With consistent snapshots: the readers told that the streams started. */
+    private final Set<Integer> toldStreamsStarted = new HashSet<>();
+
     public TiKVSourceEnumerator(
             SplitEnumeratorContext<TiKVSplit> context,
             TiKVSourceConfig config,
@@ -221,7 +227,10 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
 
     /**
      * Hands every pending stream split out at once, round-robin over the registered readers: a
-     * reader reading a stream never finishes it, so it would not ask for another.
+     * reader reading a stream never finishes it, so it would not ask for another. With consistent
+     * snapshots a split given back goes to the reader it came from only, and every reader is told
+     * that the streams started, after its splits (one holding none is idle for the job's cuts, and
+     * must stay so).
      */
     private void assignStreams() {
         List<Integer> readers =
@@ -229,10 +238,27 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
         if (!streamsReleased || readers.isEmpty()) {
             return;
         }
-        while (!pendingStreams.isEmpty()) {
-            int reader = readers.get(nextStreamReader++ % readers.size());
+        for (StreamSplit split : new ArrayList<>(pendingStreams)) {
+            Integer owner = config.consistent() ? returnedBy.get(split.splitId()) : null;
+            int reader;
+            if (owner == null) {
+                reader = readers.get(nextStreamReader++ % readers.size());
+            } else if (readers.contains(owner)) {
+                reader = owner;
+                returnedBy.remove(split.splitId());
+            } else {
+                continue; // until its reader is back
+            }
+            pendingStreams.remove(split);
             waitingReaders.remove(reader);
-            context.assignSplit(pendingStreams.poll(), reader);
+            context.assignSplit(split, reader);
+        }
+        if (config.consistent()) {
+            for (int reader : readers) {
+                if (toldStreamsStarted.add(reader)) {
+                    context.sendEventToSourceReader(reader, new StreamsStarted());
+                }
+            }
         }
     }
 
@@ -256,6 +282,7 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
                 pendingSnapshots.addFirst(s.asSnapshot());
             } else {
                 pendingStreams.addFirst(s.asStream());
+                returnedBy.put(s.splitId(), subtaskId);
             }
         }
         serveWaitingReaders();
@@ -265,6 +292,7 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
     @Override
     public void addReader(int subtaskId) {
         // Readers ask for snapshot splits when they have none; streams are handed out unasked.
+        toldStreamsStarted.remove(subtaskId);
         assignStreams();
     }
 

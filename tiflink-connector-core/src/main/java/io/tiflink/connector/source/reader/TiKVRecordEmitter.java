@@ -34,8 +34,12 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
     private final TiKVDeserializationSchema<T> deserializer;
     private final OutputCollector<T> collector = new OutputCollector<>();
 
-    TiKVRecordEmitter(TiKVDeserializationSchema<T> deserializer) {
+    /** Snapshot rows carry {@link Long#MIN_VALUE}: the cut operator lets them pass at once. */
+    private final boolean consistent;
+
+    TiKVRecordEmitter(TiKVDeserializationSchema<T> deserializer, boolean consistent) {
         this.deserializer = deserializer;
+        this.consistent = consistent;
     }
 
     @Override
@@ -45,7 +49,7 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
         if (record.isSnapshot()) {
             SnapshotSplit split = state.split().asSnapshot();
             CapturedTable table = split.table();
-            collector.timestamp = physicalMillis(split.snapshotTs());
+            collector.timestamp = consistent ? Long.MIN_VALUE : physicalMillis(split.snapshotTs());
             deserializer.deserialize(
                     new TiDBChange(
                             TiDBChange.Kind.SNAPSHOT,

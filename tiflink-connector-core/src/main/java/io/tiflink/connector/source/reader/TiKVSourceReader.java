@@ -4,17 +4,23 @@ import io.tiflink.connector.source.TiKVDeserializationSchema;
 import io.tiflink.connector.source.TiKVSourceConfig;
 import io.tiflink.connector.source.enumerator.SnapshotSplitsFinished;
 import io.tiflink.connector.source.enumerator.StreamProgress;
+import io.tiflink.connector.source.enumerator.StreamsStarted;
 import io.tiflink.connector.source.split.TiKVSplit;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.connector.source.ReaderOutput;
+import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.connector.base.source.reader.SingleThreadMultiplexSourceReaderBase;
+import org.apache.flink.core.io.InputStatus;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A TiKV source reader: asks the enumerator for snapshot splits one at a time (stream splits come
@@ -27,13 +33,18 @@ public final class TiKVSourceReader<T>
     /** Stream positions in checkpoints not yet known to be complete. */
     private final TreeMap<Long, Map<String, Long>> streamPositions = new TreeMap<>();
 
+    /** Set when the streams started and this reader holds none: it then says it is idle. */
+    private boolean idle;
+
+    private boolean saidIdle;
+
     public TiKVSourceReader(
             TiKVSourceConfig config,
             TiKVDeserializationSchema<T> deserializer,
             SourceReaderContext context) {
         super(
                 () -> new TiKVSplitReader(config),
-                new TiKVRecordEmitter<>(deserializer),
+                new TiKVRecordEmitter<>(deserializer, config.consistent()),
                 context.getConfiguration(),
                 context);
     }
@@ -43,6 +54,36 @@ public final class TiKVSourceReader<T>
         if (getNumberOfCurrentlyAssignedSplits() == 0) {
             context.sendSplitRequest();
         }
+    }
+
+    @Override
+    public void handleSourceEvents(SourceEvent event) {
+        if (event instanceof StreamsStarted) {
+            idle = getNumberOfCurrentlyAssignedSplits() == 0;
+            if (idle) {
+                splitFetcherManager.getQueue().notifyAvailable(); // so that pollNext runs
+            }
+        } else {
+            super.handleSourceEvents(event);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> isAvailable() {
+        return idle && !saidIdle ? CompletableFuture.completedFuture(null) : super.isAvailable();
+    }
+
+    /**
+     * A reader without a stream emits the idle watermark once: for the job's cuts ({@link
+     * io.tiflink.connector.consistency.SnapshotCuts}) it holds nothing back.
+     */
+    @Override
+    public InputStatus pollNext(ReaderOutput<T> output) throws Exception {
+        if (idle && !saidIdle) {
+            saidIdle = true;
+            output.emitWatermark(Watermark.MAX_WATERMARK);
+        }
+        return super.pollNext(output);
     }
 
     @Override
