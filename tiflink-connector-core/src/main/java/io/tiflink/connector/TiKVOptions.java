@@ -1,5 +1,7 @@
 package io.tiflink.connector;
 
+import io.tiflink.connector.consistency.Consistency;
+
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -52,6 +54,19 @@ public final class TiKVOptions {
                     .intType()
                     .defaultValue(ConfigUtils.DEF_BATCH_SCAN_CONCURRENCY)
                     .withDescription("Number of concurrent scan requests.");
+
+    public static final ConfigOption<Consistency> CONSISTENCY =
+            ConfigOptions.key("consistency")
+                    .enumType(Consistency.class)
+                    .defaultValue(Consistency.NONE)
+                    .withDescription(
+                            "snapshot: every TiKV source of the job with this setting emits,"
+                                    + " before each checkpoint barrier, exactly the changes"
+                                    + " committed up to one TSO they agree on (a cut), and every"
+                                    + " TiKV sink with it commits each epoch with its cut in the"
+                                    + " progress table: TiDB readers see the sink's table as the"
+                                    + " job's query over the sources at that TSO"
+                                    + " (docs/materialized-views.md).");
 
     private TiKVOptions() {}
 

@@ -17,22 +17,22 @@ import java.util.concurrent.CompletableFuture;
  */
 @Internal
 final class CutCoordinator implements OperatorCoordinator {
-    private final Context context;
     private final String member;
     private final SubtaskGateway[] gateways;
-    private SnapshotCuts cuts;
+    private final SnapshotCuts cuts;
 
+    /**
+     * Joins the job's cuts at once: a restored job resets its coordinators before it starts them.
+     */
     CutCoordinator(Context context, String member) {
-        this.context = context;
         this.member = member;
         this.gateways = new SubtaskGateway[context.currentParallelism()];
+        this.cuts = SnapshotCuts.of(context.getCoordinatorStore());
+        cuts.join(member, gateways.length);
     }
 
     @Override
-    public void start() {
-        cuts = SnapshotCuts.of(context.getCoordinatorStore());
-        cuts.join(member, gateways.length);
-    }
+    public void start() {}
 
     @Override
     public void handleEventFromOperator(int subtask, int attemptNumber, OperatorEvent event) {

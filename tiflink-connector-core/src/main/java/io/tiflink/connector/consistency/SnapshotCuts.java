@@ -37,6 +37,7 @@ public final class SnapshotCuts {
     private final Map<String, long[]> firstWatermarks = new HashMap<>();
     private final TreeMap<Long, Long> cuts = new TreeMap<>();
     private long lastCut = NONE;
+    private long restoredCut = NONE;
 
     /** The cuts of the job whose coordinators share {@code store}. */
     public static SnapshotCuts of(CoordinatorStore store) {
@@ -104,7 +105,18 @@ public final class SnapshotCuts {
     /** A restore: the cuts go on from {@code cut}, the restored checkpoint's. */
     public synchronized void restore(long cut) {
         lastCut = cut;
+        restoredCut = cut;
         cuts.clear();
+    }
+
+    /** The cut of the checkpoint the job was last restored from, or {@link #NONE}. */
+    public synchronized long restoredCut() {
+        return restoredCut;
+    }
+
+    /** Whether any source takes part: else no cut ever comes. */
+    public synchronized boolean hasMembers() {
+        return !watermarks.isEmpty();
     }
 
     /** The TSO a cut stands for: every commit before its millisecond. */

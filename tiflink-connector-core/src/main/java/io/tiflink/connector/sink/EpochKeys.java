@@ -89,6 +89,14 @@ public final class EpochKeys {
     }
 
     /**
+     * Committed when {@code epoch} never opens (a savepoint's, with consistency snapshot): its
+     * writers carry its rows into the next epoch.
+     */
+    public static byte[] skipped(String sinkId, long epoch) {
+        return suffixed(primary(sinkId, epoch), "/skipped");
+    }
+
+    /**
      * The primary of the restore transaction of a (re)start from checkpoint {@code epoch}: the
      * writers' restored changes, committed before epoch {@code epoch} opens.
      */

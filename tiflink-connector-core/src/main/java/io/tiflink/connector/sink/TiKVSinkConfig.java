@@ -1,6 +1,7 @@
 package io.tiflink.connector.sink;
 
 import io.tiflink.connector.TiKVOptions;
+import io.tiflink.connector.consistency.Consistency;
 import io.tiflink.tidb.write.TableWriter;
 import io.tiflink.tikv.txn.TxnClient;
 
@@ -57,6 +58,17 @@ public final class TiKVSinkConfig implements Serializable {
                             + lockTtl());
         }
         TiKVOptions.positive(TiKVSinkOptions.EPOCH_TIMEOUT, epochTimeout().toMillis());
+        if (consistent() && !exactlyOnce()) {
+            throw new IllegalArgumentException(
+                    "option '"
+                            + TiKVOptions.CONSISTENCY.key()
+                            + "' = 'snapshot' needs '"
+                            + deliveryGuaranteeKey()
+                            + "' = '"
+                            + DeliveryGuarantee.EXACTLY_ONCE
+                            + "': an at-least-once sink commits rows outside the epochs that"
+                            + " carry the cuts");
+        }
         if (maxRetries() < 0) {
             throw new IllegalArgumentException(
                     "option '"
@@ -119,6 +131,17 @@ public final class TiKVSinkConfig implements Serializable {
             }
         }
         return key;
+    }
+
+    /** Whether epochs commit with the job's cuts ({@link Consistency#SNAPSHOT}). */
+    public boolean consistent() {
+        return TiKVOptions.enumValue(options, TiKVOptions.CONSISTENCY, Consistency.class)
+                == Consistency.SNAPSHOT;
+    }
+
+    /** {@code sink.progress-table}, in the sink table's database. */
+    public String progressTable() {
+        return options.get(TiKVSinkOptions.PROGRESS_TABLE);
     }
 
     /** Whether the delivery guarantee is exactly-once. */

@@ -28,6 +28,17 @@ public final class TiKVSinkOptions {
                     .noDefaultValue()
                     .withDescription("The TiDB table to write.");
 
+    public static final ConfigOption<String> PROGRESS_TABLE =
+            ConfigOptions.key("sink.progress-table")
+                    .stringType()
+                    .defaultValue("tiflink_progress")
+                    .withDescription(
+                            "With consistency = snapshot: the table, in the sink table's database,"
+                                    + " where each epoch's transaction records the cut its rows"
+                                    + " are as of (one row per sink table: view_name, cut_ts,"
+                                    + " checkpoint_id). The sink refuses to start if it is"
+                                    + " missing, and says how to create it.");
+
     public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE =
             ConfigOptions.key("sink.delivery-guarantee")
                     .enumType(DeliveryGuarantee.class)

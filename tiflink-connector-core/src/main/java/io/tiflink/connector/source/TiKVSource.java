@@ -1,5 +1,6 @@
 package io.tiflink.connector.source;
 
+import io.tiflink.connector.TiKVOptions;
 import io.tiflink.connector.consistency.CutAligner;
 import io.tiflink.connector.source.enumerator.TiKVEnumeratorState;
 import io.tiflink.connector.source.enumerator.TiKVEnumeratorStateSerializer;
@@ -8,6 +9,7 @@ import io.tiflink.connector.source.reader.TiKVSourceReader;
 import io.tiflink.connector.source.split.TiKVSplit;
 import io.tiflink.connector.source.split.TiKVSplitSerializer;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -21,7 +23,10 @@ import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamSource;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import javax.annotation.Nullable;
 
 /**
  * A Flink source of TiDB tables read straight from TiKV: a consistent snapshot at one TSO, then
@@ -42,21 +47,34 @@ public final class TiKVSource<T>
     }
 
     /**
-     * Adds this source to {@code env}. With {@link TiKVSourceOptions#CONSISTENCY} {@code snapshot}
-     * its changes go through the cut operator chained to it (which {@code env.fromSource} alone
-     * would miss), named {@code name + " cuts"} with uid {@code uid + "-cuts"}.
+     * Adds this source to {@code env}. With {@link TiKVOptions#CONSISTENCY} {@code snapshot} its
+     * changes go through the cut operator chained to it (which {@code env.fromSource} alone would
+     * miss), named {@code name + " cuts"} with uid {@code uid + "-cuts"}.
      *
      * @param uid the source's operator uid (its state's name in savepoints)
      */
     public DataStream<T> stream(StreamExecutionEnvironment env, String name, String uid) {
+        return stream(env, name, uid, uid + "-cuts");
+    }
+
+    /** As {@link #stream(StreamExecutionEnvironment, String, String)}, uids null for Flink's. */
+    @Internal
+    public DataStream<T> stream(
+            StreamExecutionEnvironment env,
+            String name,
+            @Nullable String sourceUid,
+            @Nullable String cutsUid) {
         DataStreamSource<T> source = env.fromSource(this, WatermarkStrategy.noWatermarks(), name);
-        source.uid(uid);
+        if (sourceUid != null) {
+            source.uid(sourceUid);
+        }
         if (!config.consistent()) {
             return source;
         }
-        return source.transform(name + " cuts", getProducedType(), new CutAligner.Factory<T>())
-                .uid(uid + "-cuts")
-                .setParallelism(source.getParallelism());
+        SingleOutputStreamOperator<T> cuts =
+                source.transform(name + " cuts", getProducedType(), new CutAligner.Factory<T>())
+                        .setParallelism(source.getParallelism());
+        return cutsUid == null ? cuts : cuts.uid(cutsUid);
     }
 
     public static <T> TiKVSourceBuilder<T> builder() {

@@ -114,7 +114,7 @@ public final class TiKVSourceConfig implements Serializable {
 
     /** Whether the source emits at the job's cuts ({@link Consistency#SNAPSHOT}). */
     public boolean consistent() {
-        return TiKVOptions.enumValue(options, TiKVSourceOptions.CONSISTENCY, Consistency.class)
+        return TiKVOptions.enumValue(options, TiKVOptions.CONSISTENCY, Consistency.class)
                 == Consistency.SNAPSHOT;
     }
 

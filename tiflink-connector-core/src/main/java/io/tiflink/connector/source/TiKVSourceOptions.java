@@ -1,7 +1,5 @@
 package io.tiflink.connector.source;
 
-import io.tiflink.connector.consistency.Consistency;
-
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -47,18 +45,6 @@ public final class TiKVSourceOptions {
                     .withDescription(
                             "For scan.startup.mode = timestamp: changes committed at or after this"
                                     + " time (epoch milliseconds) are read.");
-
-    public static final ConfigOption<Consistency> CONSISTENCY =
-            ConfigOptions.key("consistency")
-                    .enumType(Consistency.class)
-                    .defaultValue(Consistency.NONE)
-                    .withDescription(
-                            "snapshot: every TiKV source of the job with this setting emits,"
-                                    + " before each checkpoint barrier, exactly the changes"
-                                    + " committed up to one TSO they agree on, so that the job's"
-                                    + " state at a checkpoint is its query over the tables at that"
-                                    + " TSO (docs/materialized-views.md). The DataStream API must"
-                                    + " add the source with TiKVSource#stream.");
 
     public static final ConfigOption<Integer> SNAPSHOT_FETCH_SIZE =
             ConfigOptions.key("scan.snapshot.fetch.size")

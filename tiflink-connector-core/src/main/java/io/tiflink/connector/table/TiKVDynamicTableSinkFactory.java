@@ -8,6 +8,7 @@ import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ReadableConfig;
@@ -57,6 +58,8 @@ public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactor
         o.add(TiKVSinkOptions.LOCK_TTL);
         o.add(TiKVSinkOptions.EPOCH_TIMEOUT);
         o.add(TiKVSinkOptions.MAX_RETRIES);
+        o.add(TiKVSinkOptions.PROGRESS_TABLE);
+        o.add(TiKVOptions.CONSISTENCY);
         o.add(FactoryUtil.SINK_PARALLELISM);
         return o;
     }
@@ -72,6 +75,9 @@ public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactor
         if (config.exactlyOnce()) {
             checkExactlyOnceRuns(context.getConfiguration(), config.deliveryGuaranteeKey());
         }
+        if (config.consistent()) {
+            checkAlignedCheckpoints(context.getConfiguration());
+        }
         ResolvedSchema schema = context.getCatalogTable().getResolvedSchema();
         List<String> primaryKey =
                 schema.getPrimaryKey().map(UniqueConstraint::getColumns).orElse(List.of());
@@ -81,6 +87,27 @@ public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactor
                 primaryKey,
                 helper.getOptions().getOptional(FactoryUtil.SINK_PARALLELISM).orElse(null));
     }
+
+    /**
+     * Cuts travel with the barriers: an unaligned checkpoint lets rows after a barrier overtake it,
+     * and an epoch would hold rows of two cuts.
+     */
+    private static void checkAlignedCheckpoints(ReadableConfig job) {
+        if (job.get(UNALIGNED_CHECKPOINTS)) {
+            throw new IllegalArgumentException(
+                    "option '"
+                            + TiKVOptions.CONSISTENCY.key()
+                            + "' = 'snapshot' needs aligned checkpoints; unset '"
+                            + UNALIGNED_CHECKPOINTS.key()
+                            + "'");
+        }
+    }
+
+    /** Flink's key, in its 1.x and 2.x option classes alike. */
+    private static final ConfigOption<Boolean> UNALIGNED_CHECKPOINTS =
+            ConfigOptions.key("execution.checkpointing.unaligned.enabled")
+                    .booleanType()
+                    .defaultValue(false);
 
     /** Exactly-once commits at checkpoints: a job without them would never commit. */
     private static void checkExactlyOnceRuns(ReadableConfig job, String key) {

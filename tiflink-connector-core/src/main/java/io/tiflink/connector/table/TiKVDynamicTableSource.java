@@ -109,7 +109,10 @@ final class TiKVDynamicTableSource
             public DataStream<RowData> produceDataStream(
                     ProviderContext provider, StreamExecutionEnvironment env) {
                 return source.stream(
-                        env, asSummaryString(), provider.generateUid("source").orElse(null));
+                        env,
+                        asSummaryString(),
+                        provider.generateUid("source").orElse(null),
+                        provider.generateUid("cuts").orElse(null));
             }
 
             @Override

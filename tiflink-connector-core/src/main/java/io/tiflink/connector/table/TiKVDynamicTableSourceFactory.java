@@ -52,7 +52,7 @@ public final class TiKVDynamicTableSourceFactory implements DynamicTableSourceFa
         o.add(TiKVSourceOptions.CDC_MEMORY_QUOTA);
         o.add(TiKVSourceOptions.CDC_SPILL_DIRECTORY);
         o.add(TiKVSourceOptions.CDC_LOCK_RESOLVE_AFTER);
-        o.add(TiKVSourceOptions.CONSISTENCY);
+        o.add(TiKVOptions.CONSISTENCY);
         return o;
     }
 

@@ -1,9 +1,9 @@
 package io.tiflink.connector.consistency;
 
+import io.tiflink.connector.TiKVOptions;
 import io.tiflink.connector.source.TiDBChange;
 import io.tiflink.connector.source.TiKVDeserializationSchema;
 import io.tiflink.connector.source.TiKVSource;
-import io.tiflink.connector.source.TiKVSourceOptions;
 import io.tiflink.connector.testutils.FlinkClusters;
 import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
@@ -170,7 +170,7 @@ class SnapshotCutsITCase {
                 .pdAddresses(cluster.pdAddress())
                 .database(db)
                 .table(table)
-                .option(TiKVSourceOptions.CONSISTENCY, consistency)
+                .option(TiKVOptions.CONSISTENCY, consistency)
                 .deserializer(new Changes())
                 .build();
     }

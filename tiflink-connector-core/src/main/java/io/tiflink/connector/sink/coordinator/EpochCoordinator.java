@@ -1,5 +1,7 @@
 package io.tiflink.connector.sink.coordinator;
 
+import io.tiflink.connector.TiKVOptions;
+import io.tiflink.connector.consistency.SnapshotCuts;
 import io.tiflink.connector.sink.EpochKeys;
 import io.tiflink.connector.sink.TiKVSinkConfig;
 import io.tiflink.connector.sink.TiKVSinkOptions;
@@ -92,6 +94,15 @@ public final class EpochCoordinator implements OperatorCoordinator {
 
     /** Counts recoveries, so that a restore's poll of an earlier recovery stops. */
     private long recoveries;
+
+    /**
+     * With consistency snapshot: the epoch the writers write until the next barrier, and the cut
+     * its transaction is to record, until it is open to be written into (epoch, cut ts, checkpoint)
+     * or null.
+     */
+    private long writingEpoch;
+
+    private long[] pendingProgress;
 
     EpochCoordinator(Context context, TiKVSinkConfig config) {
         this.context = context;
@@ -216,7 +227,9 @@ public final class EpochCoordinator implements OperatorCoordinator {
                         }
                         lastTriggered = Math.max(lastTriggered, checkpointId);
                         byte[] state = new EpochCoordinatorState(List.copyOf(sinkIds)).toBytes();
-                        if (savepoint
+                        if (config.consistent() && recovered) {
+                            closeAtCut(checkpointId, savepoint);
+                        } else if (savepoint
                                 && recovered
                                 && !epochs.restoring()
                                 && !epochs.isOpen(checkpointId)) {
@@ -233,6 +246,44 @@ public final class EpochCoordinator implements OperatorCoordinator {
                 });
     }
 
+    /**
+     * With consistency snapshot, at the trigger of checkpoint {@code checkpointId}: the epoch the
+     * writers write until its barrier is to record the job's cut at it ({@link SnapshotCuts});
+     * written now if the epoch is open, else once it opens. A savepoint's epoch never opens (its
+     * completion is notified to no one): its writers carry its rows into the next one, since an
+     * epoch opened before the previous one commits could not hold a row that one holds.
+     */
+    private void closeAtCut(long checkpointId, boolean savepoint) {
+        SnapshotCuts cuts = SnapshotCuts.of(context.getCoordinatorStore());
+        if (!cuts.hasMembers()) {
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + config.qualifiedTable()
+                            + " has '"
+                            + TiKVOptions.CONSISTENCY.key()
+                            + "' = 'snapshot', but no TiKV source of the job has: nothing gives"
+                            + " it cuts (from the DataStream API, add sources with"
+                            + " TiKVSource#stream)");
+        }
+        long cut = cuts.cutFor(checkpointId);
+        if (cut != SnapshotCuts.NONE) {
+            pendingProgress = new long[] {writingEpoch, SnapshotCuts.tso(cut), checkpointId};
+            writePendingProgress();
+        }
+        writingEpoch = checkpointId;
+        if (savepoint) {
+            epochs.skip(checkpointId);
+        }
+    }
+
+    /** Writes the pending progress row once its epoch is open. */
+    private void writePendingProgress() {
+        if (pendingProgress != null && !epochs.restoring() && epochs.isOpen(pendingProgress[0])) {
+            epochs.writeProgress(pendingProgress[0], pendingProgress[1], pendingProgress[2]);
+            pendingProgress = null;
+        }
+    }
+
     @Override
     public void notifyCheckpointComplete(long checkpointId) {
         run(
@@ -247,6 +298,9 @@ public final class EpochCoordinator implements OperatorCoordinator {
                     // checkpoint completed): the writers write this one until its barrier.
                     if (latest && !epochs.isOpen(checkpointId)) {
                         epochs.open(checkpointId);
+                    }
+                    if (config.consistent()) {
+                        writePendingProgress();
                     }
                     clean();
                 });
@@ -291,6 +345,18 @@ public final class EpochCoordinator implements OperatorCoordinator {
     public void notifyCheckpointAborted(long checkpointId) {
         run(
                 () -> {
+                    if (config.consistent() && recovered && checkpointId > lastCompleted) {
+                        // Writers on both sides of its barrier: no epoch would hold one cut.
+                        throw new FlinkRuntimeException(
+                                "TiKV sink into "
+                                        + config.qualifiedTable()
+                                        + ": checkpoint "
+                                        + checkpointId
+                                        + " failed; with '"
+                                        + TiKVOptions.CONSISTENCY.key()
+                                        + "' = 'snapshot' the job restarts from the last completed"
+                                        + " checkpoint, so that no epoch commits part of a cut");
+                    }
                     // Subtasks that took part in the aborted checkpoint write into its epoch: it
                     // opens now (as a savepoint's does), so that their buffers never have to wait
                     // for the next checkpoint. The checkpoint after it commits it.
@@ -350,8 +416,11 @@ public final class EpochCoordinator implements OperatorCoordinator {
             epochs = new EpochTransactions(config);
             safely("reading the table", epochs::loadTable);
         }
+        epochs.openProgress();
         long recovery = ++recoveries;
         epochs.settle(sinkIds, checkpointId);
+        writingEpoch = Math.max(0, checkpointId);
+        pendingProgress = null;
         lastCompleted = Math.max(lastCompleted, checkpointId);
         recovered = true;
         if (checkpointId < 0) {
@@ -372,7 +441,18 @@ public final class EpochCoordinator implements OperatorCoordinator {
             return; // a later recovery took over, or the job ended
         }
         if (epochs.restoreWritten()) {
+            long restoredCut =
+                    config.consistent()
+                            ? SnapshotCuts.of(context.getCoordinatorStore()).restoredCut()
+                            : SnapshotCuts.NONE;
+            if (restoredCut != SnapshotCuts.NONE) {
+                // What the restore writes is what the checkpoint held: its cut.
+                epochs.writeRestoreProgress(SnapshotCuts.tso(restoredCut), restoredFrom);
+            }
             epochs.commitRestoreAndOpen(restoredFrom, lastCompleted);
+            if (config.consistent()) {
+                writePendingProgress();
+            }
             return;
         }
         if (System.currentTimeMillis() > deadline) {

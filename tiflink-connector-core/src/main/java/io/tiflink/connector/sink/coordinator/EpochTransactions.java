@@ -44,6 +44,9 @@ final class EpochTransactions implements AutoCloseable {
     private final TxnClient txn;
     private TargetTable table;
 
+    /** With consistency snapshot: where epochs record their cuts; else null. */
+    private ProgressTable progress;
+
     /** Open epochs: epoch → start ts. */
     private final TreeMap<Long, Long> open = new TreeMap<>();
 
@@ -97,11 +100,19 @@ final class EpochTransactions implements AutoCloseable {
         // writers read the schema) read past their end and resolve each lock they meet, one by
         // one, and TiDB's readers would meet them too.
         Set<String> ids = Set.copyOf(sinkIds);
+        long now = txn.timestamp();
         resolveLeftovers(
                 table().keyPrefix(),
                 table().keyEnd(),
-                txn.timestamp(),
+                now,
                 key -> ids.contains(EpochKeys.sinkIdOf(key)));
+        if (progress != null) {
+            resolveLeftovers(
+                    progress.keyPrefix(),
+                    progress.keyEnd(),
+                    now,
+                    key -> ids.contains(EpochKeys.sinkIdOf(key)));
+        }
     }
 
     /** Opens {@code epoch}: a fresh start ts, its primary prewritten, GC held at the oldest. */
@@ -179,6 +190,9 @@ final class EpochTransactions implements AutoCloseable {
         byte[] applied = EpochKeys.applied("");
         byte[] done = EpochKeys.restoredPrefix(primary);
         txn.resolveRange(table().keyPrefix(), table().keyEnd(), startTs, commitTs);
+        if (progress != null) {
+            progress.resolve(startTs, commitTs);
+        }
         txn.resolveRange(applied, EpochKeys.end(applied), startTs, commitTs);
         txn.resolveRange(done, EpochKeys.end(done), startTs, commitTs);
     }
@@ -399,6 +413,41 @@ final class EpochTransactions implements AutoCloseable {
         table();
     }
 
+    /** With consistency snapshot: opens the progress table, or fails naming what is wrong. */
+    void openProgress() {
+        if (config.consistent() && progress == null) {
+            progress = ProgressTable.open(config, txn);
+        }
+    }
+
+    /**
+     * Records in open {@code epoch}'s transaction that its rows are as of cut {@code cutTs},
+     * reached at checkpoint {@code checkpointId}.
+     */
+    void writeProgress(long epoch, long cutTs, long checkpointId) {
+        progress.prewrite(cutTs, checkpointId, primary(epoch), open.get(epoch));
+    }
+
+    /** Records in the open restore transaction that its rows are as of cut {@code cutTs}. */
+    void writeRestoreProgress(long cutTs, long checkpointId) {
+        progress.prewrite(cutTs, checkpointId, restorePrimary, restoreStartTs);
+    }
+
+    /**
+     * Marks {@code epoch} as never opened (a savepoint's, with consistency snapshot): its writers
+     * then carry its rows into the next epoch instead of waiting for it.
+     */
+    void skip(long epoch) {
+        byte[] key = EpochKeys.skipped(config.sinkId(), epoch);
+        long startTs = txn.timestamp();
+        txn.prewrite(
+                key,
+                List.of(TxnClient.put(key, new byte[] {1})),
+                startTs,
+                config.lockTtl().toMillis());
+        txn.commitPrimary(key, startTs);
+    }
+
     private TargetTable table() {
         if (table == null) {
             table =
@@ -441,6 +490,9 @@ final class EpochTransactions implements AutoCloseable {
         }
         try {
             long commitTs = txn.commitPrimary(primary, startTs);
+            if (progress != null) {
+                progress.resolve(startTs, commitTs);
+            }
             LOG.info(
                     "TiKV sink into {}: epoch {} committed at {}",
                     config.qualifiedTable(),
@@ -505,6 +557,9 @@ final class EpochTransactions implements AutoCloseable {
         // Its secondaries: readers roll them back when they meet them, but need not meet them.
         try {
             txn.resolveRange(table().keyPrefix(), table().keyEnd(), startTs, 0);
+            if (progress != null) {
+                progress.resolve(startTs, 0);
+            }
         } catch (RuntimeException e) {
             LOG.warn(
                     "TiKV sink into {}: rolling back the locks of epoch {} failed",

@@ -245,9 +245,30 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
 
     @Override
     public void flush(boolean endOfInput) throws InterruptedException, IOException {
-        // At a checkpoint, write only into an epoch already open; at the end, wait for it.
+        // At a checkpoint, write only into an epoch already open; at the end, wait for it. With
+        // consistency snapshot the epoch holds what came before this barrier, all of it: wait for
+        // it unless it never opens (a savepoint's), whose rows then go into the next one.
         this.endOfInput |= endOfInput;
-        writeBuffer(endOfInput);
+        writeBuffer(endOfInput || config.consistent() && !skipped());
+        if (config.consistent() && epochs.hasDeferred()) {
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + table.name()
+                            + ": a change of epoch "
+                            + epoch
+                            + " could not be written into it (a row or index entry its"
+                            + " transaction held already); with consistency 'snapshot' the job"
+                            + " restarts rather than commit part of a cut");
+        }
+    }
+
+    /** Whether this subtask's epoch was marked never to open. */
+    private boolean skipped() {
+        if (epochStartTs != 0 || openTxn(primary(epoch)) != 0) {
+            return false;
+        }
+        byte[] mark = EpochKeys.skipped(config.sinkId(), epoch);
+        return !txn.get(txn.timestamp(), List.of(mark)).isEmpty();
     }
 
     @Override

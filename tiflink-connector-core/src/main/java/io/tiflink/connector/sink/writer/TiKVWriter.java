@@ -86,7 +86,9 @@ public abstract class TiKVWriter<IN>
             return;
         }
         buffer.add(writer.checked(w));
-        if (buffer.isFull(config.maxRows(), config.maxBytes())) {
+        // With consistency snapshot an epoch is written at its barrier, whole: a row written
+        // twice in one transaction would have to wait for the next.
+        if (!config.consistent() && buffer.isFull(config.maxRows(), config.maxBytes())) {
             writeBuffer(true);
         }
     }
