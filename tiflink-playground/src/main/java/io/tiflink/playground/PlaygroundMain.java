@@ -6,8 +6,8 @@ import io.tiflink.tidb.schema.SchemaFile;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
@@ -27,7 +27,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The playground: a minicluster with a small TiDB shop whose orders keep changing, and a Flink SQL
  * streaming job that reads them through the TiKV source and prints the live changelog of a join of
- * orders with customers. Flink's web UI runs on localhost.
+ * orders with customers. The same job keeps a consistent materialized view in TiDB, revenue per
+ * city, which is printed every few seconds as a TiDB reader sees it. Flink's web UI runs on
+ * localhost.
  *
  * <pre>
  * bin/tiflink-playground [--pd-port 2379] [--web-port 8081] [--changes-per-second 2] [--rows N]
@@ -47,6 +49,29 @@ public final class PlaygroundMain {
     static final String QUERY =
             "SELECT o.order_id, c.name AS customer, c.city, o.item, o.qty, o.price"
                     + " FROM orders AS o JOIN customers AS c ON o.customer_id = c.id";
+
+    /** The view's progress row: {@code database.table}. */
+    static final String VIEW_NAME = "shop.revenue";
+
+    /**
+     * Keeps the consistent view: every TiKV table of it, sources and sink, takes part in the cuts
+     * (the catalog's tables get the option as a hint).
+     */
+    static final String VIEW =
+            "INSERT INTO revenue /*+ OPTIONS('consistency' = 'snapshot') */"
+                    + " SELECT c.city, SUM(o.qty * o.price), COUNT(*)"
+                    + " FROM orders /*+ OPTIONS('consistency' = 'snapshot') */ AS o"
+                    + " JOIN customers /*+ OPTIONS('consistency' = 'snapshot') */ AS c"
+                    + " ON o.customer_id = c.id GROUP BY c.city";
+
+    /** How a TiDB user reads the view with the TSO {@code T} it is as of. */
+    static final String READ_VIEW =
+            "START TRANSACTION READ ONLY; SELECT cut_ts, TIDB_PARSE_TSO(cut_ts) FROM"
+                    + " tiflink_progress WHERE view_name = '"
+                    + VIEW_NAME
+                    + "'; SELECT * FROM revenue; COMMIT;";
+
+    private static final Duration VIEW_PRINT_PERIOD = Duration.ofSeconds(3);
 
     private PlaygroundMain() {}
 
@@ -141,10 +166,19 @@ public final class PlaygroundMain {
                     new ShopWriter(
                             cluster, meta.table("shop", "customers"), meta.table("shop", "orders"));
             shop.load(10);
-            ScheduledExecutorService writer =
-                    Executors.newSingleThreadScheduledExecutor(
+            ViewPrinter view =
+                    new ViewPrinter(
+                            cluster,
+                            VIEW_NAME,
+                            meta.table("shop", "revenue"),
+                            meta.table("shop", "tiflink_progress"),
+                            out);
+            // One thread for the shop, one for the view's reader, which may wait for a commit.
+            ScheduledExecutorService background =
+                    Executors.newScheduledThreadPool(
+                            2,
                             r -> {
-                                Thread t = new Thread(r, "playground-shop");
+                                Thread t = new Thread(r, "playground");
                                 t.setDaemon(true);
                                 return t;
                             });
@@ -161,19 +195,28 @@ public final class PlaygroundMain {
                             + cluster.pdAddress()
                             + "', 'default-database' = 'shop')");
             tables.executeSql("USE CATALOG tidb");
-            TableResult result = tables.executeSql(QUERY);
+            // One job: the changelog printed here, and the view written into TiDB.
+            DataStream<Row> changelog = tables.toChangelogStream(tables.sqlQuery(QUERY));
+            tables.createStatementSet().addInsertSql(VIEW).attachAsDataStream();
             out.println("tiflink-playground: TiKV at pd-addresses=" + cluster.pdAddress());
             out.println(
                     "tiflink-playground: Flink web UI at http://localhost:"
                             + (options.webPort == 0 ? "<a free port>" : options.webPort));
-            out.println("tiflink-playground: " + QUERY);
+            out.println("tiflink-playground: changelog of " + QUERY);
+            out.println("tiflink-playground: consistent view " + VIEW_NAME + ": " + VIEW);
+            out.println(
+                    "tiflink-playground: a TiDB reader reads the view with its T: " + READ_VIEW);
             out.println(
                     "tiflink-playground: "
                             + options.changesPerSecond
-                            + " changes to the orders per second; Ctrl-C stops.");
+                            + " changes to the shop per second; Ctrl-C stops.");
             out.flush();
             long printed = 0;
-            try (CloseableIterator<Row> changes = result.collect()) {
+            try (CloseableIterator<Row> changes =
+                    changelog.executeAndCollect("tiflink-playground")) {
+                long viewPeriod = VIEW_PRINT_PERIOD.toMillis();
+                background.scheduleAtFixedRate(
+                        view::print, viewPeriod, viewPeriod, TimeUnit.MILLISECONDS);
                 while (printed < options.rows && changes.hasNext()) {
                     out.println(changes.next());
                     out.flush();
@@ -181,12 +224,12 @@ public final class PlaygroundMain {
                         // The snapshot is taken before its first row: the shop changes after it,
                         // so the snapshot shows the loaded orders and every change follows it.
                         long period = 1_000_000 / options.changesPerSecond;
-                        writer.scheduleAtFixedRate(
+                        background.scheduleAtFixedRate(
                                 shop::change, period, period, TimeUnit.MICROSECONDS);
                     }
                 }
             }
-            writer.shutdownNow();
+            background.shutdownNow();
         }
     }
 
