@@ -6,6 +6,7 @@ import io.tiflink.connector.sink.coordinator.EpochCoordinatorOperator;
 import io.tiflink.connector.sink.writer.TiKVWriter;
 import io.tiflink.connector.sink.writer.TiKVWriterState;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Committer;
@@ -42,6 +43,12 @@ public final class TiKVSink<IN> extends SinkCompat<IN>
     TiKVSink(TiKVSinkConfig config, TiKVSerializationSchema<IN> serializer) {
         this.config = config;
         this.serializer = serializer;
+    }
+
+    /** The sink's settings. */
+    @Internal
+    public TiKVSinkConfig config() {
+        return config;
     }
 
     public static <IN> TiKVSinkBuilder<IN> builder() {

@@ -76,7 +76,12 @@ final class RowDataSerializationSchema implements TiKVSerializationSchema<RowDat
                 kind = RowWrite.Kind.DELETE;
                 break;
             default:
-                return null; // -U: the +U that follows replaces the row
+                // -U: the +U that follows replaces it, if a filter did not drop it (Flink's
+                // planner sends -U to upsert sinks when a filter could turn an update into a
+                // retraction).
+                return primaryKey.isEmpty()
+                        ? null
+                        : RowWrite.retraction(converter.toTiDB(row), covered);
         }
         return RowWrite.of(kind, converter.toTiDB(row), covered);
     }

@@ -12,6 +12,7 @@ import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.Schema;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.table.connector.ChangelogMode;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
 import org.apache.flink.types.RowKind;
@@ -50,7 +51,9 @@ class TiKVDynamicTableSinkITCase {
                         + " CREATE TABLE items (id BIGINT PRIMARY KEY, name VARCHAR(8) NOT NULL,"
                         + "   price DECIMAL(6, 2), stock INT DEFAULT 5, UNIQUE KEY uk_name (name));"
                         + " CREATE TABLE logs (msg VARCHAR(16), level INT, KEY k_level (level));"
-                        + " CREATE TABLE batch_logs (msg VARCHAR(16), level INT);");
+                        + " CREATE TABLE batch_logs (msg VARCHAR(16), level INT);"
+                        + " CREATE TABLE pricey (id BIGINT PRIMARY KEY, price DECIMAL(6, 2),"
+                        + "   stock INT DEFAULT 5);");
     }
 
     @AfterAll
@@ -133,6 +136,61 @@ class TiKVDynamicTableSinkITCase {
         long ts = cluster.currentTs();
         assertThat(tables.indexEntries("shop", "items", ts))
                 .isEqualTo(tables.expectedIndexEntries("shop", "items", ts));
+    }
+
+    @Test
+    void anUpdateAFilterTurnsIntoARetractionDeletesTheRow(MiniTiKVCluster cluster)
+            throws Exception {
+        StreamExecutionEnvironment env = env(1);
+        StreamTableEnvironment t = StreamTableEnvironment.create(env);
+        t.executeSql(
+                "CREATE TABLE pricey (id BIGINT, price DECIMAL(6, 2), PRIMARY KEY (id) NOT"
+                        + " ENFORCED)"
+                        + with("pricey", ""));
+        BigDecimal cheap = new BigDecimal("0.50");
+        BigDecimal dear = new BigDecimal("9.00");
+        t.createTemporaryView(
+                "prices",
+                t.fromChangelogStream(
+                        env.fromData(
+                                        Row.ofKind(RowKind.INSERT, 1L, dear),
+                                        Row.ofKind(RowKind.INSERT, 2L, dear),
+                                        // 1 gets cheap: the filter keeps only the -U
+                                        Row.ofKind(RowKind.UPDATE_BEFORE, 1L, dear),
+                                        Row.ofKind(RowKind.UPDATE_AFTER, 1L, cheap),
+                                        // 2 stays dear: the +U replaces the row
+                                        Row.ofKind(RowKind.UPDATE_BEFORE, 2L, dear),
+                                        Row.ofKind(
+                                                RowKind.UPDATE_AFTER, 2L, new BigDecimal("8.00")))
+                                .returns(Types.ROW(Types.LONG, Types.BIG_DEC)),
+                        Schema.newBuilder()
+                                .column("f0", "BIGINT NOT NULL")
+                                .column("f1", "DECIMAL(6, 2)")
+                                .primaryKey("f0")
+                                .build(),
+                        ChangelogMode.all()));
+        t.executeSql("INSERT INTO pricey SELECT f0, f1 FROM prices WHERE f1 > 1").await();
+        assertThat(rows(cluster, "pricey")).containsExactly("[2, 8.00, 5]");
+    }
+
+    @Test
+    void aConsistentSinkRefusesRowsFromSourcesWithoutCuts() {
+        StreamTableEnvironment t = tableEnv(1);
+        t.executeSql(
+                "CREATE TABLE view1 (id BIGINT, price DECIMAL(6, 2), PRIMARY KEY (id) NOT"
+                        + " ENFORCED)"
+                        + with("pricey", ", 'consistency' = 'snapshot'"));
+        t.executeSql(
+                "CREATE TABLE plain (id BIGINT, price DECIMAL(6, 2), PRIMARY KEY (id) NOT"
+                        + " ENFORCED)"
+                        + with("pricey", ""));
+        assertThatThrownBy(() -> t.executeSql("INSERT INTO view1 VALUES (1, 2.00)"))
+                .hasStackTraceContaining(
+                        "TiKV sink into shop.pricey has 'consistency' = 'snapshot', but its rows"
+                                + " come from source 'Values")
+                .hasStackTraceContaining("which is not a TiKV source with that option");
+        assertThatThrownBy(() -> t.executeSql("INSERT INTO view1 SELECT * FROM plain"))
+                .hasStackTraceContaining("but its rows come from source 'plain");
     }
 
     @Test

@@ -29,11 +29,17 @@ public final class RowWrite implements Serializable {
     private final Kind kind;
     private final Object[] row;
     private final boolean[] given;
+    private final boolean retraction;
 
     private RowWrite(Kind kind, Object[] row, boolean[] given) {
+        this(kind, row, given, false);
+    }
+
+    private RowWrite(Kind kind, Object[] row, boolean[] given, boolean retraction) {
         this.kind = kind;
         this.row = row;
         this.given = given;
+        this.retraction = retraction;
     }
 
     public static RowWrite insert(Object[] row) {
@@ -54,6 +60,19 @@ public final class RowWrite implements Serializable {
      */
     public static RowWrite of(Kind kind, Object[] row, boolean[] given) {
         return new RowWrite(kind, row, given);
+    }
+
+    /**
+     * The row leaves, unless a write of the same key follows at once, which then replaces it: a
+     * changelog's update-before ({@code -U}), whose update-after a filter may have dropped.
+     */
+    public static RowWrite retraction(Object[] row, boolean[] given) {
+        return new RowWrite(Kind.DELETE, row, given, true);
+    }
+
+    /** Whether this is a {@link #retraction}. */
+    public boolean isRetraction() {
+        return retraction;
     }
 
     public Kind kind() {

@@ -82,7 +82,9 @@ public final class TableWriter {
                 }
             }
         }
-        return RowWrite.of(c.kind(), values, c.givenMask());
+        return c.isRetraction()
+                ? RowWrite.retraction(values, c.givenMask())
+                : RowWrite.of(c.kind(), values, c.givenMask());
     }
 
     ChangePlanner.Plan plan(

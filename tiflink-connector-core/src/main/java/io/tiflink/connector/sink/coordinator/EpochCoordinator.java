@@ -343,9 +343,16 @@ public final class EpochCoordinator implements OperatorCoordinator {
 
     @Override
     public void notifyCheckpointAborted(long checkpointId) {
+        // A failover suspends the checkpoints (aborting those pending) before it restarts the
+        // tasks: those aborts need no restart of their own.
+        CheckpointCoordinator checkpoints = context.getCheckpointCoordinator();
+        boolean running = checkpoints != null && checkpoints.isPeriodicCheckpointingStarted();
         run(
                 () -> {
-                    if (config.consistent() && recovered && checkpointId > lastCompleted) {
+                    if (config.consistent()
+                            && running
+                            && recovered
+                            && checkpointId > lastCompleted) {
                         // Writers on both sides of its barrier: no epoch would hold one cut.
                         throw new FlinkRuntimeException(
                                 "TiKV sink into "

@@ -35,9 +35,9 @@ public final class AtLeastOnceWriter<IN> extends TiKVWriter<IN> {
         // written again, though they may have committed, then its unwritten changes.
         for (TiKVWriterState s : restored) {
             for (EpochPart p : s.parts()) {
-                decode(p.changes()).forEach(buffer::add);
+                buffer.addAll(decode(p.changes()));
             }
-            decode(s.changes()).forEach(buffer::add);
+            buffer.addAll(decode(s.changes()));
         }
         this.timers = context.getProcessingTimeService();
         if (!config.flushInterval().isZero()) {

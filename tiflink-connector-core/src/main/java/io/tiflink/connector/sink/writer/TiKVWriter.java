@@ -17,6 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
@@ -43,6 +45,8 @@ public abstract class TiKVWriter<IN>
     /** Row writes not yet written, in order. */
     protected final WriteBuffer buffer = new WriteBuffer();
 
+    private final int[] primaryKeyOffsets;
+
     private final TiKVSerializationSchema<IN> serializer;
 
     protected TiKVWriter(
@@ -58,6 +62,10 @@ public abstract class TiKVWriter<IN>
             this.writer = config.openTableWriter(txn);
             this.table = writer.table();
             serializer.open(table.name(), table.info());
+            this.primaryKeyOffsets =
+                    table.info().primaryKeyColumns().stream()
+                            .mapToInt(c -> table.info().column(c).offset)
+                            .toArray();
         } catch (Exception e) {
             closeQuietly(txn);
             if (e instanceof RuntimeException) {
@@ -85,12 +93,27 @@ public abstract class TiKVWriter<IN>
         if (w == null) {
             return;
         }
-        buffer.add(writer.checked(w));
+        buffer.add(writer.checked(w), this::primaryKey);
         // With consistency snapshot an epoch is written at its barrier, whole: a row written
-        // twice in one transaction would have to wait for the next.
-        if (!config.consistent() && buffer.isFull(config.maxRows(), config.maxBytes())) {
+        // twice in one transaction would have to wait for the next. Nor is a retraction written
+        // before the write that may replace it comes.
+        if (!config.consistent()
+                && !w.isRetraction()
+                && buffer.isFull(config.maxRows(), config.maxBytes())) {
             writeBuffer(true);
         }
+    }
+
+    /** A row's primary key values, to match a retraction with the write replacing it. */
+    private List<Object> primaryKey(Object[] row) {
+        List<Object> key = new ArrayList<>(primaryKeyOffsets.length);
+        for (int offset : primaryKeyOffsets) {
+            key.add(
+                    row[offset] instanceof byte[]
+                            ? ByteBuffer.wrap((byte[]) row[offset])
+                            : row[offset]);
+        }
+        return key;
     }
 
     /**

@@ -6,6 +6,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /** The row writes a subtask holds until it writes them, in order, with their estimated memory. */
 final class WriteBuffer {
@@ -13,12 +14,35 @@ final class WriteBuffer {
     private long bytes;
     private long oldestMillis;
 
-    void add(RowWrite w) {
+    /**
+     * Adds {@code w}; a {@link RowWrite#retraction} just before it of the same primary key ({@code
+     * key} gives a row's) is dropped: {@code w} replaces it.
+     */
+    void add(RowWrite w, Function<Object[], List<Object>> key) {
         if (writes.isEmpty()) {
             oldestMillis = System.currentTimeMillis();
         }
+        RowWrite last = writes.isEmpty() ? null : writes.get(writes.size() - 1);
+        if (last != null
+                && last.isRetraction()
+                && w.kind() != RowWrite.Kind.DELETE
+                && key.apply(last.row()).equals(key.apply(w.row()))) {
+            writes.remove(writes.size() - 1);
+            bytes -= estimateBytes(last.row());
+        }
         writes.add(w);
         bytes += estimateBytes(w.row());
+    }
+
+    /** Puts {@code later} after the buffered writes. */
+    void addAll(List<RowWrite> later) {
+        if (writes.isEmpty()) {
+            oldestMillis = System.currentTimeMillis();
+        }
+        writes.addAll(later);
+        for (RowWrite w : later) {
+            bytes += estimateBytes(w.row());
+        }
     }
 
     /** Puts {@code earlier} before the buffered writes. */
