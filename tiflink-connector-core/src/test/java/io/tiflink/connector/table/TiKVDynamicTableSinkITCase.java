@@ -176,6 +176,7 @@ class TiKVDynamicTableSinkITCase {
     @Test
     void aConsistentSinkRefusesRowsFromSourcesWithoutCuts() {
         StreamTableEnvironment t = tableEnv(1);
+        t.getConfig().set("table.exec.sink.require-on-conflict", "false"); // Flink 2.3, VALUES
         t.executeSql(
                 "CREATE TABLE view1 (id BIGINT, price DECIMAL(6, 2), PRIMARY KEY (id) NOT"
                         + " ENFORCED)"
