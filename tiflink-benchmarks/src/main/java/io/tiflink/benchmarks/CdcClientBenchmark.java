@@ -1120,7 +1120,7 @@ public final class CdcClientBenchmark {
     }
 
     /** The value at or below which a fraction {@code q} of the sorted values lie. */
-    private static double percentile(double[] sorted, double q) {
+    static double percentile(double[] sorted, double q) {
         int i = (int) Math.ceil(q * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
     }
@@ -1146,7 +1146,7 @@ public final class CdcClientBenchmark {
         return used;
     }
 
-    private static String loadAverage() {
+    static String loadAverage() {
         try {
             String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             return parts[0] + " " + parts[1] + " " + parts[2];

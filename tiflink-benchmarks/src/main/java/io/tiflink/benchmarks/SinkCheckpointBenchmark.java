@@ -192,7 +192,7 @@ public final class SinkCheckpointBenchmark {
     }
 
     /** Prints a Markdown table, unless it has no rows. */
-    private static void table(List<String> rows, String header, String alignment) {
+    static void table(List<String> rows, String header, String alignment) {
         if (!rows.isEmpty()) {
             System.out.println();
             System.out.println(header);
