@@ -97,6 +97,14 @@ public final class EpochKeys {
     }
 
     /**
+     * Committed when checkpoint {@code epoch} failed (with consistency snapshot): a writer that
+     * passed its barrier fails rather than write its epoch.
+     */
+    public static byte[] aborted(String sinkId, long epoch) {
+        return suffixed(primary(sinkId, epoch), "/aborted");
+    }
+
+    /**
      * The primary of the restore transaction of a (re)start from checkpoint {@code epoch}: the
      * writers' restored changes, committed before epoch {@code epoch} opens.
      */

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -95,14 +96,11 @@ public final class EpochCoordinator implements OperatorCoordinator {
     /** Counts recoveries, so that a restore's poll of an earlier recovery stops. */
     private long recoveries;
 
-    /**
-     * With consistency snapshot: the epoch the writers write until the next barrier, and the cut
-     * its transaction is to record, until it is open to be written into (epoch, cut ts, checkpoint)
-     * or null.
-     */
-    private long writingEpoch;
+    /** With consistency snapshot: the job's cut (ms) at each checkpoint triggered in this run. */
+    private final TreeMap<Long, Long> cuts = new TreeMap<>();
 
-    private long[] pendingProgress;
+    /** With consistency snapshot: the checkpoints of this run that failed. */
+    private final Set<Long> aborted = new HashSet<>();
 
     EpochCoordinator(Context context, TiKVSinkConfig config) {
         this.context = context;
@@ -247,15 +245,14 @@ public final class EpochCoordinator implements OperatorCoordinator {
     }
 
     /**
-     * With consistency snapshot, at the trigger of checkpoint {@code checkpointId}: the epoch the
-     * writers write until its barrier is to record the job's cut at it ({@link SnapshotCuts});
-     * written now if the epoch is open, else once it opens. A savepoint's epoch never opens (its
-     * completion is notified to no one): its writers carry its rows into the next one, since an
-     * epoch opened before the previous one commits could not hold a row that one holds.
+     * With consistency snapshot, at the trigger of checkpoint {@code checkpointId}: notes the job's
+     * cut at it ({@link SnapshotCuts}). A savepoint's epoch never opens (its completion is notified
+     * to no one): its writers carry its rows into the next one, since an epoch opened before the
+     * previous one commits could not hold a row that one holds.
      */
     private void closeAtCut(long checkpointId, boolean savepoint) {
-        SnapshotCuts cuts = SnapshotCuts.of(context.getCoordinatorStore());
-        if (!cuts.hasMembers()) {
+        SnapshotCuts snapshotCuts = SnapshotCuts.of(context.getCoordinatorStore());
+        if (!snapshotCuts.hasMembers()) {
             throw new FlinkRuntimeException(
                     "TiKV sink into "
                             + config.qualifiedTable()
@@ -265,23 +262,30 @@ public final class EpochCoordinator implements OperatorCoordinator {
                             + " it cuts (from the DataStream API, add sources with"
                             + " TiKVSource#stream)");
         }
-        long cut = cuts.cutFor(checkpointId);
-        if (cut != SnapshotCuts.NONE) {
-            pendingProgress = new long[] {writingEpoch, SnapshotCuts.tso(cut), checkpointId};
-            writePendingProgress();
-        }
-        writingEpoch = checkpointId;
+        cuts.put(checkpointId, snapshotCuts.cutFor(checkpointId));
         if (savepoint) {
             epochs.skip(checkpointId);
         }
     }
 
-    /** Writes the pending progress row once its epoch is open. */
-    private void writePendingProgress() {
-        if (pendingProgress != null && !epochs.restoring() && epochs.isOpen(pendingProgress[0])) {
-            epochs.writeProgress(pendingProgress[0], pendingProgress[1], pendingProgress[2]);
-            pendingProgress = null;
+    /**
+     * With consistency snapshot, before the epochs before {@code completed} commit: each records
+     * the cut of the barrier that closed it, the first after it of a checkpoint that did not fail
+     * (a failed one's barriers reached no writer, or the writers that passed them fail).
+     */
+    private void writeProgress(long completed) {
+        for (long epoch : epochs.openBefore(completed)) {
+            Long closing = cuts.higherKey(epoch);
+            while (closing != null && closing <= completed && aborted.contains(closing)) {
+                closing = cuts.higherKey(closing);
+            }
+            Long cut = closing == null ? null : cuts.get(closing);
+            if (cut != null && cut != SnapshotCuts.NONE) {
+                epochs.writeProgress(epoch, SnapshotCuts.tso(cut), closing);
+            }
         }
+        cuts.headMap(completed).clear();
+        aborted.removeIf(id -> id < completed);
     }
 
     @Override
@@ -293,14 +297,14 @@ public final class EpochCoordinator implements OperatorCoordinator {
                     if (epochs.restoring()) {
                         return; // the restore's end opens the epoch of the latest checkpoint
                     }
+                    if (config.consistent()) {
+                        writeProgress(checkpointId);
+                    }
                     epochs.commitBefore(checkpointId);
                     // Even if a savepoint's later epoch is open already (triggered while this
                     // checkpoint completed): the writers write this one until its barrier.
                     if (latest && !epochs.isOpen(checkpointId)) {
                         epochs.open(checkpointId);
-                    }
-                    if (config.consistent()) {
-                        writePendingProgress();
                     }
                     clean();
                 });
@@ -343,26 +347,16 @@ public final class EpochCoordinator implements OperatorCoordinator {
 
     @Override
     public void notifyCheckpointAborted(long checkpointId) {
-        // A failover suspends the checkpoints (aborting those pending) before it restarts the
-        // tasks: those aborts need no restart of their own.
-        CheckpointCoordinator checkpoints = context.getCheckpointCoordinator();
-        boolean running = checkpoints != null && checkpoints.isPeriodicCheckpointingStarted();
         run(
                 () -> {
-                    if (config.consistent()
-                            && running
-                            && recovered
-                            && checkpointId > lastCompleted) {
-                        // Writers on both sides of its barrier: no epoch would hold one cut.
-                        throw new FlinkRuntimeException(
-                                "TiKV sink into "
-                                        + config.qualifiedTable()
-                                        + ": checkpoint "
-                                        + checkpointId
-                                        + " failed; with '"
-                                        + TiKVOptions.CONSISTENCY.key()
-                                        + "' = 'snapshot' the job restarts from the last completed"
-                                        + " checkpoint, so that no epoch commits part of a cut");
+                    if (config.consistent()) {
+                        // Writers may stand on both sides of its barrier: those past it fail when
+                        // they find its epoch so marked; the others' epoch goes on to the next.
+                        if (recovered && checkpointId > lastCompleted) {
+                            aborted.add(checkpointId);
+                            epochs.markAborted(checkpointId);
+                        }
+                        return;
                     }
                     // Subtasks that took part in the aborted checkpoint write into its epoch: it
                     // opens now (as a savepoint's does), so that their buffers never have to wait
@@ -426,8 +420,8 @@ public final class EpochCoordinator implements OperatorCoordinator {
         epochs.openProgress();
         long recovery = ++recoveries;
         epochs.settle(sinkIds, checkpointId);
-        writingEpoch = Math.max(0, checkpointId);
-        pendingProgress = null;
+        cuts.clear();
+        aborted.clear();
         lastCompleted = Math.max(lastCompleted, checkpointId);
         recovered = true;
         if (checkpointId < 0) {
@@ -457,9 +451,6 @@ public final class EpochCoordinator implements OperatorCoordinator {
                 epochs.writeRestoreProgress(SnapshotCuts.tso(restoredCut), restoredFrom);
             }
             epochs.commitRestoreAndOpen(restoredFrom, lastCompleted);
-            if (config.consistent()) {
-                writePendingProgress();
-            }
             return;
         }
         if (System.currentTimeMillis() > deadline) {

@@ -88,7 +88,10 @@ final class EpochTransactions implements AutoCloseable {
                 }
                 long epoch = EpochKeys.epoch(id, primary);
                 long startTs = lock.getLockVersion();
-                if (epoch < checkpointId) {
+                // With consistency snapshot the restore transaction applies the restored epochs
+                // together with the restored cut: committed one by one, a reader could see one
+                // without the others' rows or the cut.
+                if (epoch < checkpointId && !config.consistent()) {
                     commitOrLeaveToWriters(epoch, primary, startTs);
                 } else {
                     rollback(epoch, primary, startTs);
@@ -433,12 +436,28 @@ final class EpochTransactions implements AutoCloseable {
         progress.prewrite(cutTs, checkpointId, restorePrimary, restoreStartTs);
     }
 
+    /** The open epochs before {@code checkpointId}, oldest first. */
+    List<Long> openBefore(long checkpointId) {
+        return new ArrayList<>(open.headMap(checkpointId).keySet());
+    }
+
+    /**
+     * Marks the epoch of failed checkpoint {@code epoch} (with consistency snapshot): a writer that
+     * passed its barrier finds it so, and fails, restarting the job from the last completed one.
+     */
+    void markAborted(long epoch) {
+        commitMark(EpochKeys.aborted(config.sinkId(), epoch));
+    }
+
     /**
      * Marks {@code epoch} as never opened (a savepoint's, with consistency snapshot): its writers
      * then carry its rows into the next epoch instead of waiting for it.
      */
     void skip(long epoch) {
-        byte[] key = EpochKeys.skipped(config.sinkId(), epoch);
+        commitMark(EpochKeys.skipped(config.sinkId(), epoch));
+    }
+
+    private void commitMark(byte[] key) {
         long startTs = txn.timestamp();
         txn.prewrite(
                 key,

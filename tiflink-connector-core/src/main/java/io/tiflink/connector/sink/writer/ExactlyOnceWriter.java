@@ -262,13 +262,31 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
         }
     }
 
-    /** Whether this subtask's epoch was marked never to open. */
+    /**
+     * Whether this subtask's epoch was marked never to open. That of a failed checkpoint fails the
+     * writer if it has rows for it: they follow a barrier other writers may not have passed.
+     */
     private boolean skipped() {
         if (epochStartTs != 0 || openTxn(primary(epoch)) != 0) {
             return false;
         }
+        long now = txn.timestamp();
+        byte[] aborted = EpochKeys.aborted(config.sinkId(), epoch);
+        if (!txn.get(now, List.of(aborted)).isEmpty()) {
+            if (buffer.isEmpty()) {
+                return true; // nothing came after the barrier: nothing to keep apart
+            }
+            throw new FlinkRuntimeException(
+                    "TiKV sink into "
+                            + table.name()
+                            + ": checkpoint "
+                            + epoch
+                            + " failed after this subtask passed its barrier; with consistency"
+                            + " 'snapshot' the job restarts from the last completed checkpoint,"
+                            + " so that no epoch commits part of a cut");
+        }
         byte[] mark = EpochKeys.skipped(config.sinkId(), epoch);
-        return !txn.get(txn.timestamp(), List.of(mark)).isEmpty();
+        return !txn.get(now, List.of(mark)).isEmpty();
     }
 
     @Override
