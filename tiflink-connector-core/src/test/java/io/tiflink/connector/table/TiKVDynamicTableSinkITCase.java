@@ -1,10 +1,13 @@
 package io.tiflink.connector.table;
 
+import io.tiflink.connector.TiKVOptions;
+import io.tiflink.connector.sink.TiKVSink;
 import io.tiflink.connector.testutils.Failures;
 import io.tiflink.connector.testutils.FlinkClusters;
 import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
+import io.tiflink.tidb.write.RowWrite;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -27,6 +30,7 @@ import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -192,6 +196,24 @@ class TiKVDynamicTableSinkITCase {
                 .hasStackTraceContaining("which is not a TiKV source with that option");
         assertThatThrownBy(() -> t.executeSql("INSERT INTO view1 SELECT * FROM plain"))
                 .hasStackTraceContaining("but its rows come from source 'plain");
+    }
+
+    @Test
+    void aConsistentSinkInAJobWithoutConsistentSourcesFailsIt() {
+        StreamExecutionEnvironment env = env(1);
+        env.fromData(1L)
+                .sinkTo(
+                        TiKVSink.<Long>builder()
+                                .pdAddresses(pd)
+                                .database("shop")
+                                .table("pricey")
+                                .options(Map.of(TiKVOptions.CONSISTENCY.key(), "snapshot"))
+                                .serializer(id -> RowWrite.upsert(new Object[] {id, null, null}))
+                                .build());
+        assertThatThrownBy(() -> env.execute("no cuts"))
+                .hasStackTraceContaining(
+                        "TiKV sink into shop.pricey has 'consistency' = 'snapshot', but no TiKV"
+                                + " source of the job has");
     }
 
     @Test

@@ -10,6 +10,7 @@ import org.apache.flink.annotation.Internal;
 import org.apache.flink.runtime.checkpoint.CheckpointCoordinator;
 import org.apache.flink.runtime.checkpoint.CompletedCheckpoint;
 import org.apache.flink.runtime.checkpoint.PendingCheckpoint;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
 import org.apache.flink.runtime.operators.coordination.OperatorEvent;
@@ -119,6 +120,20 @@ public final class EpochCoordinator implements OperatorCoordinator {
 
     @Override
     public void start() throws Exception {
+        // The sources' cut coordinators joined when Flink created them, before starting any.
+        if (config.consistent() && !SnapshotCuts.of(context.getCoordinatorStore()).hasMembers()) {
+            context.failJob(
+                    new SuppressRestartsException(
+                            new FlinkRuntimeException(
+                                    "TiKV sink into "
+                                            + config.qualifiedTable()
+                                            + " has '"
+                                            + TiKVOptions.CONSISTENCY.key()
+                                            + "' = 'snapshot', but no TiKV source of the job has:"
+                                            + " nothing gives it cuts (from the DataStream API,"
+                                            + " add sources with TiKVSource#stream)")));
+            return;
+        }
         recoverBeforeTasksStart(NO_CHECKPOINT, false);
         long period = Math.max(1_000, config.lockTtl().toMillis() / 3);
         executor.scheduleAtFixedRate(this::keepAlive, period, period, TimeUnit.MILLISECONDS);
@@ -200,7 +215,9 @@ public final class EpochCoordinator implements OperatorCoordinator {
         } catch (ExecutionException e) {
             // Failing the job, not the call: a coordinator that throws here fails the JobMaster's
             // start, and the user would not see why (Flink's source coordinator does the same).
-            context.failJob(
+            // A table that cannot be written (the sink's, its progress table) stays so: no
+            // restart.
+            FlinkRuntimeException failure =
                     new FlinkRuntimeException(
                             "TiKV sink into "
                                     + config.qualifiedTable()
@@ -208,7 +225,11 @@ public final class EpochCoordinator implements OperatorCoordinator {
                                     + checkpointId
                                     + " failed: "
                                     + e.getCause().getMessage(),
-                            e.getCause()));
+                            e.getCause());
+            context.failJob(
+                    e.getCause() instanceof IllegalArgumentException
+                            ? new SuppressRestartsException(failure)
+                            : failure);
         }
     }
 
@@ -251,18 +272,7 @@ public final class EpochCoordinator implements OperatorCoordinator {
      * previous one commits could not hold a row that one holds.
      */
     private void closeAtCut(long checkpointId, boolean savepoint) {
-        SnapshotCuts snapshotCuts = SnapshotCuts.of(context.getCoordinatorStore());
-        if (!snapshotCuts.hasMembers()) {
-            throw new FlinkRuntimeException(
-                    "TiKV sink into "
-                            + config.qualifiedTable()
-                            + " has '"
-                            + TiKVOptions.CONSISTENCY.key()
-                            + "' = 'snapshot', but no TiKV source of the job has: nothing gives"
-                            + " it cuts (from the DataStream API, add sources with"
-                            + " TiKVSource#stream)");
-        }
-        cuts.put(checkpointId, snapshotCuts.cutFor(checkpointId));
+        cuts.put(checkpointId, SnapshotCuts.of(context.getCoordinatorStore()).cutFor(checkpointId));
         if (savepoint) {
             epochs.skip(checkpointId);
         }

@@ -28,6 +28,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The exactly-once writer: it prewrites into the open epoch's transaction, shared by all subtasks.
@@ -247,9 +248,13 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
     public void flush(boolean endOfInput) throws InterruptedException, IOException {
         // At a checkpoint, write only into an epoch already open; at the end, wait for it. With
         // consistency snapshot the epoch holds what came before this barrier, all of it: wait for
-        // it unless it never opens (a savepoint's), whose rows then go into the next one.
+        // it unless it never opens (a savepoint's, a failed checkpoint's), whose rows then go into
+        // the next one.
         this.endOfInput |= endOfInput;
-        writeBuffer(endOfInput || config.consistent() && !skipped());
+        writeBuffer(endOfInput);
+        if (config.consistent() && epochStartTs == 0 && waitsForEpoch() && !skipped()) {
+            writeBuffer(true);
+        }
         if (config.consistent() && epochs.hasDeferred()) {
             throw new FlinkRuntimeException(
                     "TiKV sink into "
@@ -263,16 +268,15 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
     }
 
     /**
-     * Whether this subtask's epoch was marked never to open. That of a failed checkpoint fails the
-     * writer if it has rows for it: they follow a barrier other writers may not have passed.
+     * Whether this subtask's epoch, not open, was marked never to open. That of a failed checkpoint
+     * fails the writer if it has rows for it: they follow a barrier other writers may not have
+     * passed.
      */
     private boolean skipped() {
-        if (epochStartTs != 0 || openTxn(primary(epoch)) != 0) {
-            return false;
-        }
-        long now = txn.timestamp();
         byte[] aborted = EpochKeys.aborted(config.sinkId(), epoch);
-        if (!txn.get(now, List.of(aborted)).isEmpty()) {
+        byte[] skipped = EpochKeys.skipped(config.sinkId(), epoch);
+        Map<ByteKey, byte[]> marks = txn.get(txn.timestamp(), List.of(aborted, skipped));
+        if (marks.containsKey(new ByteKey(aborted))) {
             if (buffer.isEmpty()) {
                 return true; // nothing came after the barrier: nothing to keep apart
             }
@@ -285,8 +289,12 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
                             + " 'snapshot' the job restarts from the last completed checkpoint,"
                             + " so that no epoch commits part of a cut");
         }
-        byte[] mark = EpochKeys.skipped(config.sinkId(), epoch);
-        return !txn.get(now, List.of(mark)).isEmpty();
+        return marks.containsKey(new ByteKey(skipped));
+    }
+
+    /** Whether anything waits for this subtask's epoch: writes, or earlier epochs to settle. */
+    private boolean waitsForEpoch() {
+        return !buffer.isEmpty() || epochs.hasDeferred() || !unsettled.isEmpty();
     }
 
     @Override
@@ -294,8 +302,7 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
         // Deferred writes and unsettled parts wait for the next epoch, not for more input: once
         // it opens they are settled and written (at a checkpoint, or at the end) even if nothing
         // else came.
-        boolean waiting = epochStartTs == 0 && (epochs.hasDeferred() || !unsettled.isEmpty());
-        if (buffer.isEmpty() && !waiting) {
+        if (epochStartTs != 0 ? buffer.isEmpty() : !waitsForEpoch()) {
             return;
         }
         if (epochStartTs == 0 && !findEpoch(mustWrite)) {

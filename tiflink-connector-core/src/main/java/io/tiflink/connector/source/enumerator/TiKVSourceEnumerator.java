@@ -239,7 +239,7 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
             return;
         }
         for (StreamSplit split : new ArrayList<>(pendingStreams)) {
-            Integer owner = config.consistent() ? returnedBy.get(split.splitId()) : null;
+            Integer owner = returnedBy.get(split.splitId());
             int reader;
             if (owner == null) {
                 reader = readers.get(nextStreamReader++ % readers.size());
@@ -282,7 +282,9 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
                 pendingSnapshots.addFirst(s.asSnapshot());
             } else {
                 pendingStreams.addFirst(s.asStream());
-                returnedBy.put(s.splitId(), subtaskId);
+                if (config.consistent()) {
+                    returnedBy.put(s.splitId(), subtaskId);
+                }
             }
         }
         serveWaitingReaders();

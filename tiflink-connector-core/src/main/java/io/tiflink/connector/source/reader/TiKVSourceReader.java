@@ -20,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * A TiKV source reader: asks the enumerator for snapshot splits one at a time (stream splits come
@@ -33,10 +32,8 @@ public final class TiKVSourceReader<T>
     /** Stream positions in checkpoints not yet known to be complete. */
     private final TreeMap<Long, Map<String, Long>> streamPositions = new TreeMap<>();
 
-    /** Set when the streams started and this reader holds none: it then says it is idle. */
-    private boolean idle;
-
-    private boolean saidIdle;
+    /** Set when the streams started and this reader holds none, until it said it is idle. */
+    private boolean toSayIdle;
 
     public TiKVSourceReader(
             TiKVSourceConfig config,
@@ -59,18 +56,13 @@ public final class TiKVSourceReader<T>
     @Override
     public void handleSourceEvents(SourceEvent event) {
         if (event instanceof StreamsStarted) {
-            idle = getNumberOfCurrentlyAssignedSplits() == 0;
-            if (idle) {
+            toSayIdle = getNumberOfCurrentlyAssignedSplits() == 0;
+            if (toSayIdle) {
                 splitFetcherManager.getQueue().notifyAvailable(); // so that pollNext runs
             }
         } else {
             super.handleSourceEvents(event);
         }
-    }
-
-    @Override
-    public CompletableFuture<Void> isAvailable() {
-        return idle && !saidIdle ? CompletableFuture.completedFuture(null) : super.isAvailable();
     }
 
     /**
@@ -79,8 +71,8 @@ public final class TiKVSourceReader<T>
      */
     @Override
     public InputStatus pollNext(ReaderOutput<T> output) throws Exception {
-        if (idle && !saidIdle) {
-            saidIdle = true;
+        if (toSayIdle) {
+            toSayIdle = false;
             output.emitWatermark(Watermark.MAX_WATERMARK);
         }
         return super.pollNext(output);
