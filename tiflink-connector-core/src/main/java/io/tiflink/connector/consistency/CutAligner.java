@@ -104,6 +104,14 @@ public final class CutAligner<T> extends AbstractStreamOperator<T>
         } else if (reported == SnapshotCuts.IDLE) {
             throw new FlinkRuntimeException(
                     "a change reached a cut operator whose source reader said it reads no stream");
+        } else if (ts < released) {
+            // Its cut is committed, or being committed, without it: never let it in silently.
+            throw new FlinkRuntimeException(
+                    "a change committed at "
+                            + ts
+                            + " ms reached the cut operator after the cut at "
+                            + released
+                            + " ms was released");
         } else {
             held.add(new StreamRecord<>(record.getValue(), ts));
         }

@@ -56,7 +56,8 @@ final class CutCoordinator implements OperatorCoordinator {
 
     @Override
     public void resetToCheckpoint(long checkpointId, byte[] state) {
-        cuts.restore(state == null ? SnapshotCuts.NONE : ByteBuffer.wrap(state).getLong());
+        cuts.restore(
+                checkpointId, state == null ? SnapshotCuts.NONE : ByteBuffer.wrap(state).getLong());
         for (int i = 0; i < gateways.length; i++) {
             cuts.forget(member, i);
         }
@@ -64,7 +65,7 @@ final class CutCoordinator implements OperatorCoordinator {
 
     @Override
     public void subtaskReset(int subtask, long checkpointId) {
-        cuts.forget(member, subtask);
+        cuts.reset(member, subtask, checkpointId);
     }
 
     @Override

@@ -20,7 +20,9 @@ import java.util.TreeMap;
  * timestamps carry. A cut moves only when every subtask of every member reported a watermark, to
  * the lowest of them, and not below any member's first watermark after its snapshot (a member whose
  * snapshot is newer than the cut would show rows the others have not reached). A checkpoint asked
- * twice gets the same cut; cuts never go back but at a restore, to the restored checkpoint's.
+ * twice gets the same cut; cuts never go back but when subtasks restart from a checkpoint, to its
+ * cut: the cuts of later checkpoints, which never completed, are void, and the restarted sources
+ * emit again only from the restored checkpoint's positions.
  */
 @Internal
 public final class SnapshotCuts {
@@ -37,7 +39,6 @@ public final class SnapshotCuts {
     private final Map<String, long[]> firstWatermarks = new HashMap<>();
     private final TreeMap<Long, Long> cuts = new TreeMap<>();
     private long lastCut = NONE;
-    private long restoredCut = NONE;
 
     /** The cuts of the job whose coordinators share {@code store}. */
     public static SnapshotCuts of(CoordinatorStore store) {
@@ -102,21 +103,31 @@ public final class SnapshotCuts {
         return lastCut;
     }
 
-    /** A restore: the cuts go on from {@code cut}, the restored checkpoint's. */
-    public synchronized void restore(long cut) {
-        lastCut = cut;
-        restoredCut = cut;
+    /** A restore of the whole job from {@code checkpointId}, whose cut was {@code cut}. */
+    public synchronized void restore(long checkpointId, long cut) {
         cuts.clear();
+        cuts.put(checkpointId, cut);
+        lastCut = cut;
     }
 
-    /** The cut of the checkpoint the job was last restored from, or {@link #NONE}. */
-    public synchronized long restoredCut() {
-        return restoredCut;
+    /**
+     * A subtask restarts from {@code checkpointId} (a failover of part of the job): until it
+     * reports again no cut moves, and the cuts go back to that checkpoint's.
+     */
+    public synchronized void reset(String member, int subtask, long checkpointId) {
+        forget(member, subtask);
+        Long cut = checkpointId < 0 ? (Long) NONE : cuts.get(checkpointId);
+        if (cut == null) {
+            throw new IllegalStateException(
+                    "the cut of checkpoint " + checkpointId + " to restart from is not known");
+        }
+        cuts.tailMap(checkpointId, false).clear();
+        lastCut = cut;
     }
 
-    /** Whether any source takes part: else no cut ever comes. */
-    public synchronized boolean hasMembers() {
-        return !watermarks.isEmpty();
+    /** The cut (ms) of checkpoint {@code checkpointId}, or {@link #NONE}. */
+    public synchronized long cutAt(long checkpointId) {
+        return cuts.getOrDefault(checkpointId, NONE);
     }
 
     /** The TSO a cut stands for: every commit before its millisecond. */

@@ -1,5 +1,6 @@
 package io.tiflink.connector.sink;
 
+import io.tiflink.connector.consistency.ConsistentInputs;
 import io.tiflink.connector.sink.committer.TiKVCommittable;
 import io.tiflink.connector.sink.committer.TiKVCommitter;
 import io.tiflink.connector.sink.coordinator.EpochCoordinatorOperator;
@@ -18,6 +19,7 @@ import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
 import org.apache.flink.streaming.api.connector.sink2.SupportsPostCommitTopology;
+import org.apache.flink.streaming.api.connector.sink2.SupportsPreWriteTopology;
 import org.apache.flink.streaming.api.datastream.DataStream;
 
 import java.io.IOException;
@@ -34,6 +36,7 @@ import java.util.List;
 public final class TiKVSink<IN> extends SinkCompat<IN>
         implements SupportsCommitter<TiKVCommittable>,
                 SupportsWriterState<IN, TiKVWriterState>,
+                SupportsPreWriteTopology<IN>,
                 SupportsPostCommitTopology<TiKVCommittable> {
     private static final long serialVersionUID = 1L;
 
@@ -79,6 +82,15 @@ public final class TiKVSink<IN> extends SinkCompat<IN>
     @Override
     public SimpleVersionedSerializer<TiKVCommittable> getCommittableSerializer() {
         return new TiKVCommittable.Serializer();
+    }
+
+    /** A consistent sink refuses, when Flink builds the job, input its cuts do not cover. */
+    @Override
+    public DataStream<IN> addPreWriteTopology(DataStream<IN> input) {
+        if (config.consistent()) {
+            ConsistentInputs.require(input.getTransformation(), config.qualifiedTable());
+        }
+        return input;
     }
 
     @Override

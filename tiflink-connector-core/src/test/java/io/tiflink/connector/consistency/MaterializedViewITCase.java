@@ -417,7 +417,9 @@ class MaterializedViewITCase {
                         .isEqualTo(cut);
                 Sources s = sourcesAt.computeIfAbsent(cut, ts -> Sources.read(tables, infos, ts));
                 assertThat(read(v, readTs))
-                        .as("view %s at %d, whose cut is %d", v.table(), readTs, cut)
+                        .as(
+                                "view %s at %d, whose cut is %d (checkpoint %s)",
+                                v.table(), readTs, cut, p[2])
                         .isEqualTo(v.expected.apply(s));
                 oldest = Math.min(oldest, cut);
             }

@@ -67,11 +67,38 @@ class SnapshotCutsTest {
         cuts.report("a", 0, 100);
         cuts.report("a", 0, 150);
         assertThat(cuts.cutFor(5)).isEqualTo(150);
-        cuts.restore(120);
+        cuts.restore(4, 120);
         cuts.forget("a", 0);
+        assertThat(cuts.cutAt(4)).isEqualTo(120);
+        assertThat(cuts.cutAt(5)).isEqualTo(SnapshotCuts.NONE);
         cuts.report("a", 0, 130);
         cuts.report("a", 0, 140);
         assertThat(cuts.cutFor(6)).isEqualTo(140);
+    }
+
+    @Test
+    void aSubtaskRestartedFromACheckpointTakesTheCutsBackToItsCut() {
+        cuts.join("a", 1);
+        cuts.join("b", 1);
+        cuts.report("a", 0, 100);
+        cuts.report("b", 0, 100);
+        cuts.report("a", 0, 150);
+        cuts.report("b", 0, 150);
+        assertThat(cuts.cutFor(12)).isEqualTo(150);
+        cuts.report("a", 0, 200);
+        cuts.report("b", 0, 200);
+        assertThat(cuts.cutFor(13)).isEqualTo(200);
+        // Checkpoint 13 never completed: a fails over to 12 and reads again from its positions.
+        cuts.reset("a", 0, 12);
+        assertThat(cuts.cutAt(12)).isEqualTo(150);
+        assertThat(cuts.cutAt(13)).isEqualTo(SnapshotCuts.NONE);
+        assertThat(cuts.cutFor(14)).isEqualTo(150);
+        cuts.report("a", 0, 170);
+        cuts.report("a", 0, 175);
+        assertThat(cuts.cutFor(15)).isEqualTo(175);
+        // Without a checkpoint, everything starts again.
+        cuts.reset("a", 0, -1);
+        assertThat(cuts.cutFor(16)).isEqualTo(SnapshotCuts.NONE);
     }
 
     @Test

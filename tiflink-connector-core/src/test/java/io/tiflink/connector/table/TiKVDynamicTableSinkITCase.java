@@ -16,6 +16,7 @@ import org.apache.flink.table.api.Schema;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.table.connector.ChangelogMode;
+import org.apache.flink.table.functions.ScalarFunction;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
 import org.apache.flink.types.RowKind;
@@ -199,7 +200,70 @@ class TiKVDynamicTableSinkITCase {
     }
 
     @Test
-    void aConsistentSinkInAJobWithoutConsistentSourcesFailsIt() {
+    void aConsistentSinkRefusesNonDeterministicFunctions() throws Exception {
+        StreamTableEnvironment t = tableEnv(1);
+        t.executeSql(
+                "CREATE TABLE view2 (id BIGINT, price DECIMAL(6, 2), PRIMARY KEY (id) NOT"
+                        + " ENFORCED)"
+                        + with("pricey", ", 'consistency' = 'snapshot'"));
+        t.executeSql(
+                "CREATE TABLE source2 (id BIGINT, name STRING, price DECIMAL(6, 2), stock INT,"
+                        + " at_proc AS"
+                        + " PROCTIME(), PRIMARY KEY (id) NOT ENFORCED)"
+                        + with("items", ", 'consistency' = 'snapshot'"));
+        t.createTemporarySystemFunction("jitter", new Jitter());
+        t.createTemporarySystemFunction("twice", new Twice());
+        assertThatThrownBy(
+                        () ->
+                                t.executeSql(
+                                        "INSERT INTO view2 SELECT id, price * RAND() FROM source2"))
+                .hasStackTraceContaining(
+                        "TiKV sink into shop.pricey has 'consistency' = 'snapshot', but its query"
+                                + " calls RAND, which is not deterministic");
+        assertThatThrownBy(
+                        () ->
+                                t.executeSql(
+                                        "INSERT INTO view2 SELECT id, CAST(SECOND(at_proc) AS"
+                                                + " DECIMAL(6, 2)) FROM source2"))
+                .hasStackTraceContaining("calls PROCTIME");
+        assertThatThrownBy(
+                        () ->
+                                t.executeSql(
+                                        "INSERT INTO view2 SELECT id, price FROM source2 WHERE"
+                                                + " UNIX_TIMESTAMP() > stock"))
+                .hasStackTraceContaining("calls UNIX_TIMESTAMP");
+        assertThatThrownBy(
+                        () ->
+                                t.executeSql(
+                                        "INSERT INTO view2 SELECT jitter(id), price FROM"
+                                                + " source2"))
+                .hasStackTraceContaining("calls " + Jitter.class.getName());
+        // A deterministic function is accepted.
+        assertThat(t.explainSql("INSERT INTO view2 SELECT twice(id), price FROM source2"))
+                .contains("twice");
+    }
+
+    /** A function Flink must not treat as deterministic. */
+    public static class Jitter extends ScalarFunction {
+        public Long eval(Long v) {
+            return v == null ? null : v + (long) (Math.random() * 10);
+        }
+
+        @Override
+        public boolean isDeterministic() {
+            return false;
+        }
+    }
+
+    /** A deterministic function. */
+    public static class Twice extends ScalarFunction {
+        public Long eval(Long v) {
+            return v == null ? null : v * 2;
+        }
+    }
+
+    @Test
+    void aConsistentSinkRefusesAJobWithoutConsistentSources() {
         StreamExecutionEnvironment env = env(1);
         env.fromData(1L)
                 .sinkTo(
@@ -212,8 +276,9 @@ class TiKVDynamicTableSinkITCase {
                                 .build());
         assertThatThrownBy(() -> env.execute("no cuts"))
                 .hasStackTraceContaining(
-                        "TiKV sink into shop.pricey has 'consistency' = 'snapshot', but no TiKV"
-                                + " source of the job has");
+                        "TiKV sink into shop.pricey has 'consistency' = 'snapshot', but its rows"
+                                + " come from source 'Collection Source'")
+                .hasStackTraceContaining("TiKVSource#stream");
     }
 
     @Test

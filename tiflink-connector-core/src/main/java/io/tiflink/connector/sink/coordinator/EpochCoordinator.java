@@ -1,6 +1,5 @@
 package io.tiflink.connector.sink.coordinator;
 
-import io.tiflink.connector.TiKVOptions;
 import io.tiflink.connector.consistency.SnapshotCuts;
 import io.tiflink.connector.sink.EpochKeys;
 import io.tiflink.connector.sink.TiKVSinkConfig;
@@ -120,20 +119,6 @@ public final class EpochCoordinator implements OperatorCoordinator {
 
     @Override
     public void start() throws Exception {
-        // The sources' cut coordinators joined when Flink created them, before starting any.
-        if (config.consistent() && !SnapshotCuts.of(context.getCoordinatorStore()).hasMembers()) {
-            context.failJob(
-                    new SuppressRestartsException(
-                            new FlinkRuntimeException(
-                                    "TiKV sink into "
-                                            + config.qualifiedTable()
-                                            + " has '"
-                                            + TiKVOptions.CONSISTENCY.key()
-                                            + "' = 'snapshot', but no TiKV source of the job has:"
-                                            + " nothing gives it cuts (from the DataStream API,"
-                                            + " add sources with TiKVSource#stream)")));
-            return;
-        }
         recoverBeforeTasksStart(NO_CHECKPOINT, false);
         long period = Math.max(1_000, config.lockTtl().toMillis() / 3);
         executor.scheduleAtFixedRate(this::keepAlive, period, period, TimeUnit.MILLISECONDS);
@@ -454,7 +439,7 @@ public final class EpochCoordinator implements OperatorCoordinator {
         if (epochs.restoreWritten()) {
             long restoredCut =
                     config.consistent()
-                            ? SnapshotCuts.of(context.getCoordinatorStore()).restoredCut()
+                            ? SnapshotCuts.of(context.getCoordinatorStore()).cutAt(restoredFrom)
                             : SnapshotCuts.NONE;
             if (restoredCut != SnapshotCuts.NONE) {
                 // What the restore writes is what the checkpoint held: its cut.
