@@ -103,6 +103,7 @@ public final class MiniTiKVCluster implements AutoCloseable {
                 new CdcEndpoint(
                         clusterId,
                         store,
+                        percolator.concurrencyManager(),
                         regions,
                         tso,
                         b.cdcResolvedTsInterval,

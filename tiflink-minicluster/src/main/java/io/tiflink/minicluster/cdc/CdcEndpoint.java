@@ -1,5 +1,6 @@
 package io.tiflink.minicluster.cdc;
 
+import io.tiflink.minicluster.codec.TxnSource;
 import io.tiflink.minicluster.pd.TsoAllocator;
 import io.tiflink.minicluster.region.Region;
 import io.tiflink.minicluster.region.RegionListener;
@@ -9,6 +10,7 @@ import io.tiflink.minicluster.storage.Lock;
 import io.tiflink.minicluster.storage.Modify;
 import io.tiflink.minicluster.storage.MvccStore;
 import io.tiflink.minicluster.storage.Write;
+import io.tiflink.minicluster.txn.ConcurrencyManager;
 
 import org.tikv.kvproto.Cdcpb;
 import org.tikv.kvproto.Errorpb;
@@ -53,6 +55,7 @@ public final class CdcEndpoint implements ApplyObserver, RegionListener, AutoClo
 
     private final long clusterId;
     private final MvccStore store;
+    private final ConcurrencyManager cm;
     private final RegionManager regions;
     private final TsoAllocator tso;
     private final long memoryQuota;
@@ -66,6 +69,7 @@ public final class CdcEndpoint implements ApplyObserver, RegionListener, AutoClo
     public CdcEndpoint(
             long clusterId,
             MvccStore store,
+            ConcurrencyManager cm,
             RegionManager regions,
             TsoAllocator tso,
             Duration resolvedTsInterval,
@@ -73,6 +77,7 @@ public final class CdcEndpoint implements ApplyObserver, RegionListener, AutoClo
             ScheduledExecutorService scheduler) {
         this.clusterId = clusterId;
         this.store = store;
+        this.cm = cm;
         this.regions = regions;
         this.tso = tso;
         this.memoryQuota = memoryQuota;
@@ -232,13 +237,7 @@ public final class CdcEndpoint implements ApplyObserver, RegionListener, AutoClo
                     break;
                 }
                 if (w.isDataChange()) {
-                    Cdcpb.Event.Row.Builder row =
-                            commitRow(key, w, Cdcpb.Event.LogType.COMMITTED)
-                                    .setOldValue(oldValue(key, versions, w.commitTs - 1));
-                    if (w.type == Write.Type.PUT) {
-                        row.setValue(ByteString.copyFrom(store.value(key, w)));
-                    }
-                    Cdcpb.Event.Row built = row.build();
+                    Cdcpb.Event.Row built = committedRow(key, w, versions).build();
                     rows.add(built);
                     bytes += built.getSerializedSize();
                 }
@@ -347,6 +346,9 @@ public final class CdcEndpoint implements ApplyObserver, RegionListener, AutoClo
                         row = rollbackRow(m.key, w.commitTs);
                     } else if (w.type == Write.Type.ROLLBACK) {
                         row = rollbackRow(m.key, w.startTs);
+                    } else if (w.isDataChange() && m.onePc) {
+                        // 1PC: no prewrite came before this commit.
+                        row = committedRow(m.key, w, store.versions(m.key));
                     } else if (w.isDataChange()) {
                         row = commitRow(m.key, w, Cdcpb.Event.LogType.COMMIT);
                         if (w.shortValue != null) {
@@ -384,22 +386,36 @@ public final class CdcEndpoint implements ApplyObserver, RegionListener, AutoClo
                                         : Cdcpb.Event.Row.OpType.DELETE)
                         .setOldValue(
                                 oldValue(key, versions, Math.max(lock.startTs, lock.forUpdateTs)));
+        TxnSource.set(row, lock.txnSource);
         if (value != null) {
             row.setValue(ByteString.copyFrom(value));
         }
         return row;
     }
 
+    /** A change whole in one row (incremental scan, 1PC): with its value and old value. */
+    private Cdcpb.Event.Row.Builder committedRow(byte[] key, Write w, Write[] versions) {
+        Cdcpb.Event.Row.Builder row =
+                commitRow(key, w, Cdcpb.Event.LogType.COMMITTED)
+                        .setOldValue(oldValue(key, versions, w.commitTs - 1));
+        if (w.type == Write.Type.PUT) {
+            row.setValue(ByteString.copyFrom(store.value(key, w)));
+        }
+        return row;
+    }
+
     private Cdcpb.Event.Row.Builder commitRow(byte[] key, Write w, Cdcpb.Event.LogType type) {
-        return Cdcpb.Event.Row.newBuilder()
-                .setType(type)
-                .setStartTs(w.startTs)
-                .setCommitTs(w.commitTs)
-                .setKey(ByteString.copyFrom(key))
-                .setOpType(
-                        w.type == Write.Type.PUT
-                                ? Cdcpb.Event.Row.OpType.PUT
-                                : Cdcpb.Event.Row.OpType.DELETE);
+        Cdcpb.Event.Row.Builder row =
+                Cdcpb.Event.Row.newBuilder()
+                        .setType(type)
+                        .setStartTs(w.startTs)
+                        .setCommitTs(w.commitTs)
+                        .setKey(ByteString.copyFrom(key))
+                        .setOpType(
+                                w.type == Write.Type.PUT
+                                        ? Cdcpb.Event.Row.OpType.PUT
+                                        : Cdcpb.Event.Row.OpType.DELETE);
+        return TxnSource.set(row, w.txnSource);
     }
 
     private static Cdcpb.Event.Row.Builder rollbackRow(byte[] key, long startTs) {
@@ -429,6 +445,8 @@ public final class CdcEndpoint implements ApplyObserver, RegionListener, AutoClo
     void advanceResolvedTs() {
         try {
             long minTs = tso.next();
+            // As TiKV: async-commit and 1PC txns prewritten from now on commit above min_ts.
+            cm.updateMaxTs(minTs);
             store.underLatch(
                     s -> {
                         Map<Connection, TreeMap<Long, List<Downstream>>> byConn = new HashMap<>();

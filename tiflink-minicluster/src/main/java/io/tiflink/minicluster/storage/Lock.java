@@ -23,6 +23,9 @@ public final class Lock {
     public final boolean useAsyncCommit;
     public final List<byte[]> secondaries;
 
+    /** Where the txn comes from ({@code kvrpcpb.Context.txn_source}); 0 for a user's write. */
+    public final long txnSource;
+
     public Lock(
             Kvrpcpb.Op type,
             byte[] primary,
@@ -33,7 +36,8 @@ public final class Lock {
             long txnSize,
             long minCommitTs,
             boolean useAsyncCommit,
-            List<byte[]> secondaries) {
+            List<byte[]> secondaries,
+            long txnSource) {
         this.type = type;
         this.primary = primary;
         this.startTs = startTs;
@@ -44,6 +48,7 @@ public final class Lock {
         this.minCommitTs = minCommitTs;
         this.useAsyncCommit = useAsyncCommit;
         this.secondaries = List.copyOf(secondaries);
+        this.txnSource = txnSource;
     }
 
     public Lock withTtl(long newTtl) {
@@ -57,7 +62,8 @@ public final class Lock {
                 txnSize,
                 minCommitTs,
                 useAsyncCommit,
-                secondaries);
+                secondaries,
+                txnSource);
     }
 
     public Lock withMinCommitTs(long newMinCommitTs) {
@@ -71,7 +77,8 @@ public final class Lock {
                 txnSize,
                 newMinCommitTs,
                 useAsyncCommit,
-                secondaries);
+                secondaries,
+                txnSource);
     }
 
     public boolean isPessimistic() {

@@ -30,23 +30,31 @@ public final class Modify {
      */
     public final boolean overlappedRollbackMark;
 
+    /**
+     * A commit record written by 1PC, with no lock before it (TiKV flags such a batch {@code
+     * ONE_PC}; CDC reports the record as COMMITTED with its old value).
+     */
+    public final boolean onePc;
+
     private Modify(
             Cf cf,
             byte[] key,
             long ts,
             Object value,
             Lock removedLock,
-            boolean overlappedRollbackMark) {
+            boolean overlappedRollbackMark,
+            boolean onePc) {
         this.cf = cf;
         this.key = key;
         this.ts = ts;
         this.value = value;
         this.removedLock = removedLock;
         this.overlappedRollbackMark = overlappedRollbackMark;
+        this.onePc = onePc;
     }
 
     private Modify(Cf cf, byte[] key, long ts, Object value, Lock removedLock) {
-        this(cf, key, ts, value, removedLock, false);
+        this(cf, key, ts, value, removedLock, false, false);
     }
 
     public static Modify putDefault(byte[] key, long startTs, byte[] value) {
@@ -69,10 +77,21 @@ public final class Modify {
         return new Modify(Cf.WRITE, key, write.commitTs, write, null);
     }
 
+    /** A commit record written by 1PC. */
+    public static Modify putOnePcWrite(byte[] key, Write write) {
+        return new Modify(Cf.WRITE, key, write.commitTs, write, null, false, true);
+    }
+
     /** Rewrites a commit record with its overlapped-rollback flag set. */
     public static Modify markOverlappedRollback(byte[] key, Write committed) {
         return new Modify(
-                Cf.WRITE, key, committed.commitTs, committed.withOverlappedRollback(), null, true);
+                Cf.WRITE,
+                key,
+                committed.commitTs,
+                committed.withOverlappedRollback(),
+                null,
+                true,
+                false);
     }
 
     public static Modify deleteWrite(byte[] key, long commitTs) {

@@ -97,6 +97,14 @@ public final class TikvService extends TikvGrpc.TikvImplBase {
         return raw;
     }
 
+    private static List<byte[]> mutationKeys(List<Kvrpcpb.Mutation> mutations) {
+        List<byte[]> raw = new ArrayList<>(mutations.size());
+        for (Kvrpcpb.Mutation m : mutations) {
+            raw.add(m.getKey().toByteArray());
+        }
+        return raw;
+    }
+
     @Override
     public void kvGet(Kvrpcpb.GetRequest req, StreamObserver<Kvrpcpb.GetResponse> obs) {
         serve(
@@ -181,13 +189,9 @@ public final class TikvService extends TikvGrpc.TikvImplBase {
     @Override
     public void kvPrewrite(
             Kvrpcpb.PrewriteRequest req, StreamObserver<Kvrpcpb.PrewriteResponse> obs) {
-        List<byte[]> keys = new ArrayList<>(req.getMutationsCount());
-        for (Kvrpcpb.Mutation m : req.getMutationsList()) {
-            keys.add(m.getKey().toByteArray());
-        }
         serve(
                 req.getContext(),
-                keys,
+                mutationKeys(req.getMutationsList()),
                 obs,
                 e -> Kvrpcpb.PrewriteResponse.newBuilder().setRegionError(e).build(),
                 region -> percolator.prewrite(req));
@@ -222,6 +226,30 @@ public final class TikvService extends TikvGrpc.TikvImplBase {
                 obs,
                 e -> Kvrpcpb.BatchRollbackResponse.newBuilder().setRegionError(e).build(),
                 region -> percolator.batchRollback(req));
+    }
+
+    @Override
+    public void kvPessimisticLock(
+            Kvrpcpb.PessimisticLockRequest req,
+            StreamObserver<Kvrpcpb.PessimisticLockResponse> obs) {
+        serve(
+                req.getContext(),
+                mutationKeys(req.getMutationsList()),
+                obs,
+                e -> Kvrpcpb.PessimisticLockResponse.newBuilder().setRegionError(e).build(),
+                region -> percolator.pessimisticLock(req));
+    }
+
+    @Override
+    public void kvCheckSecondaryLocks(
+            Kvrpcpb.CheckSecondaryLocksRequest req,
+            StreamObserver<Kvrpcpb.CheckSecondaryLocksResponse> obs) {
+        serve(
+                req.getContext(),
+                keys(req.getKeysList()),
+                obs,
+                e -> Kvrpcpb.CheckSecondaryLocksResponse.newBuilder().setRegionError(e).build(),
+                region -> percolator.checkSecondaryLocks(req));
     }
 
     @Override

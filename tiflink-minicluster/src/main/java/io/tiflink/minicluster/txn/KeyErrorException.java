@@ -1,6 +1,7 @@
 package io.tiflink.minicluster.txn;
 
 import org.tikv.kvproto.Kvrpcpb;
+import org.tikv.shade.com.google.protobuf.ByteString;
 
 /** A transactional error that TiKV reports in a response's {@code KeyError}. */
 public final class KeyErrorException extends RuntimeException {
@@ -21,6 +22,14 @@ public final class KeyErrorException extends RuntimeException {
 
     static KeyErrorException retryable(String message) {
         return new KeyErrorException(Kvrpcpb.KeyError.newBuilder().setRetryable(message).build());
+    }
+
+    static KeyErrorException alreadyExist(byte[] key) {
+        return new KeyErrorException(
+                Kvrpcpb.KeyError.newBuilder()
+                        .setAlreadyExist(
+                                Kvrpcpb.AlreadyExist.newBuilder().setKey(ByteString.copyFrom(key)))
+                        .build());
     }
 
     static KeyErrorException locked(Kvrpcpb.LockInfo lock) {

@@ -27,6 +27,7 @@ import java.util.Set;
  */
 public final class Percolator {
     private final MvccStore store;
+    private final ConcurrencyManager cm = new ConcurrencyManager();
 
     public Percolator(MvccStore store) {
         this.store = store;
@@ -34,6 +35,11 @@ public final class Percolator {
 
     public MvccStore store() {
         return store;
+    }
+
+    /** The store's max_ts and in-memory locks (CDC raises max_ts with each resolved-ts TSO). */
+    public ConcurrencyManager concurrencyManager() {
+        return cm;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -77,13 +83,21 @@ public final class Percolator {
                 && !lock.useAsyncCommit);
     }
 
-    /** The value at the read's timestamp, or null; throws a locked KeyError if a lock blocks it. */
+    /**
+     * The value at the read's timestamp, or null; throws a locked KeyError if a lock blocks it. As
+     * TiKV's reads, it raises max_ts and checks the locks of prewrites in flight first.
+     */
     public byte[] get(byte[] key, ReadContext read) {
-        Lock lock = store.lock(key);
+        cm.updateMaxTs(read.ts);
+        checkLock(cm.memoryLock(key), key, read);
+        checkLock(store.lock(key), key, read);
+        return store.get(key, read.ts);
+    }
+
+    private static void checkLock(Lock lock, byte[] key, ReadContext read) {
         if (lock != null && blocksRead(lock, key, read)) {
             throw KeyErrorException.locked(lock.toLockInfo(key));
         }
-        return store.get(key, read.ts);
     }
 
     public Kvrpcpb.GetResponse kvGet(Kvrpcpb.GetRequest req) {
@@ -188,43 +202,13 @@ public final class Percolator {
     // Prewrite and commit
 
     public Kvrpcpb.PrewriteResponse prewrite(Kvrpcpb.PrewriteRequest req) {
-        if (req.getUseAsyncCommit() || req.getTryOnePc()) {
-            return Kvrpcpb.PrewriteResponse.newBuilder()
-                    .addErrors(
-                            KeyErrorException.abort(
-                                            "async commit and 1PC are not supported by"
-                                                    + " tiflink-minicluster")
-                                    .keyError())
-                    .build();
+        List<byte[]> memoryLocked = new ArrayList<>();
+        try {
+            return store.write((s, batch) -> new Prewrite(req, s, batch, cm, memoryLocked).run());
+        } finally {
+            // The batch is applied: its locks (or 1PC records) are in the engine now.
+            memoryLocked.forEach(cm::removeMemoryLock);
         }
-        long startTs = req.getStartVersion();
-        byte[] primary = req.getPrimaryLock().toByteArray();
-        return store.write(
-                (s, batch) -> {
-                    Kvrpcpb.PrewriteResponse.Builder resp = Kvrpcpb.PrewriteResponse.newBuilder();
-                    for (Kvrpcpb.Mutation m : req.getMutationsList()) {
-                        byte[] key = m.getKey().toByteArray();
-                        try {
-                            prewriteKey(s, batch, m, key, primary, startTs, req);
-                        } catch (KeyErrorException e) {
-                            if (isCommitted(s, key, startTs)) {
-                                // A retried prewrite of a committed txn succeeds and writes
-                                // nothing.
-                                batch.clear();
-                                return Kvrpcpb.PrewriteResponse.getDefaultInstance();
-                            }
-                            if (!e.keyError().hasLocked()) {
-                                batch.clear();
-                                return resp.clearErrors().addErrors(e.keyError()).build();
-                            }
-                            resp.addErrors(e.keyError());
-                        }
-                    }
-                    if (resp.getErrorsCount() > 0) {
-                        batch.clear();
-                    }
-                    return resp.build();
-                });
     }
 
     private static boolean isCommitted(MvccStore s, byte[] key, long startTs) {
@@ -232,86 +216,7 @@ public final class Percolator {
         return record != null && record.type != Write.Type.ROLLBACK;
     }
 
-    private static void prewriteKey(
-            MvccStore s,
-            List<Modify> batch,
-            Kvrpcpb.Mutation m,
-            byte[] key,
-            byte[] primary,
-            long startTs,
-            Kvrpcpb.PrewriteRequest req) {
-        Lock existing = s.lock(key);
-        if (existing != null) {
-            if (existing.startTs != startTs) {
-                throw KeyErrorException.locked(existing.toLockInfo(key));
-            }
-            return; // duplicated prewrite
-        }
-        Write[] versions = s.versions(key);
-        if (!req.getSkipConstraintCheck() && versions.length > 0) {
-            Write newest = versions[0];
-            if (newest.commitTs > startTs) {
-                throw writeConflict(key, primary, startTs, newest, "Optimistic");
-            }
-            if (newest.commitTs == startTs
-                    && (newest.type == Write.Type.ROLLBACK || newest.overlappedRollback)) {
-                throw writeConflict(key, primary, startTs, newest, "SelfRolledBack");
-            }
-        }
-        Kvrpcpb.Op op = m.getOp();
-        if (op == Kvrpcpb.Op.Insert || op == Kvrpcpb.Op.CheckNotExists) {
-            Write latest = MvccStore.latestDataChange(versions, TimeStamps.MAX);
-            if (latest != null && latest.type == Write.Type.PUT) {
-                throw new KeyErrorException(
-                        Kvrpcpb.KeyError.newBuilder()
-                                .setAlreadyExist(
-                                        Kvrpcpb.AlreadyExist.newBuilder().setKey(m.getKey()))
-                                .build());
-            }
-            if (op == Kvrpcpb.Op.CheckNotExists) {
-                return;
-            }
-        }
-        Kvrpcpb.Op lockType;
-        switch (op) {
-            case Put:
-            case Insert:
-                lockType = Kvrpcpb.Op.Put;
-                break;
-            case Del:
-                lockType = Kvrpcpb.Op.Del;
-                break;
-            case Lock:
-                lockType = Kvrpcpb.Op.Lock;
-                break;
-            default:
-                throw KeyErrorException.abort("unsupported mutation op " + op);
-        }
-        byte[] shortValue = null;
-        if (lockType == Kvrpcpb.Op.Put) {
-            byte[] value = m.getValue().toByteArray();
-            if (value.length <= MvccStore.SHORT_VALUE_MAX_LEN) {
-                shortValue = value;
-            } else {
-                batch.add(Modify.putDefault(key, startTs, value));
-            }
-        }
-        Lock lock =
-                new Lock(
-                        lockType,
-                        primary,
-                        startTs,
-                        req.getLockTtl(),
-                        shortValue,
-                        0,
-                        req.getTxnSize(),
-                        req.getMinCommitTs(),
-                        false,
-                        List.of());
-        batch.add(Modify.putLock(key, lock));
-    }
-
-    private static KeyErrorException writeConflict(
+    static KeyErrorException writeConflict(
             byte[] key, byte[] primary, long startTs, Write conflict, String reason) {
         Kvrpcpb.WriteConflict wc =
                 Kvrpcpb.WriteConflict.newBuilder()
@@ -368,10 +273,7 @@ public final class Percolator {
             MvccStore s, List<Modify> batch, byte[] key, long startTs, long commitTs) {
         Lock lock = s.lock(key);
         if (lock != null && lock.startTs == startTs) {
-            if (lock.isPessimistic()) {
-                throw KeyErrorException.abort(
-                        "PessimisticLockNotFound: cannot commit an unprewritten pessimistic lock");
-            }
+            // A pessimistic lock left behind (its rollback lost) commits as a Lock record.
             if (commitTs < lock.minCommitTs) {
                 throw new KeyErrorException(
                         Kvrpcpb.KeyError.newBuilder()
@@ -383,19 +285,12 @@ public final class Percolator {
                                                 .setMinCommitTs(lock.minCommitTs))
                                 .build());
             }
-            Write.Type type =
-                    lock.type == Kvrpcpb.Op.Put
-                            ? Write.Type.PUT
-                            : lock.type == Kvrpcpb.Op.Del ? Write.Type.DELETE : Write.Type.LOCK;
             Write atCommitTs = s.seekWrite(key, commitTs);
             boolean overlapsRollback =
                     atCommitTs != null
                             && atCommitTs.commitTs == commitTs
                             && atCommitTs.type == Write.Type.ROLLBACK;
-            batch.add(
-                    Modify.putWrite(
-                            key,
-                            new Write(type, startTs, commitTs, lock.shortValue, overlapsRollback)));
+            batch.add(Modify.putWrite(key, Write.committing(lock, commitTs, overlapsRollback)));
             batch.add(Modify.deleteLock(key, lock));
             return;
         }
@@ -412,8 +307,7 @@ public final class Percolator {
     // Rollback and lock resolution
 
     /** Removes the txn's lock (if any) and leaves a rollback record at start_ts. */
-    private static void rollbackKey(
-            MvccStore s, List<Modify> batch, byte[] key, long startTs, Lock lock) {
+    static void rollbackKey(MvccStore s, List<Modify> batch, byte[] key, long startTs, Lock lock) {
         if (lock != null) {
             if (lock.type == Kvrpcpb.Op.Put && lock.shortValue == null) {
                 batch.add(Modify.deleteDefault(key, startTs));
@@ -462,6 +356,7 @@ public final class Percolator {
     }
 
     public Kvrpcpb.CleanupResponse cleanup(Kvrpcpb.CleanupRequest req) {
+        cm.updateMaxTs(req.getStartVersion());
         try {
             long commitTs =
                     store.write(
@@ -498,6 +393,17 @@ public final class Percolator {
         }
     }
 
+    public Kvrpcpb.PessimisticLockResponse pessimisticLock(Kvrpcpb.PessimisticLockRequest req) {
+        return store.write((s, batch) -> new AcquirePessimisticLock(req, s, batch, cm).run());
+    }
+
+    public Kvrpcpb.CheckSecondaryLocksResponse checkSecondaryLocks(
+            Kvrpcpb.CheckSecondaryLocksRequest req) {
+        // A commit must not overwrite the rollbacks this may write.
+        cm.updateMaxTs(req.getStartVersion());
+        return store.write((s, batch) -> CheckSecondaryLocks.run(s, batch, req));
+    }
+
     public Kvrpcpb.PessimisticRollbackResponse pessimisticRollback(
             Kvrpcpb.PessimisticRollbackRequest req) {
         long startTs = req.getStartVersion();
@@ -519,45 +425,24 @@ public final class Percolator {
         return Kvrpcpb.PessimisticRollbackResponse.getDefaultInstance();
     }
 
+    /** TiKV's {@code commands/check_txn_status.rs} on the txn's primary key. */
     public Kvrpcpb.CheckTxnStatusResponse checkTxnStatus(Kvrpcpb.CheckTxnStatusRequest req) {
         byte[] primary = req.getPrimaryKey().toByteArray();
         long lockTs = req.getLockTs();
         long callerStartTs = TimeStamps.fromWire(req.getCallerStartTs());
         long currentTs = TimeStamps.fromWire(req.getCurrentTs());
+        cm.updateMaxTs(lockTs);
+        cm.updateMaxTs(currentTs);
+        cm.updateMaxTs(callerStartTs);
         try {
             return store.write(
                     (s, batch) -> {
-                        Kvrpcpb.CheckTxnStatusResponse.Builder resp =
-                                Kvrpcpb.CheckTxnStatusResponse.newBuilder();
                         Lock lock = s.lock(primary);
                         if (lock != null && lock.startTs == lockTs) {
-                            if (lock.isExpired(currentTs)) {
-                                rollbackKey(s, batch, primary, lockTs, lock);
-                                return resp.setAction(
-                                                lock.isPessimistic()
-                                                        ? Kvrpcpb.Action
-                                                                .TTLExpirePessimisticRollback
-                                                        : Kvrpcpb.Action.TTLExpireRollback)
-                                        .build();
-                            }
-                            if (lock.minCommitTs != 0
-                                    && !TimeStamps.isMax(callerStartTs)
-                                    && callerStartTs >= lock.minCommitTs) {
-                                // Push min_commit_ts so the caller's read can skip this lock.
-                                lock = lock.withMinCommitTs(Math.max(callerStartTs + 1, currentTs));
-                                batch.add(Modify.putLock(primary, lock));
-                            }
-                            boolean pushed =
-                                    (callerStartTs != 0 && lock.minCommitTs > callerStartTs)
-                                            || TimeStamps.isMax(callerStartTs);
-                            return resp.setLockTtl(lock.ttl)
-                                    .setAction(
-                                            pushed
-                                                    ? Kvrpcpb.Action.MinCommitTSPushed
-                                                    : Kvrpcpb.Action.NoAction)
-                                    .setLockInfo(lock.toLockInfo(primary))
-                                    .build();
+                            return lockedStatus(req, s, batch, primary, lock);
                         }
+                        Kvrpcpb.CheckTxnStatusResponse.Builder resp =
+                                Kvrpcpb.CheckTxnStatusResponse.newBuilder();
                         Write record = s.txnRecord(primary, lockTs);
                         if (record != null) {
                             if (record.type != Write.Type.ROLLBACK) {
@@ -574,12 +459,58 @@ public final class Percolator {
                                                             .setPrimaryKey(req.getPrimaryKey()))
                                             .build());
                         }
+                        if (req.getResolvingPessimisticLock()) {
+                            return resp.setAction(Kvrpcpb.Action.LockNotExistDoNothing).build();
+                        }
                         rollbackKey(s, batch, primary, lockTs, null);
                         return resp.setAction(Kvrpcpb.Action.LockNotExistRollback).build();
                     });
         } catch (KeyErrorException e) {
             return Kvrpcpb.CheckTxnStatusResponse.newBuilder().setError(e.keyError()).build();
         }
+    }
+
+    /** TiKV's {@code check_txn_status_lock_exists}. */
+    private static Kvrpcpb.CheckTxnStatusResponse lockedStatus(
+            Kvrpcpb.CheckTxnStatusRequest req,
+            MvccStore s,
+            List<Modify> batch,
+            byte[] primary,
+            Lock lock) {
+        long callerStartTs = TimeStamps.fromWire(req.getCallerStartTs());
+        long currentTs = TimeStamps.fromWire(req.getCurrentTs());
+        Kvrpcpb.CheckTxnStatusResponse.Builder resp = Kvrpcpb.CheckTxnStatusResponse.newBuilder();
+        // An async-commit txn may have committed although its primary is locked: its status is
+        // decided from its secondaries (CheckSecondaryLocks), and ResolveLock settles it.
+        if (lock.useAsyncCommit && !req.getForceSyncCommit()) {
+            return resp.setLockTtl(lock.ttl)
+                    .setAction(Kvrpcpb.Action.NoAction)
+                    .setLockInfo(lock.toLockInfo(primary))
+                    .build();
+        }
+        if (lock.isExpired(currentTs)) {
+            if (req.getResolvingPessimisticLock() && lock.isPessimistic()) {
+                // Only the pessimistic lock goes; no rollback record.
+                batch.add(Modify.deleteLock(primary, lock));
+                return resp.setAction(Kvrpcpb.Action.TTLExpirePessimisticRollback).build();
+            }
+            rollbackKey(s, batch, primary, lock.startTs, lock);
+            return resp.setAction(Kvrpcpb.Action.TTLExpireRollback).build();
+        }
+        if (lock.minCommitTs != 0
+                && !TimeStamps.isMax(callerStartTs)
+                && callerStartTs >= lock.minCommitTs) {
+            // Push min_commit_ts so the caller's read can skip this lock.
+            lock = lock.withMinCommitTs(Math.max(callerStartTs + 1, currentTs));
+            batch.add(Modify.putLock(primary, lock));
+        }
+        boolean pushed =
+                (callerStartTs != 0 && lock.minCommitTs > callerStartTs)
+                        || TimeStamps.isMax(callerStartTs);
+        return resp.setLockTtl(lock.ttl)
+                .setAction(pushed ? Kvrpcpb.Action.MinCommitTSPushed : Kvrpcpb.Action.NoAction)
+                .setLockInfo(lock.toLockInfo(primary))
+                .build();
     }
 
     /**

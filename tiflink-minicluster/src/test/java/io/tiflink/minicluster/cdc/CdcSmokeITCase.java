@@ -2,22 +2,16 @@ package io.tiflink.minicluster.cdc;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
-import io.tiflink.minicluster.region.Region;
 
 import org.tikv.kvproto.Cdcpb;
-import org.tikv.kvproto.ChangeDataGrpc;
 import org.tikv.kvproto.Kvrpcpb;
 import org.tikv.shade.com.google.protobuf.ByteString;
-import org.tikv.shade.io.grpc.ManagedChannel;
-import org.tikv.shade.io.grpc.ManagedChannelBuilder;
-import org.tikv.shade.io.grpc.stub.StreamObserver;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -33,40 +27,12 @@ class CdcSmokeITCase {
         byte[] key = "cdc-smoke".getBytes();
         commit(cluster, key, "v1");
         long checkpoint = cluster.currentTs();
-        Region region = cluster.regions().locate(key);
-        ManagedChannel channel =
-                ManagedChannelBuilder.forTarget(cluster.storeAddress(region.leaderStoreId))
-                        .usePlaintext()
-                        .build();
-        List<Cdcpb.ChangeDataEvent> received = new CopyOnWriteArrayList<>();
-        try {
-            StreamObserver<Cdcpb.ChangeDataRequest> requests =
-                    ChangeDataGrpc.newStub(channel).eventFeed(collectInto(received));
-            requests.onNext(
-                    Cdcpb.ChangeDataRequest.newBuilder()
-                            .setHeader(
-                                    Cdcpb.Header.newBuilder()
-                                            .setClusterId(cluster.clusterId())
-                                            .setTicdcVersion("5.0.0"))
-                            .setRegionId(region.id)
-                            .setRegionEpoch(region.toProto().getRegionEpoch())
-                            .setCheckpointTs(checkpoint)
-                            .setRequestId(7)
-                            .build());
-            await().atMost(Duration.ofSeconds(5))
-                    .until(() -> rows(received, Cdcpb.Event.LogType.INITIALIZED).size() == 1);
+        try (Feed feed = new Feed(cluster, key, checkpoint)) {
+            List<Cdcpb.ChangeDataEvent> received = feed.received;
             long commitTs = commit(cluster, key, "v2");
-            await().atMost(Duration.ofSeconds(5))
-                    .until(
-                            () ->
-                                    received.stream()
-                                            .anyMatch(
-                                                    e ->
-                                                            e.hasResolvedTs()
-                                                                    && e.getResolvedTs().getTs()
-                                                                            >= commitTs));
-            List<Cdcpb.Event.Row> prewrites = rows(received, Cdcpb.Event.LogType.PREWRITE);
-            List<Cdcpb.Event.Row> commits = rows(received, Cdcpb.Event.LogType.COMMIT);
+            await().atMost(Duration.ofSeconds(5)).until(() -> feed.resolvedTs() >= commitTs);
+            List<Cdcpb.Event.Row> prewrites = feed.rows(Cdcpb.Event.LogType.PREWRITE);
+            List<Cdcpb.Event.Row> commits = feed.rows(Cdcpb.Event.LogType.COMMIT);
             assertThat(prewrites).hasSize(1);
             assertThat(prewrites.get(0).getValue().toStringUtf8()).isEqualTo("v2");
             assertThat(prewrites.get(0).getOldValue().toStringUtf8()).isEqualTo("v1");
@@ -84,9 +50,6 @@ class CdcSmokeITCase {
                 }
             }
             assertThat(commitAt).isLessThan(resolvedAt);
-            requests.onCompleted();
-        } finally {
-            channel.shutdownNow();
         }
     }
 
@@ -120,21 +83,6 @@ class CdcSmokeITCase {
         return commitTs;
     }
 
-    private static List<Cdcpb.Event.Row> rows(
-            List<Cdcpb.ChangeDataEvent> events, Cdcpb.Event.LogType type) {
-        List<Cdcpb.Event.Row> rows = new CopyOnWriteArrayList<>();
-        for (Cdcpb.ChangeDataEvent e : events) {
-            for (Cdcpb.Event ev : e.getEventsList()) {
-                for (Cdcpb.Event.Row r : ev.getEntries().getEntriesList()) {
-                    if (r.getType() == type) {
-                        rows.add(r);
-                    }
-                }
-            }
-        }
-        return rows;
-    }
-
     private static int indexOf(List<Cdcpb.ChangeDataEvent> events, Cdcpb.Event.LogType type) {
         for (int i = 0; i < events.size(); i++) {
             for (Cdcpb.Event ev : events.get(i).getEventsList()) {
@@ -146,21 +94,5 @@ class CdcSmokeITCase {
             }
         }
         return -1;
-    }
-
-    private static StreamObserver<Cdcpb.ChangeDataEvent> collectInto(
-            List<Cdcpb.ChangeDataEvent> received) {
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(Cdcpb.ChangeDataEvent value) {
-                received.add(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {}
-
-            @Override
-            public void onCompleted() {}
-        };
     }
 }

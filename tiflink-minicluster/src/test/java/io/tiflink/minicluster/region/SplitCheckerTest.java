@@ -34,11 +34,13 @@ class SplitCheckerTest {
                             batch.add(Modify.putDefault(key(i), 1, value));
                             batch.add(
                                     Modify.putWrite(
-                                            key(i), new Write(Write.Type.PUT, 1, 2, null, false)));
+                                            key(i),
+                                            new Write(Write.Type.PUT, 1, 2, null, false, 0)));
                         } else {
                             batch.add(
                                     Modify.putWrite(
-                                            key(i), new Write(Write.Type.PUT, 1, 2, value, false)));
+                                            key(i),
+                                            new Write(Write.Type.PUT, 1, 2, value, false, 0)));
                         }
                     }
                     return null;

@@ -38,7 +38,7 @@ class MvccStoreTest {
     }
 
     private static Write put(long startTs, long commitTs, String value) {
-        return new Write(Write.Type.PUT, startTs, commitTs, b(value), false);
+        return new Write(Write.Type.PUT, startTs, commitTs, b(value), false, 0);
     }
 
     /** A committed Put through the Percolator commands. */
@@ -98,7 +98,8 @@ class MvccStoreTest {
                 Modify.putWrite(k, Write.rollback(3)),
                 Modify.putWrite(
                         k,
-                        new Write(Write.Type.PUT, 8, 10, b("b"), false).withOverlappedRollback()));
+                        new Write(Write.Type.PUT, 8, 10, b("b"), false, 0)
+                                .withOverlappedRollback()));
 
         assertThat(store.txnRecord(k, 1).commitTs).isEqualTo(5);
         assertThat(store.txnRecord(k, 3).type).isEqualTo(Write.Type.ROLLBACK);
@@ -156,7 +157,7 @@ class MvccStoreTest {
         commitPut("k", b("v3"), 11, 12); // above the safe point: kept
         // "d": deleted at or below the safe point, so nothing is left.
         commitPut("d", b("v"), 1, 2);
-        apply(Modify.putWrite(b("d"), new Write(Write.Type.DELETE, 3, 4, null, false)));
+        apply(Modify.putWrite(b("d"), new Write(Write.Type.DELETE, 3, 4, null, false, 0)));
         // "o": only versions above the safe point.
         commitPut("o", b("v"), 20, 21);
 

@@ -1,5 +1,6 @@
 package io.tiflink.minicluster.txn;
 
+import io.tiflink.minicluster.codec.TxnSource;
 import io.tiflink.minicluster.storage.Lock;
 import io.tiflink.minicluster.storage.Modify;
 import io.tiflink.minicluster.storage.MvccStore;
@@ -92,6 +93,55 @@ class PercolatorTest {
 
     private void prewriteOk(long startTs, String primary, Kvrpcpb.Mutation... mutations) {
         assertThat(prewrite(startTs, primary, mutations).getErrorsList()).isEmpty();
+    }
+
+    /** An async-commit prewrite: the primary lists {@code secondaries}. */
+    private static Kvrpcpb.PrewriteRequest.Builder asyncReq(
+            long startTs, String primary, List<String> secondaries, Kvrpcpb.Mutation... mutations) {
+        Kvrpcpb.PrewriteRequest.Builder req =
+                prewriteReq(startTs, primary, mutations).setUseAsyncCommit(true);
+        secondaries.forEach(k -> req.addSecondaries(bs(k)));
+        return req;
+    }
+
+    /** A pessimistic prewrite in which every mutation's key is pessimistically locked. */
+    private static Kvrpcpb.PrewriteRequest.Builder pessimisticReq(
+            long startTs, long forUpdateTs, String primary, Kvrpcpb.Mutation... mutations) {
+        Kvrpcpb.PrewriteRequest.Builder req =
+                prewriteReq(startTs, primary, mutations).setForUpdateTs(forUpdateTs);
+        for (Kvrpcpb.Mutation m : mutations) {
+            req.addIsPessimisticLock(true);
+        }
+        return req;
+    }
+
+    private Kvrpcpb.PessimisticLockResponse lockPessimistic(
+            long startTs, long forUpdateTs, String primary, String... keys) {
+        return percolator.pessimisticLock(lockReq(startTs, forUpdateTs, primary, keys).build());
+    }
+
+    private static Kvrpcpb.PessimisticLockRequest.Builder lockReq(
+            long startTs, long forUpdateTs, String primary, String... keys) {
+        Kvrpcpb.PessimisticLockRequest.Builder req =
+                Kvrpcpb.PessimisticLockRequest.newBuilder()
+                        .setStartVersion(startTs)
+                        .setForUpdateTs(forUpdateTs)
+                        .setPrimaryLock(bs(primary))
+                        .setLockTtl(TTL);
+        for (String k : keys) {
+            req.addMutations(
+                    Kvrpcpb.Mutation.newBuilder().setOp(Kvrpcpb.Op.PessimisticLock).setKey(bs(k)));
+        }
+        return req;
+    }
+
+    private Kvrpcpb.CheckSecondaryLocksResponse checkSecondaryLocks(long startTs, String... keys) {
+        Kvrpcpb.CheckSecondaryLocksRequest.Builder req =
+                Kvrpcpb.CheckSecondaryLocksRequest.newBuilder().setStartVersion(startTs);
+        for (String k : keys) {
+            req.addKeys(bs(k));
+        }
+        return percolator.checkSecondaryLocks(req.build());
     }
 
     private Kvrpcpb.CommitResponse commit(long startTs, long commitTs, String... keys) {
@@ -440,21 +490,6 @@ class PercolatorTest {
 
             assertThat(lockOf("k").type).isEqualTo(Kvrpcpb.Op.Put);
             assertThat(lockOf("n")).isNull();
-        }
-
-        @Test
-        void asyncCommitAndOnePcAreRefusedWithAbort() {
-            for (Kvrpcpb.PrewriteRequest req :
-                    List.of(
-                            prewriteReq(ts(0, 1), "k", put("k", "v"))
-                                    .setUseAsyncCommit(true)
-                                    .build(),
-                            prewriteReq(ts(0, 1), "k", put("k", "v")).setTryOnePc(true).build())) {
-                Kvrpcpb.PrewriteResponse resp = percolator.prewrite(req);
-                assertThat(resp.getErrorsList()).hasSize(1);
-                assertThat(resp.getErrors(0).getAbort()).isNotEmpty();
-                assertThat(lockOf("k")).isNull();
-            }
         }
 
         @Test
@@ -1059,7 +1094,8 @@ class PercolatorTest {
                             0,
                             0,
                             false,
-                            List.of());
+                            List.of(),
+                            0);
             store.write(
                     (s, batch) -> {
                         batch.add(Modify.putLock(b("p"), pessimistic));
@@ -1167,7 +1203,8 @@ class PercolatorTest {
                             0,
                             0,
                             false,
-                            List.of());
+                            List.of(),
+                            0);
             store.write(
                     (s, batch) -> {
                         batch.add(Modify.putLock(b("k"), pessimistic));
@@ -1297,5 +1334,433 @@ class PercolatorTest {
             assertThat(bounded).hasSize(2);
             assertThat(bounded.get(1).getKey().toStringUtf8()).isEqualTo("c");
         }
+    }
+
+    // ---- async commit -------------------------------------------------------------------------
+
+    @Nested
+    class AsyncCommit {
+        private final long start = ts(0, 1);
+
+        @Test
+        void primaryListsTheSecondariesAndMinCommitTsIsAboveTheLargestRead() {
+            long readTs = ts(0, 50);
+            assertThat(getValue("other", readTs)).isNull(); // raises max_ts
+
+            Kvrpcpb.PrewriteResponse resp =
+                    percolator.prewrite(
+                            asyncReq(start, "p", List.of("s"), put("p", "vp"), put("s", "vs"))
+                                    .build());
+
+            assertThat(resp.getErrorsList()).isEmpty();
+            assertThat(resp.getMinCommitTs()).isEqualTo(readTs + 1);
+            assertThat(resp.getOnePcCommitTs()).isZero();
+            Lock p = lockOf("p");
+            assertThat(p.useAsyncCommit).isTrue();
+            assertThat(p.secondaries).containsExactly(b("s"));
+            assertThat(p.minCommitTs).isEqualTo(readTs + 1);
+            Lock secondary = lockOf("s");
+            assertThat(secondary.useAsyncCommit).isTrue();
+            assertThat(secondary.secondaries).isEmpty();
+            // A read at or above min_commit_ts meets the locks; below, it does not.
+            assertThat(get("p", readTs + 1).getError().getLocked().getUseAsyncCommit()).isTrue();
+            assertThat(getValue("s", readTs)).isNull();
+        }
+
+        @Test
+        void minCommitTsIsAtLeastTheRequestsAndStartTsPlusOne() {
+            assertThat(
+                            percolator
+                                    .prewrite(
+                                            asyncReq(start, "a", List.of(), put("a", "v")).build())
+                                    .getMinCommitTs())
+                    .isEqualTo(start + 1);
+            long requested = ts(0, 30);
+            assertThat(
+                            percolator
+                                    .prewrite(
+                                            asyncReq(ts(0, 2), "b", List.of(), put("b", "v"))
+                                                    .setMinCommitTs(requested)
+                                                    .build())
+                                    .getMinCommitTs())
+                    .isEqualTo(requested);
+        }
+
+        @Test
+        void duplicatedPrewriteAnswersTheSameMinCommitTs() {
+            Kvrpcpb.PrewriteRequest req = asyncReq(start, "p", List.of(), put("p", "v")).build();
+            long first = percolator.prewrite(req).getMinCommitTs();
+            getValue("x", ts(0, 90)); // max_ts moves on; the lock does not
+
+            assertThat(percolator.prewrite(req).getMinCommitTs()).isEqualTo(first);
+        }
+
+        @Test
+        void pastMaxCommitTsItFallsBackTo2pc() {
+            getValue("x", ts(0, 50));
+
+            Kvrpcpb.PrewriteResponse resp =
+                    percolator.prewrite(
+                            asyncReq(start, "p", List.of("s"), put("p", "vp"), put("s", "vs"))
+                                    .setMaxCommitTs(ts(0, 10))
+                                    .build());
+
+            assertThat(resp.getErrorsList()).isEmpty();
+            assertThat(resp.getMinCommitTs()).isZero();
+            for (String k : List.of("p", "s")) {
+                assertThat(lockOf(k).useAsyncCommit).isFalse();
+                assertThat(lockOf(k).secondaries).isEmpty();
+                assertThat(lockOf(k).minCommitTs).isEqualTo(start);
+            }
+        }
+
+        @Test
+        void commitBelowTheComputedMinCommitTsExpires() {
+            getValue("x", ts(0, 50));
+            long min =
+                    percolator
+                            .prewrite(asyncReq(start, "p", List.of(), put("p", "v")).build())
+                            .getMinCommitTs();
+            assertThat(commit(start, min - 1, "p").getError().hasCommitTsExpired()).isTrue();
+            commitOk(start, min, "p");
+        }
+
+        @Test
+        void checkTxnStatusNeverRollsBackAnAsyncPrimaryUnlessForcedToSyncCommit() {
+            percolator.prewrite(
+                    asyncReq(start, "p", List.of("s"), put("p", "vp"), put("s", "vs")).build());
+            long expired = ts(TTL + 1, 0);
+
+            Kvrpcpb.CheckTxnStatusResponse resp =
+                    checkTxnStatus("p", start, expired, expired, true);
+
+            assertThat(resp.getAction()).isEqualTo(Kvrpcpb.Action.NoAction);
+            assertThat(resp.getLockInfo().getUseAsyncCommit()).isTrue();
+            assertThat(resp.getLockInfo().getSecondariesList()).containsExactly(bs("s"));
+            assertThat(resp.getLockInfo().getMinCommitTs()).isEqualTo(start + 1); // not pushed
+            assertThat(lockOf("p")).isNotNull();
+
+            Kvrpcpb.CheckTxnStatusResponse forced =
+                    percolator.checkTxnStatus(
+                            Kvrpcpb.CheckTxnStatusRequest.newBuilder()
+                                    .setPrimaryKey(bs("p"))
+                                    .setLockTs(start)
+                                    .setCurrentTs(expired)
+                                    .setForceSyncCommit(true)
+                                    .build());
+            assertThat(forced.getAction()).isEqualTo(Kvrpcpb.Action.TTLExpireRollback);
+            assertThat(lockOf("p")).isNull();
+        }
+
+        @Test
+        void checkSecondaryLocksReturnsTheLocksWhileAllAreThere() {
+            percolator.prewrite(
+                    asyncReq(start, "p", List.of("s", "t"), put("p", "v"), put("s", "v")).build());
+
+            Kvrpcpb.CheckSecondaryLocksResponse resp = checkSecondaryLocks(start, "s");
+
+            assertThat(resp.getLocksList()).hasSize(1);
+            assertThat(resp.getLocks(0).getKey()).isEqualTo(bs("s"));
+            assertThat(resp.getLocks(0).getMinCommitTs()).isEqualTo(start + 1);
+            assertThat(resp.getCommitTs()).isZero();
+        }
+
+        @Test
+        void checkSecondaryLocksReportsACommittedKey() {
+            percolator.prewrite(
+                    asyncReq(start, "p", List.of("s"), put("p", "v"), put("s", "v")).build());
+            commitOk(start, ts(0, 5), "s");
+
+            Kvrpcpb.CheckSecondaryLocksResponse resp = checkSecondaryLocks(start, "p", "s");
+
+            assertThat(resp.getLocksList()).isEmpty();
+            assertThat(resp.getCommitTs()).isEqualTo(ts(0, 5));
+        }
+
+        @Test
+        void checkSecondaryLocksRollsBackAMissingKeySoItsPrewriteCannotLand() {
+            percolator.prewrite(asyncReq(start, "p", List.of("s"), put("p", "v")).build());
+
+            Kvrpcpb.CheckSecondaryLocksResponse resp = checkSecondaryLocks(start, "s");
+
+            assertThat(resp.getLocksList()).isEmpty();
+            assertThat(resp.getCommitTs()).isZero();
+            assertThat(recordOf("s", start).type).isEqualTo(Write.Type.ROLLBACK);
+            Kvrpcpb.PrewriteResponse late =
+                    percolator.prewrite(asyncReq(start, "p", List.of("s"), put("s", "v")).build());
+            assertThat(late.getErrors(0).getRetryable()).contains("SelfRolledBack");
+        }
+
+        @Test
+        void aReadMeetsTheLockOfAPrewriteInFlight() {
+            Lock inFlight =
+                    new Lock(
+                            Kvrpcpb.Op.Put,
+                            b("k"),
+                            start,
+                            TTL,
+                            b("v"),
+                            0,
+                            1,
+                            start + 1,
+                            true,
+                            List.of(),
+                            0);
+            percolator.concurrencyManager().putMemoryLock(b("k"), inFlight);
+
+            assertThat(get("k", ts(0, 9)).getError().getLocked().getLockVersion()).isEqualTo(start);
+            assertThat(percolator.concurrencyManager().maxTs()).isEqualTo(ts(0, 9));
+        }
+    }
+
+    // ---- 1PC ----------------------------------------------------------------------------------
+
+    @Nested
+    class OnePc {
+        private final long start = ts(0, 1);
+
+        @Test
+        void commitsAtOnceAboveTheLargestReadAndLeavesNoLock() {
+            long readTs = ts(0, 50);
+            getValue("x", readTs);
+            byte[] longValue = bytes(300, 'l');
+
+            Kvrpcpb.PrewriteResponse resp =
+                    percolator.prewrite(
+                            prewriteReq(start, "a", put("a", "va"), put("b", longValue), del("c"))
+                                    .setTryOnePc(true)
+                                    .build());
+
+            long commitTs = readTs + 1;
+            assertThat(resp.getErrorsList()).isEmpty();
+            assertThat(resp.getOnePcCommitTs()).isEqualTo(commitTs);
+            assertThat(resp.getMinCommitTs()).isZero();
+            for (String k : List.of("a", "b", "c")) {
+                assertThat(lockOf(k)).isNull();
+                assertThat(recordOf(k, start).commitTs).isEqualTo(commitTs);
+            }
+            assertThat(recordOf("c", start).type).isEqualTo(Write.Type.DELETE);
+            assertThat(getValue("a", commitTs)).isEqualTo("va");
+            assertThat(getValue("b", commitTs)).isEqualTo(new String(longValue));
+            assertThat(getValue("a", commitTs - 1)).isNull();
+        }
+
+        @Test
+        void pastMaxCommitTsItLeavesLocksFor2pc() {
+            getValue("x", ts(0, 50));
+
+            Kvrpcpb.PrewriteResponse resp =
+                    percolator.prewrite(
+                            prewriteReq(start, "a", put("a", "va"), put("b", "vb"))
+                                    .setTryOnePc(true)
+                                    .setMaxCommitTs(ts(0, 10))
+                                    .build());
+
+            assertThat(resp.getErrorsList()).isEmpty();
+            assertThat(resp.getOnePcCommitTs()).isZero();
+            assertThat(lockOf("a")).isNotNull();
+            assertThat(lockOf("b")).isNotNull();
+            assertThat(recordOf("a", start)).isNull();
+        }
+
+        @Test
+        void aRetryAfterTheCommitAnswersTheCommitTs() {
+            Kvrpcpb.PrewriteRequest req =
+                    prewriteReq(start, "a", put("a", "va")).setTryOnePc(true).build();
+            long commitTs = percolator.prewrite(req).getOnePcCommitTs();
+            committedPut("a", "newer", ts(0, 60), ts(0, 61));
+
+            Kvrpcpb.PrewriteResponse retry = percolator.prewrite(req);
+
+            assertThat(retry.getErrorsList()).isEmpty();
+            assertThat(retry.getOnePcCommitTs()).isEqualTo(commitTs);
+        }
+
+        @Test
+        void replacesThePessimisticLocksOfItsTxn() {
+            long forUpdate = ts(0, 3);
+            assertThat(lockPessimistic(start, forUpdate, "a", "a").getErrorsList()).isEmpty();
+
+            Kvrpcpb.PrewriteResponse resp =
+                    percolator.prewrite(
+                            pessimisticReq(start, forUpdate, "a", put("a", "va"))
+                                    .setTryOnePc(true)
+                                    .build());
+
+            assertThat(resp.getOnePcCommitTs()).isEqualTo(forUpdate + 1);
+            assertThat(lockOf("a")).isNull();
+            assertThat(getValue("a", forUpdate + 1)).isEqualTo("va");
+        }
+    }
+
+    // ---- pessimistic transactions -------------------------------------------------------------
+
+    @Nested
+    class Pessimistic {
+        private final long oldStart = ts(0, 1);
+        private final long oldCommit = ts(0, 2);
+        private final long start = ts(0, 5);
+        private final long forUpdate = ts(0, 6);
+
+        @Test
+        void aPessimisticLockIsInvisibleToReaders() {
+            committedPut("k", "old", oldStart, oldCommit);
+
+            assertThat(lockPessimistic(start, forUpdate, "k", "k").getErrorsList()).isEmpty();
+
+            Lock lock = lockOf("k");
+            assertThat(lock.type).isEqualTo(Kvrpcpb.Op.PessimisticLock);
+            assertThat(lock.forUpdateTs).isEqualTo(forUpdate);
+            assertThat(lock.ttl).isEqualTo(TTL);
+            assertThat(getValue("k", ts(0, 9))).isEqualTo("old");
+        }
+
+        @Test
+        void aCommitAfterForUpdateTsIsAWriteConflict() {
+            committedPut("k", "newer", ts(0, 7), ts(0, 8));
+
+            Kvrpcpb.PessimisticLockResponse resp = lockPessimistic(start, forUpdate, "k", "k");
+
+            assertThat(resp.getErrors(0).getConflict().getConflictCommitTs()).isEqualTo(ts(0, 8));
+            assertThat(resp.getErrors(0).getRetryable()).contains("PessimisticRetry");
+            assertThat(lockOf("k")).isNull();
+        }
+
+        @Test
+        void aKeyLockedByAnotherTxnFailsTheWholeRequest() {
+            prewriteOk(oldStart, "b", put("b", "v"));
+
+            Kvrpcpb.PessimisticLockResponse resp = lockPessimistic(start, forUpdate, "a", "a", "b");
+
+            assertThat(resp.getErrors(0).getLocked().getLockVersion()).isEqualTo(oldStart);
+            assertThat(lockOf("a")).isNull();
+        }
+
+        @Test
+        void returnsValuesAndNotFoundsWhenAsked() {
+            committedPut("a", "va", oldStart, oldCommit);
+
+            Kvrpcpb.PessimisticLockResponse resp =
+                    percolator.pessimisticLock(
+                            lockReq(start, forUpdate, "a", "a", "b").setReturnValues(true).build());
+
+            assertThat(resp.getValuesList()).containsExactly(bs("va"), ByteString.EMPTY);
+            assertThat(resp.getNotFoundsList()).containsExactly(false, true);
+        }
+
+        @Test
+        void anExistingKeyAssertedNotToExistIsAlreadyExist() {
+            committedPut("a", "va", oldStart, oldCommit);
+            Kvrpcpb.PessimisticLockRequest.Builder req = lockReq(start, forUpdate, "a", "a");
+            req.setMutations(
+                    0, req.getMutations(0).toBuilder().setAssertion(Kvrpcpb.Assertion.NotExist));
+
+            assertThat(percolator.pessimisticLock(req.build()).getErrors(0).hasAlreadyExist())
+                    .isTrue();
+        }
+
+        @Test
+        void pessimisticPrewriteReplacesTheLockAndCommits() {
+            lockPessimistic(start, forUpdate, "a", "a");
+
+            Kvrpcpb.PrewriteResponse resp =
+                    percolator.prewrite(
+                            pessimisticReq(start, forUpdate, "a", put("a", "v")).build());
+
+            assertThat(resp.getErrorsList()).isEmpty();
+            assertThat(lockOf("a").type).isEqualTo(Kvrpcpb.Op.Put);
+            assertThat(lockOf("a").forUpdateTs).isEqualTo(forUpdate);
+            commitOk(start, ts(0, 10), "a");
+            assertThat(getValue("a", ts(0, 10))).isEqualTo("v");
+        }
+
+        @Test
+        void aLostPessimisticLockIsAmendedOnlyIfNothingCommittedSinceTheStart() {
+            Kvrpcpb.PrewriteResponse amended =
+                    percolator.prewrite(
+                            pessimisticReq(start, forUpdate, "a", put("a", "v")).build());
+            assertThat(amended.getErrorsList()).isEmpty();
+
+            committedPut("b", "newer", ts(0, 6), ts(0, 7));
+            Kvrpcpb.PrewriteResponse lost =
+                    percolator.prewrite(
+                            pessimisticReq(start, forUpdate, "a", put("b", "v")).build());
+            assertThat(lost.getErrors(0).getAbort()).contains("PessimisticLockNotFound");
+        }
+
+        @Test
+        void anotherTxnsLockWherePessimisticLockWasExpectedIsPessimisticLockNotFound() {
+            prewriteOk(oldStart, "a", put("a", "v"));
+
+            Kvrpcpb.PrewriteResponse resp =
+                    percolator.prewrite(
+                            pessimisticReq(start, forUpdate, "a", put("a", "w")).build());
+
+            assertThat(resp.getErrors(0).getAbort()).contains("PessimisticLockNotFound");
+        }
+
+        @Test
+        void heartBeatExtendsAPessimisticPrimary() {
+            lockPessimistic(start, forUpdate, "p", "p");
+
+            assertThat(heartBeat("p", start, TTL * 2).getLockTtl()).isEqualTo(TTL * 2);
+        }
+
+        @Test
+        void anExpiredPessimisticPrimaryIsRolledBackOrOnlyUnlocked() {
+            lockPessimistic(start, forUpdate, "p", "p");
+            long expired = ts(TTL + 1, 0);
+            Kvrpcpb.CheckTxnStatusResponse unlocked =
+                    percolator.checkTxnStatus(
+                            Kvrpcpb.CheckTxnStatusRequest.newBuilder()
+                                    .setPrimaryKey(bs("p"))
+                                    .setLockTs(start)
+                                    .setCurrentTs(expired)
+                                    .setResolvingPessimisticLock(true)
+                                    .build());
+            assertThat(unlocked.getAction()).isEqualTo(Kvrpcpb.Action.TTLExpirePessimisticRollback);
+            assertThat(lockOf("p")).isNull();
+            assertThat(recordOf("p", start)).isNull();
+
+            lockPessimistic(start, forUpdate, "p", "p");
+            assertThat(checkTxnStatus("p", start, 0, expired, false).getAction())
+                    .isEqualTo(Kvrpcpb.Action.TTLExpireRollback);
+            assertThat(recordOf("p", start).type).isEqualTo(Write.Type.ROLLBACK);
+        }
+
+        @Test
+        void aLeftoverPessimisticLockCommitsAsALockRecord() {
+            lockPessimistic(start, forUpdate, "a", "a");
+
+            commitOk(start, ts(0, 10), "a");
+
+            assertThat(recordOf("a", start).type).isEqualTo(Write.Type.LOCK);
+        }
+
+        @Test
+        void checkSecondaryLocksRollsBackAPessimisticLock() {
+            lockPessimistic(start, forUpdate, "p", "s");
+
+            Kvrpcpb.CheckSecondaryLocksResponse resp = checkSecondaryLocks(start, "s");
+
+            assertThat(resp.getLocksList()).isEmpty();
+            assertThat(lockOf("s")).isNull();
+            assertThat(recordOf("s", start).type).isEqualTo(Write.Type.ROLLBACK);
+        }
+    }
+
+    // ---- txn_source ---------------------------------------------------------------------------
+
+    @Test
+    void txnSourceGoesFromTheRequestContextToTheLockAndTheCommitRecord() {
+        Kvrpcpb.Context ctx = TxnSource.with(Kvrpcpb.Context.getDefaultInstance(), 7);
+        assertThat(TxnSource.of(ctx)).isEqualTo(7);
+        assertThat(TxnSource.of(TxnSource.with(ctx, 0))).isZero();
+
+        long start = ts(0, 1);
+        percolator.prewrite(prewriteReq(start, "k", put("k", "v")).setContext(ctx).build());
+        assertThat(lockOf("k").txnSource).isEqualTo(7);
+        commitOk(start, ts(0, 2), "k");
+        assertThat(recordOf("k", start).txnSource).isEqualTo(7);
     }
 }
