@@ -5,7 +5,9 @@ import io.tiflink.connector.testutils.FlinkClusters;
 import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
+import io.tiflink.minicluster.region.Region;
 import io.tiflink.minicluster.tidb.MiniClusterRows;
+import io.tiflink.tidb.table.TableCodec;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -67,7 +69,7 @@ class TiKVSourceITCase {
         load.commit();
         // The split planner cuts at region boundaries: give the table two regions.
         cluster.split(
-                io.tiflink.tidb.table.TableCodec.recordKey(
+                TableCodec.recordKey(
                         tables.table("shop", "orders").id, io.tiflink.tidb.table.Handle.ofInt(3)));
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -201,6 +203,32 @@ class TiKVSourceITCase {
             assertThatThrownBy(it::hasNext)
                     .hasStackTraceContaining("table shop.evolving changed at ts")
                     .hasStackTraceContaining("column 'b' was dropped");
+        }
+    }
+
+    /**
+     * A table's rows in the first region, whose start key is empty: where they are without TiDB's
+     * split-table, or once its region merged into the first one.
+     */
+    @Test
+    void readsATableWhoseRowsAreInTheFirstRegion(MiniTiKVCluster cluster) throws Exception {
+        tables.ddl("USE shop; CREATE TABLE early (id BIGINT PRIMARY KEY, v INT);");
+        tables.txn("shop", "early").insert(1L, 1L).commit();
+        byte[] prefix = TableCodec.tablePrefix(tables.table("shop", "early").id);
+        Region region = cluster.regions().locate(prefix);
+        while (region.start.length > 0) {
+            cluster.merge(region.id, cluster.regions().leftSibling(region).id);
+            region = cluster.regions().locate(prefix);
+        }
+        try (CloseableIterator<String> it =
+                env().fromSource(
+                                source(cluster, "early").build(),
+                                WatermarkStrategy.noWatermarks(),
+                                "early")
+                        .executeAndCollect()) {
+            assertThat(take(it, 1)).containsExactly("SNAPSHOT early - -> [1,1]");
+            tables.txn("shop", "early").insert(2L, 2L).commit();
+            assertThat(take(it, 1)).containsExactly("INSERT early - -> [2,2]");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.tiflink.tidb.meta;
 
+import io.tiflink.tidb.table.TableCodec;
 import io.tiflink.tidb.types.MysqlType;
 import io.tiflink.tidb.types.TimeFormat;
 import io.tiflink.tikv.Keys;
@@ -11,6 +12,9 @@ import org.tikv.common.TiSession;
 import org.tikv.common.exception.TiBatchWriteException;
 import org.tikv.common.util.ConcreteBackOffer;
 import org.tikv.txn.TwoPhaseCommitter;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -30,9 +34,11 @@ import java.util.regex.Pattern;
  * SchemaDiff} of the new version, so TiDB-reading tools (tikv-client-java's Catalog, CDC) see an
  * ordinary schema change. Databases, tables and columns skip TiDB's intermediate states (they
  * appear public at once); indexes go through them, one schema version per state, with the backfill
- * of ADD INDEX ({@link #startAddIndex}, {@link #startDropIndex}).
+ * of ADD INDEX ({@link #startAddIndex}, {@link #startDropIndex}). CREATE TABLE splits a region for
+ * the new table (each partition) as TiDB's {@code split-table} does.
  */
 public final class SchemaWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(SchemaWriter.class);
     private static final int BACKOFF_MS = 20_000;
     private static final int MAX_ATTEMPTS = 10;
 
@@ -211,34 +217,62 @@ public final class SchemaWriter {
      * @throws IllegalArgumentException if the database is missing or the table exists
      */
     public TableInfo createTable(String database, TableInfo table) {
-        return ddl(
-                txn -> {
-                    DBInfo db = existingDb(txn.reader, database);
-                    if (txn.reader.table(database, table.name.o) != null) {
-                        throw new IllegalArgumentException(
-                                "table '" + database + "." + table.name.o + "' already exists");
-                    }
-                    TableInfo t = MetaJson.copy(table, TableInfo.class);
-                    t.id = txn.allocateId();
-                    if (t.partition != null) {
-                        for (PartitionInfo.PartitionDefinition d : t.partition.definitions) {
-                            d.id = txn.allocateId();
-                        }
-                        t.partition.num = t.partition.definitions.size();
-                    }
-                    assignIds(t);
-                    t.state = SchemaState.PUBLIC;
-                    t.updateTimestamp = txn.startTs;
-                    txn.put(
-                            MetaKeys.hashField(MetaKeys.dbKey(db.id), MetaKeys.tableField(t.id)),
-                            MetaJson.bytes(t));
-                    SchemaDiff diff = new SchemaDiff();
-                    diff.type = SchemaDiff.CREATE_TABLE;
-                    diff.schemaId = db.id;
-                    diff.tableId = t.id;
-                    txn.commit(diff);
-                    return t;
-                });
+        TableInfo created =
+                ddl(
+                        txn -> {
+                            DBInfo db = existingDb(txn.reader, database);
+                            if (txn.reader.table(database, table.name.o) != null) {
+                                throw new IllegalArgumentException(
+                                        "table '"
+                                                + database
+                                                + "."
+                                                + table.name.o
+                                                + "' already exists");
+                            }
+                            TableInfo t = MetaJson.copy(table, TableInfo.class);
+                            t.id = txn.allocateId();
+                            if (t.partition != null) {
+                                for (PartitionInfo.PartitionDefinition d :
+                                        t.partition.definitions) {
+                                    d.id = txn.allocateId();
+                                }
+                                t.partition.num = t.partition.definitions.size();
+                            }
+                            assignIds(t);
+                            t.state = SchemaState.PUBLIC;
+                            t.updateTimestamp = txn.startTs;
+                            txn.put(
+                                    MetaKeys.hashField(
+                                            MetaKeys.dbKey(db.id), MetaKeys.tableField(t.id)),
+                                    MetaJson.bytes(t));
+                            SchemaDiff diff = new SchemaDiff();
+                            diff.type = SchemaDiff.CREATE_TABLE;
+                            diff.schemaId = db.id;
+                            diff.tableId = t.id;
+                            txn.commit(diff);
+                            return t;
+                        });
+        splitTableRegions(created);
+        return created;
+    }
+
+    /**
+     * TiDB's {@code split-table} (on by default): once a table exists, each of its physical tables
+     * gets a region of its own, split at its prefix {@code t<physicalId>}
+     * (pkg/ddl/split_region.go). As in TiDB, a failed split does not fail the DDL: the rows go to
+     * the region holding the prefix, which TiKV splits once it grows.
+     */
+    private void splitTableRegions(TableInfo t) {
+        List<byte[]> keys = new ArrayList<>();
+        for (long id : t.physicalIds()) {
+            keys.add(TableCodec.tablePrefix(id));
+        }
+        try {
+            // No wait for the scatter: TiDB's default (tidb_scatter_region off) does not scatter.
+            session.splitRegionAndScatter(keys, BACKOFF_MS, BACKOFF_MS, 0);
+        } catch (RuntimeException e) {
+            LOG.warn("splitting the region of table {} (id {}) failed", t.name.o, t.id, e);
+        }
     }
 
     private static void assignIds(TableInfo t) {

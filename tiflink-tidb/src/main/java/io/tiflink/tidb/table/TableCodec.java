@@ -101,6 +101,17 @@ public final class TableCodec {
 
     // ---- keys ----
 
+    /**
+     * {@code t<physicalId>}: every key of a physical table (records and indexes) starts with it;
+     * TiDB splits a new table's region here ({@code tablecodec.GenTablePrefix}).
+     */
+    public static byte[] tablePrefix(long physicalId) {
+        BytesWriter out = new BytesWriter(9);
+        out.write('t');
+        Codec.writeComparableInt(out, physicalId);
+        return out.toByteArray();
+    }
+
     /** {@code t<physicalId>_r}: every record key of a physical table starts with it. */
     public static byte[] recordPrefix(long physicalId) {
         BytesWriter out = new BytesWriter(PREFIX_LEN);

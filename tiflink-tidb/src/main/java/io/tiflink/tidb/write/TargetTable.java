@@ -1,7 +1,5 @@
 package io.tiflink.tidb.write;
 
-import io.tiflink.tidb.codec.BytesWriter;
-import io.tiflink.tidb.codec.Codec;
 import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.DBInfo;
 import io.tiflink.tidb.meta.IndexInfo;
@@ -162,19 +160,12 @@ public final class TargetTable {
 
     /** {@code t<id>}: every record and index key of the table starts with it. */
     public byte[] keyPrefix() {
-        return tablePrefix(info.id);
+        return TableCodec.tablePrefix(info.id);
     }
 
     /** The first key after the table's keys. */
     public byte[] keyEnd() {
-        return tablePrefix(info.id + 1);
-    }
-
-    private static byte[] tablePrefix(long id) {
-        BytesWriter out = new BytesWriter(9);
-        out.write('t');
-        Codec.writeComparableInt(out, id);
-        return out.toByteArray();
+        return TableCodec.tablePrefix(info.id + 1);
     }
 
     /** Whether the table's schema at {@code ts} is still the one this was loaded with. */

@@ -20,6 +20,7 @@ import org.tikv.common.TiSession;
 import org.tikv.common.catalog.Catalog;
 import org.tikv.common.meta.TiTableInfo;
 import org.tikv.common.util.ConcreteBackOffer;
+import org.tikv.shade.com.google.protobuf.ByteString;
 import org.tikv.txn.TwoPhaseCommitter;
 
 import org.junit.jupiter.api.AfterAll;
@@ -120,6 +121,48 @@ class SchemaWriterITCase {
             assertThat(org.tikv.common.codec.TableCodec.decodeObjects(value, 42L, ti))
                     .containsExactly(42L, "widget");
             assertThat(codec.decode(key, value)).containsExactly(42L, "widget");
+        }
+    }
+
+    /** TiDB's split-table: each physical table's rows start a region at {@code t<id>}. */
+    @Test
+    void createTableSplitsARegionForEachPhysicalTable(MiniTiKVCluster cluster) throws Exception {
+        writer.createDatabase("split_db");
+        TableInfo plain =
+                writer.createTable(
+                        "split_db",
+                        TestTables.table(0, "plain")
+                                .column(0, "id", MysqlType.LONGLONG)
+                                .pkIsHandle()
+                                .build());
+        // A schema file's table, partitioned: each partition is split, not the logical table.
+        bed.ddl(
+                "USE split_db; CREATE TABLE parts (id BIGINT PRIMARY KEY) PARTITION BY HASH(id)"
+                        + " PARTITIONS 3;");
+        TableInfo parts = bed.table("split_db", "parts");
+
+        assertThat(parts.physicalIds()).hasSize(3).doesNotContain(parts.id);
+        List<Long> physicalIds = new ArrayList<>();
+        try (TiSession fresh =
+                TiSession.create(TiConfiguration.createDefault(cluster.pdAddress()))) {
+            for (TableInfo t : List.of(plain, parts)) {
+                TableCodec codec = new TableCodec(t);
+                for (long id : t.physicalIds()) {
+                    Object[] row = {id};
+                    List<KeyValue> record = codec.encodeRecord(id, row, codec.handleOf(row));
+                    commit(fresh, record);
+                    ByteString key = ByteString.copyFrom(record.get(0).key());
+                    assertThat(fresh.getRegionManager().getRegionByKey(key).getStartKey())
+                            .as("start of the region of physical table %d", id)
+                            .isEqualTo(ByteString.copyFrom(TableCodec.tablePrefix(id)));
+                    physicalIds.add(id);
+                }
+            }
+        }
+        // Each region ends where the next table's starts.
+        for (int i = 0; i + 1 < physicalIds.size(); i++) {
+            assertThat(cluster.regions().locate(TableCodec.tablePrefix(physicalIds.get(i))).end)
+                    .isEqualTo(TableCodec.tablePrefix(physicalIds.get(i + 1)));
         }
     }
 
