@@ -215,7 +215,8 @@ class TxnClientITCase {
                                                         1,
                                                         0,
                                                         true,
-                                                        List.of()))));
+                                                        List.of(),
+                                                        0))));
         try (TxnClient impatient =
                 TxnClient.open(
                         TiConfiguration.createDefault(cluster.pdAddress()),
