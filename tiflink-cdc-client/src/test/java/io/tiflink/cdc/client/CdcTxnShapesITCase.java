@@ -148,7 +148,7 @@ class CdcTxnShapesITCase {
             ByteString key = ByteString.copyFromUtf8("c/1");
             long startTs = cluster.currentTs();
             long forUpdateTs = cluster.currentTs();
-            w.pessimisticLock(startTs, forUpdateTs, List.of(key));
+            w.pessimisticLock(startTs, forUpdateTs, List.of(key), 3000);
             long other = w.put("c/2", "other");
 
             // The live pessimistic lock holds nothing back and sends nothing.

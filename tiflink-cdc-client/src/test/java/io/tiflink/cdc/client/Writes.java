@@ -123,13 +123,13 @@ final class Writes {
     }
 
     /** Takes pessimistic locks on {@code keys}, primary first, at {@code forUpdateTs}. */
-    void pessimisticLock(long startTs, long forUpdateTs, List<ByteString> keys) {
+    void pessimisticLock(long startTs, long forUpdateTs, List<ByteString> keys, long ttlMillis) {
         Kvrpcpb.PessimisticLockRequest.Builder req =
                 Kvrpcpb.PessimisticLockRequest.newBuilder()
                         .setStartVersion(startTs)
                         .setForUpdateTs(forUpdateTs)
                         .setPrimaryLock(keys.get(0))
-                        .setLockTtl(3000);
+                        .setLockTtl(ttlMillis);
         for (ByteString k : keys) {
             req.addMutations(
                     Kvrpcpb.Mutation.newBuilder().setOp(Kvrpcpb.Op.PessimisticLock).setKey(k));
