@@ -162,6 +162,36 @@ class AsyncCommitLockResolverITCase {
     }
 
     @Test
+    void aSecondaryFallenBackTo2pcSettlesTheTransactionAs2pc(MiniTiKVCluster cluster) {
+        long startTs = oldStartTs();
+        prewrite(cluster, startTs, 100, "e/1", List.of("v/1"), "e/1");
+        // Past max_commit_ts TiKV prewrites the rest as 2PC: no commit ts can be derived.
+        Kvrpcpb.PrewriteResponse resp =
+                cluster.percolator()
+                        .prewrite(
+                                Kvrpcpb.PrewriteRequest.newBuilder()
+                                        .setStartVersion(startTs)
+                                        .setPrimaryLock(key("e/1"))
+                                        .setLockTtl(100)
+                                        .addMutations(
+                                                Kvrpcpb.Mutation.newBuilder()
+                                                        .setOp(Kvrpcpb.Op.Put)
+                                                        .setKey(key("v/1"))
+                                                        .setValue(ByteString.copyFromUtf8("v")))
+                                        .build());
+        assertThat(resp.getErrorsList()).isEmpty();
+
+        assertThat(resolver.resolve(locks("e/", "v/"))).isZero();
+
+        assertThat(locks("e/", "v/")).isEmpty();
+        for (String k : List.of("e/1", "v/1")) {
+            assertThat(cluster.storage().txnRecord(bytes(k), startTs).type)
+                    .as(k)
+                    .isEqualTo(Write.Type.ROLLBACK);
+        }
+    }
+
+    @Test
     void aLiveTransactionIsLeftAlone(MiniTiKVCluster cluster) {
         long startTs = txn.timestamp();
         prewrite(cluster, startTs, 60_000, "d/1", List.of("w/1"), "d/1");
