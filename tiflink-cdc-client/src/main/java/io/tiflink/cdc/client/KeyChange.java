@@ -1,6 +1,7 @@
 package io.tiflink.cdc.client;
 
 import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.TxnSource;
 
 import org.tikv.kvproto.Cdcpb;
 
@@ -29,15 +30,29 @@ public final class KeyChange {
     private final Op op;
     private final long startTs;
     private final long commitTs;
+    private final long txnSource;
 
+    /** A change of a transaction without a {@code txn_source}. */
     public KeyChange(
             byte[] key, byte[] value, byte[] oldValue, Op op, long startTs, long commitTs) {
+        this(key, value, oldValue, op, startTs, commitTs, 0);
+    }
+
+    public KeyChange(
+            byte[] key,
+            byte[] value,
+            byte[] oldValue,
+            Op op,
+            long startTs,
+            long commitTs,
+            long txnSource) {
         this.key = key;
         this.value = value;
         this.oldValue = oldValue;
         this.op = op;
         this.startTs = startTs;
         this.commitTs = commitTs;
+        this.txnSource = txnSource;
     }
 
     /** A COMMITTED row of an incremental scan (or a 1PC commit), which carries its values. */
@@ -53,7 +68,8 @@ public final class KeyChange {
                 values.getOldValue().toByteArray(),
                 commit.getOpType() == Cdcpb.Event.Row.OpType.DELETE ? Op.DELETE : Op.PUT,
                 commit.getStartTs(),
-                commit.getCommitTs());
+                commit.getCommitTs(),
+                TxnSource.of(commit));
     }
 
     /** Bytes this change holds in memory, roughly. */
@@ -88,6 +104,14 @@ public final class KeyChange {
         return commitTs;
     }
 
+    /**
+     * The {@code txn_source} of the transaction that made the change (TiCDC, BR and TiDB's lossy
+     * DDL mark their writes with it), or 0 if it has none.
+     */
+    public long txnSource() {
+        return txnSource;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof KeyChange)) {
@@ -96,6 +120,7 @@ public final class KeyChange {
         KeyChange c = (KeyChange) o;
         return startTs == c.startTs
                 && commitTs == c.commitTs
+                && txnSource == c.txnSource
                 && op == c.op
                 && Arrays.equals(key, c.key)
                 && Arrays.equals(value, c.value)
@@ -116,6 +141,7 @@ public final class KeyChange {
                 + startTs
                 + " commit="
                 + commitTs
+                + (txnSource == 0 ? "" : " source=" + txnSource)
                 + " value="
                 + value.length
                 + "B old="

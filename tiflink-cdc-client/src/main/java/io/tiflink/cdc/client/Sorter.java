@@ -30,8 +30,10 @@ final class Sorter implements AutoCloseable {
 
     private static final int READ_BUFFER = 64 << 10;
 
-    /** Fixed bytes of a change on disk: feed, commit ts, start ts, op, three lengths. */
-    private static final int RECORD_BYTES = 8 + 8 + 8 + 1 + 3 * 4;
+    /**
+     * Fixed bytes of a change on disk: feed, commit ts, start ts, txn source, op, three lengths.
+     */
+    private static final int RECORD_BYTES = 8 + 8 + 8 + 8 + 1 + 3 * 4;
 
     private final Path directory;
 
@@ -207,6 +209,7 @@ final class Sorter implements AutoCloseable {
         out.writeLong(t.feed);
         out.writeLong(c.commitTs());
         out.writeLong(c.startTs());
+        out.writeLong(c.txnSource());
         out.writeBoolean(c.op() == KeyChange.Op.DELETE);
         writeBytes(out, c.key());
         writeBytes(out, c.value());
@@ -276,12 +279,13 @@ final class Sorter implements AutoCloseable {
             }
             long commitTs = in.readLong();
             long startTs = in.readLong();
+            long txnSource = in.readLong();
             KeyChange.Op op = in.readBoolean() ? KeyChange.Op.DELETE : KeyChange.Op.PUT;
             byte[] key = readBytes(in);
             byte[] value = readBytes(in);
             byte[] oldValue = readBytes(in);
             unread -= RECORD_BYTES + key.length + value.length + oldValue.length;
-            head = new KeyChange(key, value, oldValue, op, startTs, commitTs);
+            head = new KeyChange(key, value, oldValue, op, startTs, commitTs, txnSource);
             return true;
         }
 

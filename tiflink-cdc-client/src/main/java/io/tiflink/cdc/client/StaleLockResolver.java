@@ -1,5 +1,8 @@
 package io.tiflink.cdc.client;
 
+import io.tiflink.tikv.lock.AsyncCommitLockResolver;
+import io.tiflink.tikv.txn.TxnClient;
+
 import org.tikv.common.TiSession;
 import org.tikv.common.region.TiRegion;
 import org.tikv.common.region.TiStore;
@@ -17,15 +20,19 @@ import java.util.concurrent.TimeUnit;
  * Resolves the locks that hold a region's resolved ts back, as TiCDC does: scan the region's locks
  * older than a bound, ask each transaction's primary for its fate (CheckTxnStatus, which rolls back
  * an expired one), then commit or roll back the lock (ResolveLock). Locks of live transactions are
- * left alone. tikv-client-java's lock resolver does the last two steps.
+ * left alone. Async-commit locks are settled by tiflink-tikv's {@link AsyncCommitLockResolver}
+ * (from their secondaries), other locks by tikv-client-java's lock resolver. Pessimistic locks are
+ * skipped: they hold no resolved ts, and only their transaction's prewrite makes them matter.
  */
 final class StaleLockResolver {
     private static final int SCAN_LIMIT = 1024;
 
     private final TiSession session;
+    private final AsyncCommitLockResolver asyncCommit;
 
     StaleLockResolver(TiSession session) {
         this.session = session;
+        this.asyncCommit = new AsyncCommitLockResolver(new TxnClient(session));
     }
 
     /**
@@ -34,17 +41,29 @@ final class StaleLockResolver {
      * @return how many locks were found
      */
     int resolve(TiRegion region, long maxVersion) {
-        List<Lock> locks = scanLocks(region, maxVersion);
-        if (!locks.isEmpty()) {
+        List<Kvrpcpb.LockInfo> locks = scanLocks(region, maxVersion);
+        List<Kvrpcpb.LockInfo> asyncCommitLocks = new ArrayList<>();
+        List<Lock> twoPcLocks = new ArrayList<>();
+        for (Kvrpcpb.LockInfo info : locks) {
+            if (info.getUseAsyncCommit()) {
+                asyncCommitLocks.add(info);
+            } else if (info.getLockType() != Kvrpcpb.Op.PessimisticLock) {
+                twoPcLocks.add(new Lock(info, session.getPDClient().getCodec()));
+            }
+        }
+        if (!asyncCommitLocks.isEmpty()) {
+            asyncCommit.resolve(asyncCommitLocks);
+        }
+        if (!twoPcLocks.isEmpty()) {
             session.getRegionStoreClientBuilder()
                     .build(region)
                     .lockResolverClient
-                    .resolveLocks(backOffer(), 0, locks, false);
+                    .resolveLocks(backOffer(), 0, twoPcLocks, false);
         }
         return locks.size();
     }
 
-    private List<Lock> scanLocks(TiRegion region, long maxVersion) {
+    private List<Kvrpcpb.LockInfo> scanLocks(TiRegion region, long maxVersion) {
         TiStore store = session.getRegionManager().getStoreById(region.getLeader().getStoreId());
         TikvGrpc.TikvBlockingStub stub =
                 TikvGrpc.newBlockingStub(
@@ -52,7 +71,7 @@ final class StaleLockResolver {
                                 .getChannel(
                                         store.getStore().getAddress(),
                                         session.getPDClient().getHostMapping()));
-        List<Lock> locks = new ArrayList<>();
+        List<Kvrpcpb.LockInfo> locks = new ArrayList<>();
         ByteString start = region.getStartKey();
         while (true) {
             Kvrpcpb.ScanLockResponse resp =
@@ -77,9 +96,7 @@ final class StaleLockResolver {
                 throw new CdcException(
                         "scanning locks of region " + region.getId() + ": " + resp.getError());
             }
-            for (Kvrpcpb.LockInfo info : resp.getLocksList()) {
-                locks.add(new Lock(info, session.getPDClient().getCodec()));
-            }
+            locks.addAll(resp.getLocksList());
             if (resp.getLocksCount() < SCAN_LIMIT) {
                 return locks;
             }

@@ -6,6 +6,7 @@ import io.tiflink.tikv.gc.GcSafePoint;
 
 import org.tikv.common.TiConfiguration;
 import org.tikv.kvproto.Kvrpcpb;
+import org.tikv.shade.com.google.protobuf.ByteString;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,6 +27,15 @@ import static org.awaitility.Awaitility.await;
 class CdcLocksITCase {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final Duration RESOLVE_AFTER = Duration.ofMillis(800);
+
+    /**
+     * How soon a crashed transaction's locks stop holding the resolved ts: once their TTL (100 ms
+     * here) ran out, the region lags by {@code lockResolveAfter} and the lock is older than that,
+     * at the next check (every {@code lockResolveAfter / 2}); a second check settles locks left in
+     * other regions. Plus slack for the RPCs on a loaded machine.
+     */
+    private static final Duration SETTLED_WITHIN =
+            RESOLVE_AFTER.multipliedBy(3).plus(Duration.ofSeconds(3));
 
     @RegisterExtension
     static final MiniTiKVExtension TIKV =
@@ -111,6 +121,71 @@ class CdcLocksITCase {
                             tuple("t/3", "kept", halfCommit), tuple("t/9", "kept", halfCommit));
             assertThat(cluster.storage().lock(bytes("t/2"))).isNull();
             assertThat(cluster.storage().lock(bytes("t/9"))).isNull();
+        }
+    }
+
+    @Test
+    void crashedAsyncCommitTransactionsAreSettledFromTheirSecondaries(MiniTiKVCluster cluster)
+            throws Exception {
+        Writes w = new Writes(cluster);
+        long start = cluster.currentTs();
+        try (ChangeStream stream =
+                client.subscribe(List.of(KeyRange.of(bytes("t/"), bytes("t0"))), start)) {
+            // Every key prewritten, then the client crashed: committed, at max(min_commit_ts).
+            ByteString primary = ByteString.copyFromUtf8("t/4a");
+            ByteString secondary = ByteString.copyFromUtf8("t/6a"); // in the other region
+            long startTs = cluster.currentTs();
+            long commitTs =
+                    Math.max(
+                            w.prewriteAsync(
+                                    startTs,
+                                    primary,
+                                    List.of(secondary),
+                                    List.of(mutation(bytes("t/4a"), bytes("kept"))),
+                                    100,
+                                    0),
+                            w.prewriteAsync(
+                                    startTs,
+                                    primary,
+                                    List.of(),
+                                    List.of(mutation(bytes("t/6a"), bytes("kept"))),
+                                    100,
+                                    0));
+            // A secondary never prewritten: rolled back.
+            ByteString lostPrimary = ByteString.copyFromUtf8("t/4b");
+            long lostTs = cluster.currentTs();
+            w.prewriteAsync(
+                    lostTs,
+                    lostPrimary,
+                    List.of(ByteString.copyFromUtf8("t/6b"), ByteString.copyFromUtf8("t/6c")),
+                    List.of(mutation(bytes("t/4b"), bytes("lost"))),
+                    100,
+                    0);
+            w.prewriteAsync(
+                    lostTs,
+                    lostPrimary,
+                    List.of(),
+                    List.of(mutation(bytes("t/6b"), bytes("lost"))),
+                    100,
+                    0);
+            // An expired pessimistic lock, older than the bound of the first check: it holds no
+            // resolved ts, so it is not the CDC client's to resolve (handed to tikv-client-java's
+            // resolver, it failed the whole check, and the resolved ts stayed held).
+            long pessimisticTs = cluster.currentTs() - (10_000L << 18);
+            w.pessimisticLock(
+                    pessimisticTs, pessimisticTs, List.of(ByteString.copyFromUtf8("t/6p")), 100);
+            long end = cluster.currentTs();
+
+            ChangeLog log = new ChangeLog(start);
+            log.awaitResolved(stream, end, SETTLED_WITHIN);
+            assertThat(log.changes)
+                    .extracting(c -> string(c.key()), c -> string(c.value()), KeyChange::commitTs)
+                    .containsExactly(
+                            tuple("t/4a", "kept", commitTs), tuple("t/6a", "kept", commitTs));
+            for (String k : List.of("t/4a", "t/6a", "t/4b", "t/6b")) {
+                assertThat(cluster.storage().lock(bytes(k))).as(k).isNull();
+            }
+            assertThat(cluster.storage().lock(bytes("t/6p"))).isNotNull();
         }
     }
 

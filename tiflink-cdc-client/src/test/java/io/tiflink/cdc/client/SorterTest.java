@@ -25,7 +25,8 @@ class SorterTest {
                 new byte[0],
                 KeyChange.Op.PUT,
                 commitTs - 1,
-                commitTs);
+                commitTs,
+                commitTs % 3); // spilled and read back with the rest
     }
 
     private static List<KeyChange> drain(Sorter s, long upTo) {

@@ -1,6 +1,7 @@
 package io.tiflink.cdc.client;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
+import io.tiflink.tikv.TxnSource;
 
 import org.tikv.kvproto.Kvrpcpb;
 import org.tikv.shade.com.google.protobuf.ByteString;
@@ -69,16 +70,95 @@ final class Writes {
     List<Kvrpcpb.KeyError> prewrite(
             long startTs, List<Kvrpcpb.Mutation> mutations, long ttlMillis) {
         return cluster.percolator()
-                .prewrite(
-                        Kvrpcpb.PrewriteRequest.newBuilder()
-                                .setStartVersion(startTs)
-                                .setPrimaryLock(mutations.get(0).getKey())
-                                .setLockTtl(ttlMillis)
-                                .setMinCommitTs(startTs + 1)
-                                .setTxnSize(mutations.size())
-                                .addAllMutations(mutations)
-                                .build())
+                .prewrite(request(startTs, mutations.get(0).getKey(), mutations, ttlMillis).build())
                 .getErrorsList();
+    }
+
+    /**
+     * Commits the mutations in one request by 1PC, as TiDB does when they are all in one region;
+     * returns the commit ts.
+     */
+    long onePc(List<Kvrpcpb.Mutation> mutations, long txnSource) {
+        long startTs = cluster.currentTs();
+        Kvrpcpb.PrewriteResponse resp =
+                cluster.percolator()
+                        .prewrite(
+                                request(startTs, mutations.get(0).getKey(), mutations, 3000)
+                                        .setContext(
+                                                TxnSource.with(
+                                                        Kvrpcpb.Context.getDefaultInstance(),
+                                                        txnSource))
+                                        .setTryOnePc(true)
+                                        .build());
+        assertThat(resp.getErrorsList()).as("1PC errors").isEmpty();
+        assertThat(resp.getOnePcCommitTs()).as("committed by 1PC").isPositive();
+        return resp.getOnePcCommitTs();
+    }
+
+    /**
+     * Prewrites one region's part of an async-commit transaction: {@code secondaries} go with the
+     * request holding the primary. Returns the part's min_commit_ts.
+     */
+    long prewriteAsync(
+            long startTs,
+            ByteString primary,
+            List<ByteString> secondaries,
+            List<Kvrpcpb.Mutation> part,
+            long ttlMillis,
+            long txnSource) {
+        Kvrpcpb.PrewriteResponse resp =
+                cluster.percolator()
+                        .prewrite(
+                                request(startTs, primary, part, ttlMillis)
+                                        .setContext(
+                                                TxnSource.with(
+                                                        Kvrpcpb.Context.getDefaultInstance(),
+                                                        txnSource))
+                                        .setUseAsyncCommit(true)
+                                        .addAllSecondaries(secondaries)
+                                        .build());
+        assertThat(resp.getErrorsList()).as("async-commit prewrite errors").isEmpty();
+        assertThat(resp.getMinCommitTs()).as("async commit kept").isPositive();
+        return resp.getMinCommitTs();
+    }
+
+    /** Takes pessimistic locks on {@code keys}, primary first, at {@code forUpdateTs}. */
+    void pessimisticLock(long startTs, long forUpdateTs, List<ByteString> keys, long ttlMillis) {
+        Kvrpcpb.PessimisticLockRequest.Builder req =
+                Kvrpcpb.PessimisticLockRequest.newBuilder()
+                        .setStartVersion(startTs)
+                        .setForUpdateTs(forUpdateTs)
+                        .setPrimaryLock(keys.get(0))
+                        .setLockTtl(ttlMillis);
+        for (ByteString k : keys) {
+            req.addMutations(
+                    Kvrpcpb.Mutation.newBuilder().setOp(Kvrpcpb.Op.PessimisticLock).setKey(k));
+        }
+        assertThat(cluster.percolator().pessimisticLock(req.build()).getErrorsList())
+                .as("pessimistic lock errors")
+                .isEmpty();
+    }
+
+    /** Prewrites the pessimistically locked mutations (primary first) of a pessimistic txn. */
+    void prewritePessimistic(long startTs, long forUpdateTs, List<Kvrpcpb.Mutation> mutations) {
+        Kvrpcpb.PrewriteRequest.Builder req =
+                request(startTs, mutations.get(0).getKey(), mutations, 3000)
+                        .setForUpdateTs(forUpdateTs);
+        mutations.forEach(m -> req.addIsPessimisticLock(true));
+        assertThat(cluster.percolator().prewrite(req.build()).getErrorsList())
+                .as("pessimistic prewrite errors")
+                .isEmpty();
+    }
+
+    private static Kvrpcpb.PrewriteRequest.Builder request(
+            long startTs, ByteString primary, List<Kvrpcpb.Mutation> mutations, long ttlMillis) {
+        return Kvrpcpb.PrewriteRequest.newBuilder()
+                .setStartVersion(startTs)
+                .setPrimaryLock(primary)
+                .setLockTtl(ttlMillis)
+                .setMinCommitTs(startTs + 1)
+                .setTxnSize(mutations.size())
+                .addAllMutations(mutations);
     }
 
     /** Commits the primary, then the secondaries. */

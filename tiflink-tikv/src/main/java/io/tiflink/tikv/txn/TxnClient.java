@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -544,7 +545,7 @@ public final class TxnClient implements AutoCloseable {
      * no push of its {@code min_commit_ts}.
      */
     public Status status(byte[] primary, long startTs) {
-        Kvrpcpb.CheckTxnStatusResponse resp = checkTxnStatus(primary, startTs, 0, 0, false);
+        Kvrpcpb.CheckTxnStatusResponse resp = checkTxnStatus(primary, startTs, 0, false, false);
         if (resp.hasError()) {
             if (resp.getError().hasTxnNotFound()) {
                 return new Status(false, 0, true);
@@ -560,8 +561,18 @@ public final class TxnClient implements AutoCloseable {
         return new Status(resp.getLockTtl() != 0, resp.getCommitVersion(), false);
     }
 
-    private Kvrpcpb.CheckTxnStatusResponse checkTxnStatus(
-            byte[] primary, long startTs, long callerStartTs, long currentTs, boolean rollback) {
+    /**
+     * CheckTxnStatus on the primary of transaction {@code startTs}, as a lock resolver sends it:
+     * with {@code currentTs}, TiKV rolls back an expired lock (not an async-commit one, unless
+     * {@code forceSyncCommit}); with {@code rollbackIfNotExist}, it rolls back a primary never
+     * written. Answers TiKV's response, key errors included.
+     */
+    public Kvrpcpb.CheckTxnStatusResponse checkTxnStatus(
+            byte[] primary,
+            long startTs,
+            long currentTs,
+            boolean rollbackIfNotExist,
+            boolean forceSyncCommit) {
         ByteString key = ByteString.copyFrom(primary);
         return onRegion(
                 key,
@@ -573,9 +584,9 @@ public final class TxnClient implements AutoCloseable {
                                         .setContext(r.getLeaderContext())
                                         .setPrimaryKey(key)
                                         .setLockTs(startTs)
-                                        .setCallerStartTs(callerStartTs)
                                         .setCurrentTs(currentTs)
-                                        .setRollbackIfNotExist(rollback)
+                                        .setRollbackIfNotExist(rollbackIfNotExist)
+                                        .setForceSyncCommit(forceSyncCommit)
                                         .build()),
                 r -> r.hasRegionError() ? r.getRegionError() : null);
     }
@@ -724,6 +735,89 @@ public final class TxnClient implements AutoCloseable {
         }
     }
 
+    /** What CheckSecondaryLocks found on one region's keys of an async-commit transaction. */
+    public static final class SecondaryLocks {
+        private final int asked;
+
+        /** The keys' locks, if every key asked is still locked by the transaction. */
+        public final List<Kvrpcpb.LockInfo> locks;
+
+        /** If not all are locked: the commit ts of a committed key, or 0 (rolled back). */
+        public final long commitTs;
+
+        SecondaryLocks(int asked, List<Kvrpcpb.LockInfo> locks, long commitTs) {
+            this.asked = asked;
+            this.locks = locks;
+            this.commitTs = commitTs;
+        }
+
+        /** Every key asked is still locked: none is committed or rolled back. */
+        public boolean allLocked() {
+            return locks.size() == asked;
+        }
+    }
+
+    /**
+     * CheckSecondaryLocks on {@code keys} of async-commit transaction {@code startTs}, one request
+     * per region. Per region, TiKV answers the keys' locks if all are locked, else the commit ts of
+     * a committed key, or 0 after writing a rollback where nothing of the transaction is.
+     */
+    public List<SecondaryLocks> checkSecondaryLocks(List<ByteString> keys, long startTs) {
+        List<SecondaryLocks> out = new ArrayList<>();
+        onRegions(
+                keys,
+                "checking secondary locks",
+                (stub, r, batch) ->
+                        stub.kvCheckSecondaryLocks(
+                                Kvrpcpb.CheckSecondaryLocksRequest.newBuilder()
+                                        .setContext(r.getLeaderContext())
+                                        .setStartVersion(startTs)
+                                        .addAllKeys(batch)
+                                        .build()),
+                r -> r.hasRegionError() ? r.getRegionError() : null,
+                (batch, resp) -> {
+                    if (resp.hasError()) {
+                        throw new TxnException(
+                                "checking the secondary locks of transaction "
+                                        + startTs
+                                        + " failed: "
+                                        + describe(resp.getError()));
+                    }
+                    out.add(
+                            new SecondaryLocks(
+                                    batch.size(), resp.getLocksList(), resp.getCommitTs()));
+                });
+        return out;
+    }
+
+    /**
+     * Commits ({@code commitTs > 0}) or rolls back ({@code 0}) the locks of transaction {@code
+     * startTs} on {@code keys}, one ResolveLock per region.
+     */
+    public void resolveKeys(List<ByteString> keys, long startTs, long commitTs) {
+        onRegions(
+                keys,
+                "resolving locks",
+                (stub, r, batch) ->
+                        stub.kvResolveLock(
+                                Kvrpcpb.ResolveLockRequest.newBuilder()
+                                        .setContext(r.getLeaderContext())
+                                        .setStartVersion(startTs)
+                                        .setCommitVersion(commitTs)
+                                        .addAllKeys(batch)
+                                        .build()),
+                r -> r.hasRegionError() ? r.getRegionError() : null,
+                (batch, resp) -> {
+                    if (resp.hasError()) {
+                        throw new TxnException(
+                                "resolving the locks of transaction "
+                                        + startTs
+                                        + " failed: "
+                                        + describe(resp.getError()));
+                    }
+                });
+    }
+
     // ---- routing ----
 
     /** A command sent to a region's leader; null means "the region changed: route again". */
@@ -782,6 +876,38 @@ public final class TxnClient implements AutoCloseable {
             LOG.debug("{} on region {}: {}; retrying", what, region.getId(), failure);
             sleep(backOff);
             backOff = Math.min(backOff * 2, 1_000);
+        }
+    }
+
+    /** A command on one region's batch of keys. */
+    private interface BatchCall<R> {
+        R call(TikvGrpc.TikvBlockingStub stub, TiRegion region, List<ByteString> batch);
+    }
+
+    /**
+     * Sends {@code call} for each region's batch of {@code keys} and hands each response to {@code
+     * onResponse}, grouping a batch again when its region changed (split, merge) since grouping.
+     */
+    private <R> void onRegions(
+            List<ByteString> keys,
+            String what,
+            BatchCall<R> call,
+            Function<R, Errorpb.Error> regionError,
+            BiConsumer<List<ByteString>, R> onResponse) {
+        for (List<ByteString> batch : byRegion(keys, k -> k)) {
+            R resp =
+                    onRegion(
+                            batch.get(0),
+                            what,
+                            batchTimeoutMillis,
+                            (stub, r) ->
+                                    covers(r, batch, k -> k) ? call.call(stub, r, batch) : null,
+                            regionError);
+            if (resp == null) {
+                onRegions(batch, what, call, regionError, onResponse);
+            } else {
+                onResponse.accept(batch, resp);
+            }
         }
     }
 
