@@ -1,6 +1,6 @@
 package io.tiflink.cdc.client;
 
-import io.tiflink.tikv.lock.AsyncCommitLockResolver;
+import io.tiflink.tikv.txn.AsyncCommitLockResolver;
 import io.tiflink.tikv.txn.TxnClient;
 
 import org.tikv.common.TiSession;

@@ -60,6 +60,9 @@ public final class TxnClient implements AutoCloseable {
      */
     private final long retryMillis;
 
+    /** tikv-client-java 3.3.5 takes a crashed async-commit transaction for a live one forever. */
+    private final AsyncCommitLockResolver asyncCommit = new AsyncCommitLockResolver(this);
+
     public TxnClient(TiSession session) {
         this(session, false, DEFAULT_RETRY_TIMEOUT);
     }
@@ -149,6 +152,8 @@ public final class TxnClient implements AutoCloseable {
                         "reading at " + ts + " failed: " + describe(resp.getError()));
             }
             List<Lock> locks = new ArrayList<>();
+            List<Kvrpcpb.LockInfo> asyncLocks = new ArrayList<>();
+            Kvrpcpb.LockInfo firstLock = null;
             Set<ByteString> locked = new HashSet<>();
             for (Kvrpcpb.KvPair p : resp.getPairsList()) {
                 if (p.hasError()) {
@@ -156,22 +161,34 @@ public final class TxnClient implements AutoCloseable {
                         throw new TxnException(
                                 "reading at " + ts + " failed: " + describe(p.getError()));
                     }
-                    locks.add(new Lock(p.getError().getLocked(), session.getPDClient().getCodec()));
-                    locked.add(p.getError().getLocked().getKey());
+                    Kvrpcpb.LockInfo lock = p.getError().getLocked();
+                    firstLock = firstLock == null ? lock : firstLock;
+                    if (lock.getUseAsyncCommit()) {
+                        asyncLocks.add(lock);
+                    } else {
+                        locks.add(new Lock(lock, session.getPDClient().getCodec()));
+                    }
+                    locked.add(lock.getKey());
                 } else {
                     out.put(new ByteKey(p.getKey().toByteArray()), p.getValue().toByteArray());
                 }
             }
-            if (locks.isEmpty()) {
+            if (locked.isEmpty()) {
                 return;
             }
-            TiRegion region = regions.getRegionByKey(locks.get(0).getKey());
-            ResolveLockResult result =
-                    session.getRegionStoreClientBuilder()
-                            .build(region)
-                            .lockResolverClient
-                            .resolveLocks(backOff, ts, locks, false);
-            readPast.addAll(result.getResolvedLocks());
+            ResolveLockResult result = null;
+            if (!locks.isEmpty()) {
+                TiRegion region = regions.getRegionByKey(locks.get(0).getKey());
+                result =
+                        session.getRegionStoreClientBuilder()
+                                .build(region)
+                                .lockResolverClient
+                                .resolveLocks(backOff, ts, locks, false);
+                readPast.addAll(result.getResolvedLocks());
+            }
+            if (!asyncLocks.isEmpty()) {
+                asyncCommit.resolve(asyncLocks);
+            }
             if (System.currentTimeMillis() > deadline) {
                 throw new TxnException(
                         "reading at "
@@ -179,7 +196,7 @@ public final class TxnClient implements AutoCloseable {
                                 + " still finds keys locked after "
                                 + retryMillis
                                 + " ms: "
-                                + describe(locks.get(0)));
+                                + describe(firstLock));
             }
             wait.after(result);
             keys = new ArrayList<>(locked);
@@ -385,9 +402,16 @@ public final class TxnClient implements AutoCloseable {
                 continue;
             }
             List<Lock> locks = new ArrayList<>();
+            List<Kvrpcpb.LockInfo> asyncLocks = new ArrayList<>();
+            Kvrpcpb.LockInfo firstLock = null;
             for (Kvrpcpb.KeyError e : resp.getErrorsList()) {
                 if (e.hasLocked()) {
-                    locks.add(new Lock(e.getLocked(), session.getPDClient().getCodec()));
+                    firstLock = firstLock == null ? e.getLocked() : firstLock;
+                    if (e.getLocked().getUseAsyncCommit()) {
+                        asyncLocks.add(e.getLocked());
+                    } else {
+                        locks.add(new Lock(e.getLocked(), session.getPDClient().getCodec()));
+                    }
                 } else if (e.hasConflict()) {
                     throw WriteConflictException.of(e);
                 } else {
@@ -395,10 +419,13 @@ public final class TxnClient implements AutoCloseable {
                             "prewrite of transaction " + startTs + " failed: " + describe(e));
                 }
             }
-            if (locks.isEmpty()) {
+            if (firstLock == null) {
                 return;
             }
-            wait.after(resolveForWrite(locks, startTs, resolveBackOff));
+            if (!asyncLocks.isEmpty()) {
+                asyncCommit.resolve(asyncLocks);
+            }
+            wait.after(locks.isEmpty() ? null : resolveForWrite(locks, startTs, resolveBackOff));
             if (System.currentTimeMillis() > deadline) {
                 throw new TxnException(
                         "prewrite of transaction "
@@ -406,7 +433,7 @@ public final class TxnClient implements AutoCloseable {
                                 + " still finds keys locked by other transactions after "
                                 + retryMillis
                                 + " ms: "
-                                + describe(locks.get(0)));
+                                + describe(firstLock));
             }
         }
     }
@@ -435,30 +462,33 @@ public final class TxnClient implements AutoCloseable {
 
     /**
      * Waits between attempts on locked keys: until the lock's TTL runs out if the resolver says
-     * when, else with a doubling back-off, so that a lock it cannot settle (e.g. an async-commit
-     * lock, which tikv-client-java 3.3.5 does not check) is not retried in a busy loop.
+     * when, else with a doubling back-off, so that a lock of a live transaction is not retried in a
+     * busy loop.
      */
     private static final class LockWait {
         private long backOffMillis = 10;
 
+        /** After tikv-client-java's {@code result}, or null if only async-commit locks met. */
         void after(ResolveLockResult result) {
-            long expires = result.getMsBeforeTxnExpired();
+            long expires = result == null ? 0 : result.getMsBeforeTxnExpired();
             sleep(expires > 0 ? Math.min(expires, 500) : backOffMillis);
             backOffMillis = Math.min(backOffMillis * 2, 500);
         }
     }
 
     /** A lock for messages: its key and the transaction that owns it. */
-    private static String describe(Lock lock) {
+    private static String describe(Kvrpcpb.LockInfo lock) {
         return "key "
                 + Keys.printable(lock.getKey().toByteArray())
                 + " is locked by transaction "
-                + lock.getTxnID()
+                + lock.getLockVersion()
                 + " (primary "
-                + Keys.printable(lock.getPrimary().toByteArray())
+                + Keys.printable(lock.getPrimaryLock().toByteArray())
                 + ", ttl "
-                + lock.getTtl()
-                + " ms)";
+                + lock.getLockTtl()
+                + " ms"
+                + (lock.getUseAsyncCommit() ? ", async commit" : "")
+                + ")";
     }
 
     /**

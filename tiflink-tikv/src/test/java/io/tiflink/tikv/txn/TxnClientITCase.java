@@ -4,6 +4,10 @@ import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.minicluster.storage.Lock;
 import io.tiflink.minicluster.storage.Modify;
+import io.tiflink.minicluster.workload.TiDBLikeWriter;
+import io.tiflink.minicluster.workload.TiDBLikeWriter.Crash;
+import io.tiflink.minicluster.workload.TiDBLikeWriter.Shape;
+import io.tiflink.tikv.ByteKey;
 
 import org.tikv.common.TiConfiguration;
 import org.tikv.kvproto.Kvrpcpb;
@@ -17,7 +21,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -228,6 +234,46 @@ class TxnClientITCase {
                     .hasMessageContaining("transaction " + lockTs);
             assertThat(Duration.ofNanos(System.nanoTime() - started))
                     .isLessThan(Duration.ofSeconds(30));
+        }
+    }
+
+    /**
+     * A crashed async-commit transaction (TiDB's default): tikv-client-java 3.3.5 would wait for it
+     * forever; reads and prewrites settle it from its secondaries once its TTL ran out.
+     */
+    @Test
+    void readsAndPrewritesSettleCrashedAsyncCommitTransactions(MiniTiKVCluster cluster)
+            throws Exception {
+        cluster.split(key("ac-m"));
+        Map<byte[], byte[]> committed = new LinkedHashMap<>();
+        committed.put(key("ac-a"), key("a1"));
+        committed.put(key("ac-z"), key("z1"));
+        Map<byte[], byte[]> rolledBack = new LinkedHashMap<>();
+        rolledBack.put(key("ac-b"), key("b1"));
+        rolledBack.put(key("ac-y"), key("y1"));
+        try (TiDBLikeWriter tidb = new TiDBLikeWriter(cluster, 100);
+                TxnClient impatient =
+                        TxnClient.open(
+                                TiConfiguration.createDefault(cluster.pdAddress()),
+                                Duration.ofSeconds(10))) {
+            // Every key prewritten: committed, at the largest min_commit_ts.
+            tidb.crash(Shape.ASYNC_COMMIT, Crash.AFTER_PREWRITE, committed);
+            // The other region's key never prewritten: rolled back.
+            tidb.crash(Shape.ASYNC_COMMIT, Crash.MISSING_SECONDARIES, rolledBack);
+            Map<ByteKey, byte[]> read =
+                    impatient.get(
+                            impatient.timestamp(),
+                            List.of(key("ac-a"), key("ac-z"), key("ac-b"), key("ac-y")));
+            assertThat(read)
+                    .containsOnlyKeys(new ByteKey(key("ac-a")), new ByteKey(key("ac-z")))
+                    .containsEntry(new ByteKey(key("ac-z")), key("z1"));
+
+            tidb.crash(Shape.ASYNC_COMMIT, Crash.AFTER_PREWRITE, rolledBack);
+            long startTs = impatient.timestamp();
+            impatient.prewrite(key("ac-b"), List.of(put(key("ac-b"))), startTs, 3000);
+            assertThat(impatient.get(impatient.timestamp(), List.of(key("ac-y"))))
+                    .containsEntry(new ByteKey(key("ac-y")), key("y1"));
+            impatient.rollbackPrimary(key("ac-b"), startTs);
         }
     }
 }

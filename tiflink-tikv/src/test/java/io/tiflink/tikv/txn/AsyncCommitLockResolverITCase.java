@@ -1,9 +1,8 @@
-package io.tiflink.tikv.lock;
+package io.tiflink.tikv.txn;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.minicluster.storage.Write;
-import io.tiflink.tikv.txn.TxnClient;
 
 import org.tikv.common.TiConfiguration;
 import org.tikv.kvproto.Kvrpcpb;

@@ -1,8 +1,6 @@
-package io.tiflink.tikv.lock;
+package io.tiflink.tikv.txn;
 
 import io.tiflink.tikv.Keys;
-import io.tiflink.tikv.txn.TxnClient;
-import io.tiflink.tikv.txn.TxnException;
 
 import org.tikv.kvproto.Kvrpcpb;
 import org.tikv.shade.com.google.protobuf.ByteString;
