@@ -131,7 +131,12 @@ public final class TiDBLikeWriter implements AutoCloseable {
             }
             groups.remove(groups.lastKey());
         }
-        txn.prewrite(async, groups);
+        if (txn.prewrite(async, groups) == 0 && async) {
+            // Its locks are 2PC locks: not the crash asked for.
+            throw new IllegalStateException(
+                    "the async-commit prewrite fell back to 2PC: TiKV's max_ts is past the"
+                            + " transaction's max_commit_ts");
+        }
         if (crash == Crash.AFTER_PRIMARY_COMMIT) {
             txn.commitKeys(List.of(txn.primary), cluster.currentTs());
         }

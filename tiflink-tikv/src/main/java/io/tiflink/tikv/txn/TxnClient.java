@@ -116,10 +116,7 @@ public final class TxnClient implements AutoCloseable {
     }
 
     private void getBatch(long ts, List<ByteString> batch, Map<ByteKey, byte[]> out) {
-        Set<Long> readPast = new HashSet<>();
-        long deadline = System.currentTimeMillis() + retryMillis;
-        ConcreteBackOffer backOff = ConcreteBackOffer.newCustomBackOff((int) retryMillis);
-        LockWait wait = new LockWait();
+        ReadLocks readLocks = new ReadLocks("reading", ts);
         List<ByteString> keys = batch;
         while (!keys.isEmpty()) {
             List<ByteString> asked = keys;
@@ -132,10 +129,7 @@ public final class TxnClient implements AutoCloseable {
                                     covers(r, asked, k -> k)
                                             ? stub.kvBatchGet(
                                                     Kvrpcpb.BatchGetRequest.newBuilder()
-                                                            .setContext(
-                                                                    r.getLeaderContext().toBuilder()
-                                                                            .addAllResolvedLocks(
-                                                                                    readPast))
+                                                            .setContext(readLocks.context(r))
                                                             .addAllKeys(asked)
                                                             .setVersion(ts)
                                                             .build())
@@ -151,55 +145,93 @@ public final class TxnClient implements AutoCloseable {
                 throw new TxnException(
                         "reading at " + ts + " failed: " + describe(resp.getError()));
             }
-            List<Lock> locks = new ArrayList<>();
-            List<Kvrpcpb.LockInfo> asyncLocks = new ArrayList<>();
-            Kvrpcpb.LockInfo firstLock = null;
-            Set<ByteString> locked = new HashSet<>();
+            List<Kvrpcpb.LockInfo> locks = new ArrayList<>();
             for (Kvrpcpb.KvPair p : resp.getPairsList()) {
                 if (p.hasError()) {
-                    if (!p.getError().hasLocked()) {
-                        throw new TxnException(
-                                "reading at " + ts + " failed: " + describe(p.getError()));
-                    }
-                    Kvrpcpb.LockInfo lock = p.getError().getLocked();
-                    firstLock = firstLock == null ? lock : firstLock;
-                    if (lock.getUseAsyncCommit()) {
-                        asyncLocks.add(lock);
-                    } else {
-                        locks.add(new Lock(lock, session.getPDClient().getCodec()));
-                    }
-                    locked.add(lock.getKey());
+                    locks.add(readLocks.locked(p));
                 } else {
                     out.put(new ByteKey(p.getKey().toByteArray()), p.getValue().toByteArray());
                 }
             }
-            if (locked.isEmpty()) {
+            if (locks.isEmpty()) {
                 return;
             }
+            readLocks.settle(locks);
+            keys = new ArrayList<>();
+            for (Kvrpcpb.LockInfo l : locks) {
+                keys.add(l.getKey());
+            }
+        }
+    }
+
+    /**
+     * The locks one read meets, settled as TiDB's reads settle them: committed or rolled-back
+     * transactions are resolved, open ones are read past once their {@code min_commit_ts} is
+     * pushed, crashed async-commit ones are decided from their secondaries, and live ones are
+     * waited for, up to the retry deadline.
+     */
+    private final class ReadLocks {
+        private final String what;
+        private final long ts;
+        private final Set<Long> readPast = new HashSet<>();
+        private final long deadline = System.currentTimeMillis() + retryMillis;
+        private final ConcreteBackOffer backOff =
+                ConcreteBackOffer.newCustomBackOff((int) retryMillis);
+        private final LockWait wait = new LockWait();
+
+        ReadLocks(String what, long ts) {
+            this.what = what;
+            this.ts = ts;
+        }
+
+        /** The region's context, with the locks this read may read past. */
+        Kvrpcpb.Context context(TiRegion r) {
+            return r.getLeaderContext().toBuilder().addAllResolvedLocks(readPast).build();
+        }
+
+        /** The lock of a pair that failed; throws if it failed otherwise. */
+        Kvrpcpb.LockInfo locked(Kvrpcpb.KvPair p) {
+            if (!p.getError().hasLocked()) {
+                throw new TxnException(what + " at " + ts + " failed: " + describe(p.getError()));
+            }
+            return p.getError().getLocked();
+        }
+
+        /** Settles what it can of {@code locks}, then waits before the read is tried again. */
+        void settle(List<Kvrpcpb.LockInfo> locks) {
+            List<Lock> others = new ArrayList<>();
+            List<Kvrpcpb.LockInfo> asyncCommitLocks = new ArrayList<>();
+            for (Kvrpcpb.LockInfo l : locks) {
+                if (l.getUseAsyncCommit()) {
+                    asyncCommitLocks.add(l);
+                } else {
+                    others.add(new Lock(l, session.getPDClient().getCodec()));
+                }
+            }
             ResolveLockResult result = null;
-            if (!locks.isEmpty()) {
-                TiRegion region = regions.getRegionByKey(locks.get(0).getKey());
+            if (!others.isEmpty()) {
+                TiRegion region = regions.getRegionByKey(others.get(0).getKey());
                 result =
                         session.getRegionStoreClientBuilder()
                                 .build(region)
                                 .lockResolverClient
-                                .resolveLocks(backOff, ts, locks, false);
+                                .resolveLocks(backOff, ts, others, false);
                 readPast.addAll(result.getResolvedLocks());
             }
-            if (!asyncLocks.isEmpty()) {
-                asyncCommit.resolve(asyncLocks);
+            if (!asyncCommitLocks.isEmpty()) {
+                asyncCommit.resolve(asyncCommitLocks);
             }
             if (System.currentTimeMillis() > deadline) {
                 throw new TxnException(
-                        "reading at "
+                        what
+                                + " at "
                                 + ts
                                 + " still finds keys locked after "
                                 + retryMillis
                                 + " ms: "
-                                + describe(firstLock));
+                                + describe(locks.get(0)));
             }
             wait.after(result);
-            keys = new ArrayList<>(locked);
         }
     }
 
@@ -235,42 +267,46 @@ public final class TxnClient implements AutoCloseable {
 
     /**
      * The keys in {@code [start, end)} with a value at {@code ts}, and their values; at most {@code
-     * limit}.
+     * limit}. Locks are settled as {@link #get} settles them.
      *
-     * @throws TxnException if a key is locked (the scan resolves no lock: its callers read ranges
-     *     no transaction writes any more)
+     * @throws TxnException if a key is still locked at the retry deadline, naming it and its owner
      */
     public List<Kvrpcpb.KvPair> scan(long ts, byte[] start, byte[] end, int limit) {
+        ReadLocks readLocks = new ReadLocks("scanning", ts);
         return scanRange(
                 start,
                 end,
                 limit,
                 (at, to, batch) -> {
-                    Kvrpcpb.ScanResponse resp =
-                            onRegion(
-                                    at,
-                                    "scanning",
-                                    pointTimeoutMillis,
-                                    (stub, region) ->
-                                            stub.kvScan(
-                                                    Kvrpcpb.ScanRequest.newBuilder()
-                                                            .setContext(region.getLeaderContext())
-                                                            .setStartKey(at)
-                                                            .setEndKey(min(to, region.getEndKey()))
-                                                            .setVersion(ts)
-                                                            .setLimit(batch)
-                                                            .build()),
-                                    r -> r.hasRegionError() ? r.getRegionError() : null);
-                    for (Kvrpcpb.KvPair p : resp.getPairsList()) {
-                        if (p.hasError()) {
-                            throw new TxnException(
-                                    "scanning at "
-                                            + Keys.hex(p.getKey().toByteArray())
-                                            + " failed: "
-                                            + describe(p.getError()));
+                    while (true) {
+                        Kvrpcpb.ScanResponse resp =
+                                onRegion(
+                                        at,
+                                        "scanning",
+                                        pointTimeoutMillis,
+                                        (stub, region) ->
+                                                stub.kvScan(
+                                                        Kvrpcpb.ScanRequest.newBuilder()
+                                                                .setContext(
+                                                                        readLocks.context(region))
+                                                                .setStartKey(at)
+                                                                .setEndKey(
+                                                                        min(to, region.getEndKey()))
+                                                                .setVersion(ts)
+                                                                .setLimit(batch)
+                                                                .build()),
+                                        r -> r.hasRegionError() ? r.getRegionError() : null);
+                        List<Kvrpcpb.LockInfo> locks = new ArrayList<>();
+                        for (Kvrpcpb.KvPair p : resp.getPairsList()) {
+                            if (p.hasError()) {
+                                locks.add(readLocks.locked(p));
+                            }
                         }
+                        if (locks.isEmpty()) {
+                            return resp.getPairsList();
+                        }
+                        readLocks.settle(locks); // then the page again
                     }
-                    return resp.getPairsList();
                 },
                 Kvrpcpb.KvPair::getKey);
     }

@@ -72,6 +72,31 @@ class TxnClientITCase {
                 .build();
     }
 
+    /** A live async-commit transaction's lock on {@code k}, its own primary; returns its ts. */
+    private static long plantAsyncCommitLock(MiniTiKVCluster cluster, byte[] k) {
+        long lockTs = cluster.currentTs();
+        cluster.percolator()
+                .store()
+                .write(
+                        (store, batch) ->
+                                batch.add(
+                                        Modify.putLock(
+                                                k,
+                                                new Lock(
+                                                        Kvrpcpb.Op.Put,
+                                                        k,
+                                                        lockTs,
+                                                        600_000,
+                                                        new byte[] {'v'},
+                                                        0,
+                                                        1,
+                                                        0,
+                                                        true,
+                                                        List.of(),
+                                                        0))));
+        return lockTs;
+    }
+
     /** A reader with a start ts ahead of ours meets the lock and pushes min_commit_ts. */
     private static void pushMinCommitTs(
             MiniTiKVCluster cluster, byte[] primary, long lockTs, long to) {
@@ -118,7 +143,8 @@ class TxnClientITCase {
     }
 
     @Test
-    void aScanReadsCommittedKeysAcrossRegionsUpToItsLimitAndFailsOnALock(MiniTiKVCluster cluster) {
+    void aScanReadsCommittedKeysAcrossRegionsAndWaitsForLiveAsyncCommitLocksUpToTheDeadline(
+            MiniTiKVCluster cluster) throws Exception {
         byte[] primary = key("scan/a");
         long startTs = prewrite(primary, 10_000, key("scan/b"), key("scan/c"), key("scan/d"));
         long commitTs = txn.commitPrimary(primary, startTs);
@@ -139,10 +165,25 @@ class TxnClientITCase {
         assertThat(txn.scan(ts, key("scan/"), key("scan0"), 3)).hasSize(3);
         assertThat(txn.scan(startTs - 1, key("scan/"), key("scan0"), 10)).isEmpty();
 
-        prewrite(key("scan/e"), 10_000);
-        assertThatThrownBy(() -> txn.scan(txn.timestamp(), key("scan/"), key("scan0"), 10))
-                .isInstanceOf(TxnException.class)
-                .hasMessageContaining("scanning");
+        // A live transaction's lock is read past (its min_commit_ts pushed above the read).
+        prewrite(key("scan/e"), 60_000);
+        assertThat(txn.scan(txn.timestamp(), key("scan/"), key("scan0"), 10)).hasSize(4);
+        // A live async-commit transaction's is not: it is waited for, up to the deadline. (Planted:
+        // another test's reader from the future raised max_ts past a new one's max_commit_ts.)
+        long lockTs = plantAsyncCommitLock(cluster, key("scan/f"));
+        try (TxnClient impatient =
+                TxnClient.open(
+                        TiConfiguration.createDefault(cluster.pdAddress()),
+                        Duration.ofSeconds(2))) {
+            assertThatThrownBy(
+                            () ->
+                                    impatient.scan(
+                                            cluster.currentTs(), key("scan/"), key("scan0"), 10))
+                    .isInstanceOf(TxnException.class)
+                    .hasMessageContaining("scanning at")
+                    .hasMessageContaining("still finds keys locked after 2000 ms: key scan/f")
+                    .hasMessageContaining("transaction " + lockTs);
+        }
     }
 
     @Test
@@ -203,26 +244,7 @@ class TxnClientITCase {
     void aReadMeetingALockItCannotResolveFailsWithinTheDeadline(MiniTiKVCluster cluster)
             throws Exception {
         byte[] k = key("async-locked");
-        long lockTs = cluster.currentTs();
-        cluster.percolator()
-                .store()
-                .write(
-                        (store, batch) ->
-                                batch.add(
-                                        Modify.putLock(
-                                                k,
-                                                new Lock(
-                                                        Kvrpcpb.Op.Put,
-                                                        k,
-                                                        lockTs,
-                                                        600_000,
-                                                        new byte[] {'v'},
-                                                        0,
-                                                        1,
-                                                        0,
-                                                        true,
-                                                        List.of(),
-                                                        0))));
+        long lockTs = plantAsyncCommitLock(cluster, k);
         try (TxnClient impatient =
                 TxnClient.open(
                         TiConfiguration.createDefault(cluster.pdAddress()),
@@ -262,16 +284,20 @@ class TxnClientITCase {
             tidb.crash(Shape.ASYNC_COMMIT, Crash.MISSING_SECONDARIES, rolledBack);
             Map<ByteKey, byte[]> read =
                     impatient.get(
-                            impatient.timestamp(),
+                            cluster.currentTs(),
                             List.of(key("ac-a"), key("ac-z"), key("ac-b"), key("ac-y")));
             assertThat(read)
                     .containsOnlyKeys(new ByteKey(key("ac-a")), new ByteKey(key("ac-z")))
                     .containsEntry(new ByteKey(key("ac-z")), key("z1"));
+            tidb.crash(Shape.ASYNC_COMMIT, Crash.AFTER_PREWRITE, Map.of(key("ac-c"), key("c1")));
+            assertThat(impatient.scan(cluster.currentTs(), key("ac-"), key("ac-d"), 10))
+                    .extracting(p -> p.getKey().toStringUtf8())
+                    .containsExactly("ac-a", "ac-c");
 
             tidb.crash(Shape.ASYNC_COMMIT, Crash.AFTER_PREWRITE, rolledBack);
             long startTs = impatient.timestamp();
             impatient.prewrite(key("ac-b"), List.of(put(key("ac-b"))), startTs, 3000);
-            assertThat(impatient.get(impatient.timestamp(), List.of(key("ac-y"))))
+            assertThat(impatient.get(cluster.currentTs(), List.of(key("ac-y"))))
                     .containsEntry(new ByteKey(key("ac-y")), key("y1"));
             impatient.rollbackPrimary(key("ac-b"), startTs);
         }
