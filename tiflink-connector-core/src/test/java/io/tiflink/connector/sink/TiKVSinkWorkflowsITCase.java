@@ -262,9 +262,14 @@ class TiKVSinkWorkflowsITCase {
         JobClient job = WORKFLOWS.start(6, 2, null);
         emitUpTo(100);
         WORKFLOWS.commitUpTo(flink, job, 6, 100);
-        // The epoch the failed attempt writes, as its writers found it: a plain epoch key.
+        // The epoch the failed attempt writes, as its writers found it: a plain epoch key (the
+        // coordinator opens it once the commit is done).
+        await().atMost(Duration.ofMinutes(1))
+                .until(
+                        () ->
+                                sinkLocks().stream()
+                                        .anyMatch(TiKVSinkWorkflowsITCase::isPlainEpochKey));
         Set<String> before = sinkLocks();
-        assertThat(before).anyMatch(TiKVSinkWorkflowsITCase::isPlainEpochKey);
         int failures = failuresInjected();
         failAtRecord(120);
         emitUpTo(150);

@@ -104,6 +104,20 @@ public final class MiniClusterRows {
         }
 
         /**
+         * The transaction's writes, key to value ({@code null} deletes), in order: for a {@code
+         * TiDBLikeWriter} to commit or crash in any of TiDB's shapes.
+         */
+        public Map<byte[], byte[]> writes() {
+            Map<byte[], byte[]> out = new LinkedHashMap<>();
+            for (Kvrpcpb.Mutation m : mutations) {
+                out.put(
+                        m.getKey().toByteArray(),
+                        m.getOp() == Kvrpcpb.Op.Del ? null : m.getValue().toByteArray());
+            }
+            return out;
+        }
+
+        /**
          * Prewrites (the first key is the primary) and commits.
          *
          * @return the commit ts

@@ -11,6 +11,7 @@ import io.tiflink.connector.source.split.SnapshotSplit;
 import io.tiflink.connector.source.split.StreamSplit;
 import io.tiflink.connector.source.split.TiKVSplit;
 import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.txn.TxnClient;
 
 import org.apache.flink.connector.base.source.reader.RecordsBySplits;
 import org.apache.flink.connector.base.source.reader.RecordsWithSplitIds;
@@ -19,9 +20,7 @@ import org.apache.flink.connector.base.source.reader.splitreader.SplitsAddition;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitsChange;
 
 import org.tikv.common.TiSession;
-import org.tikv.common.operation.iterator.ConcreteScanIterator;
 import org.tikv.kvproto.Kvrpcpb;
-import org.tikv.shade.com.google.protobuf.ByteString;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,8 +51,11 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
 
     private final Queue<SnapshotSplit> snapshots = new ArrayDeque<>();
 
-    /** The scan of the first snapshot split, once started. */
-    private ConcreteScanIterator scan;
+    /** Reads the snapshot, settling the locks it meets as TiDB's reads do. */
+    private final TxnClient txn;
+
+    /** Where the scan of the first snapshot split goes on, once started. */
+    private byte[] scanFrom;
 
     private final Map<String, Stream> streams = new LinkedHashMap<>();
 
@@ -87,6 +89,7 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
     TiKVSplitReader(TiKVSourceConfig config) {
         this.config = config;
         this.session = TiSession.create(config.tiConfiguration());
+        this.txn = new TxnClient(session);
         this.fetchSize = config.fetchSize();
     }
 
@@ -122,31 +125,27 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
     }
 
     /**
-     * The next batch of a snapshot split. The scan streams the split's range region by region; it
-     * must be given the range's end: tikv-client-java 3.3.5 drops the rows of the last region of a
-     * scan without one.
+     * The next batch of a snapshot split, read page by page at its snapshot ts. tikv-client-java's
+     * scanner is not used: it cannot settle a crashed async-commit transaction's locks.
      */
     private RecordsWithSplitIds<TiKVRecord> scan(SnapshotSplit split) {
-        if (scan == null) {
-            scan =
-                    new ConcreteScanIterator(
-                            session.getConf(),
-                            session.getRegionStoreClientBuilder(),
-                            ByteString.copyFrom(split.resumeKey()),
-                            ByteString.copyFrom(split.range().end()),
-                            split.snapshotTs());
+        if (scanFrom == null) {
+            scanFrom = split.resumeKey();
         }
+        List<Kvrpcpb.KvPair> pairs =
+                txn.scan(split.snapshotTs(), scanFrom, split.range().end(), fetchSize);
         RecordsBySplits.Builder<TiKVRecord> out = new RecordsBySplits.Builder<>();
-        for (int n = 0; n < fetchSize && scan.hasNext(); n++) {
-            Kvrpcpb.KvPair p = scan.next();
+        for (Kvrpcpb.KvPair p : pairs) {
             out.add(
                     split.splitId(),
                     TiKVRecord.snapshot(p.getKey().toByteArray(), p.getValue().toByteArray()));
         }
-        if (!scan.hasNext()) {
+        if (pairs.size() < fetchSize) {
             out.addFinishedSplit(split.splitId());
             snapshots.poll();
-            scan = null;
+            scanFrom = null;
+        } else {
+            scanFrom = Keys.next(pairs.get(pairs.size() - 1).getKey().toByteArray());
         }
         return out.build();
     }
