@@ -5,6 +5,9 @@ import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.minicluster.region.Region;
 import io.tiflink.minicluster.storage.MvccStore;
 import io.tiflink.minicluster.storage.Write;
+import io.tiflink.minicluster.workload.TiDBLikeWriter;
+import io.tiflink.minicluster.workload.TiDBLikeWriter.Crash;
+import io.tiflink.minicluster.workload.TiDBLikeWriter.Shape;
 
 import org.tikv.common.TiConfiguration;
 import org.tikv.kvproto.Kvrpcpb;
@@ -19,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -42,6 +46,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CdcChaosITCase {
     private static final Logger LOG = LoggerFactory.getLogger(CdcChaosITCase.class);
     private static final int KEYS = 200;
+    private static final int TIDB_KEYS = 60;
     private static final Duration WRITE_PACE = Duration.ofMillis(2);
     private static final Duration RUN = Duration.ofSeconds(Long.getLong("chaos.runSeconds", 6));
 
@@ -87,6 +92,10 @@ class CdcChaosITCase {
             for (int i = 0; i < 3; i++) {
                 threads.add(thread("writer-" + i, () -> write(w, new Random(random.nextLong()))));
             }
+            threads.add(
+                    thread(
+                            "tidb-writer",
+                            () -> writeAsTiDB(cluster, new Random(random.nextLong()))));
             threads.add(thread("chaos", () -> chaos(cluster, new Random(random.nextLong()))));
             threads.forEach(Thread::start);
             long deadline = System.nanoTime() + RUN.toNanos();
@@ -115,6 +124,10 @@ class CdcChaosITCase {
             assertThat(expected.size()).as("committed changes").isGreaterThan(100);
             assertThat(counts.get("abandoned-after-primary")).as("half-committed txns").isNotNull();
             assertThat(log.changes).containsExactlyElementsOf(expected);
+            for (Shape shape : Shape.values()) {
+                assertThat(counts.get("tidb-" + shape)).as("%s commits", shape).isNotNull();
+            }
+            assertThat(counts.get("tidb-crashed")).as("crashed TiDB-like txns").isNotNull();
         }
     }
 
@@ -212,6 +225,56 @@ class CdcChaosITCase {
                 w.commitKeys(startTs, commitTs, rest);
             }
             count("committed");
+        }
+    }
+
+    /**
+     * Transactions as TiDB commits them (async commit, 1PC, pessimistic, optimistic) and crashed
+     * ones (async commit with every key prewritten or one missing, pessimistic locks only). A
+     * request failing under the chaos (a lock, a store down) leaves its locks, as a crash would.
+     */
+    private void writeAsTiDB(MiniTiKVCluster cluster, Random rnd) {
+        try (TiDBLikeWriter tidb = new TiDBLikeWriter(cluster, 3000);
+                TiDBLikeWriter crashing = new TiDBLikeWriter(cluster, 300)) {
+            Shape[] shapes = Shape.values();
+            for (int i = 0; running.get(); i++) {
+                LockSupport.parkNanos(WRITE_PACE.toNanos());
+                Shape shape = shapes[i % shapes.length];
+                // 1PC only for keys of one region: one key.
+                int n = shape == Shape.ONE_PC ? 1 : 1 + rnd.nextInt(3);
+                Map<byte[], byte[]> writes = new LinkedHashMap<>();
+                while (writes.size() < n) {
+                    // Keys of their own: a failed pessimistic txn's locks stay (readers skip
+                    // them), and would stop the other writers' puts.
+                    writes.put(
+                            key(KEYS + rnd.nextInt(TIDB_KEYS)),
+                            rnd.nextInt(5) == 0 ? null : value(rnd));
+                }
+                try {
+                    // Every 11th crashes: async commit (with every key, or one region missing),
+                    // optimistic after its prewrite, or holding pessimistic locks only.
+                    if (i % 11 == 10 && shape != Shape.ONE_PC) {
+                        boolean async =
+                                shape == Shape.ASYNC_COMMIT
+                                        || shape == Shape.PESSIMISTIC_ASYNC_COMMIT;
+                        Crash crash =
+                                async
+                                        ? (rnd.nextBoolean()
+                                                ? Crash.AFTER_PREWRITE
+                                                : Crash.MISSING_SECONDARIES)
+                                        : shape == Shape.OPTIMISTIC
+                                                ? Crash.AFTER_PREWRITE
+                                                : Crash.PESSIMISTIC_LOCKS_ONLY;
+                        crashing.crash(shape, crash, writes);
+                        count("tidb-crashed");
+                    } else {
+                        tidb.commit(shape, writes);
+                        count("tidb-" + shape);
+                    }
+                } catch (RuntimeException e) {
+                    count("tidb-failed"); // its locks stay, for readers to settle
+                }
+            }
         }
     }
 
