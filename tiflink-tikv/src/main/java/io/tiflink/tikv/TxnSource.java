@@ -20,6 +20,12 @@ public final class TxnSource {
     /** {@code cdcpb.Event.Row.txn_source}. */
     static final int CDC_ROW_FIELD = 9;
 
+    /**
+     * The largest mark a replicating writer may put on its transactions: TiDB's {@code
+     * tidb_cdc_write_source} takes 0 to 15, and TiCDC's bidirectional mode writes 1.
+     */
+    public static final long MAX_CDC_WRITE_SOURCE = 15;
+
     private TxnSource() {}
 
     public static long of(Kvrpcpb.Context ctx) {
@@ -28,6 +34,14 @@ public final class TxnSource {
 
     public static long of(Cdcpb.Event.Row row) {
         return read(row.getUnknownFields(), CDC_ROW_FIELD);
+    }
+
+    /**
+     * The mark a replicating writer (TiCDC, TiFlink's sink) put on a transaction: the low byte of
+     * its {@code txn_source}, as TiDB lays it out (the next byte marks lossy-DDL backfills).
+     */
+    public static long cdcWriteSource(long txnSource) {
+        return txnSource & 0xff;
     }
 
     /** The context carrying {@code txnSource} (0 removes the field, as proto3 omits it). */

@@ -37,4 +37,11 @@ class TxnSourceTest {
         assertThat(TxnSource.of(row)).isEqualTo(3);
         assertThat(TxnSource.of(Cdcpb.Event.Row.getDefaultInstance())).isZero();
     }
+
+    @Test
+    void theCdcWriteSourceIsTheLowByte() {
+        // TiDB's layout: a lossy-DDL backfill mark in the second byte leaves the writer's mark.
+        assertThat(TxnSource.cdcWriteSource(1 | 1 << 8)).isEqualTo(1);
+        assertThat(TxnSource.cdcWriteSource(1 << 8)).isZero();
+    }
 }

@@ -3,6 +3,7 @@ package io.tiflink.connector.sink;
 import io.tiflink.connector.TiKVOptions;
 import io.tiflink.connector.consistency.Consistency;
 import io.tiflink.tidb.write.TableWriter;
+import io.tiflink.tikv.TxnSource;
 import io.tiflink.tikv.txn.TxnClient;
 
 import org.apache.flink.annotation.Internal;
@@ -68,6 +69,15 @@ public final class TiKVSinkConfig implements Serializable {
                             + DeliveryGuarantee.EXACTLY_ONCE
                             + "': an at-least-once sink commits rows outside the epochs that"
                             + " carry the cuts");
+        }
+        if (txnSource() < 0 || txnSource() > TxnSource.MAX_CDC_WRITE_SOURCE) {
+            throw new IllegalArgumentException(
+                    "option '"
+                            + TiKVSinkOptions.TXN_SOURCE.key()
+                            + "' must be between 0 and "
+                            + TxnSource.MAX_CDC_WRITE_SOURCE
+                            + " (TiDB's range for a replicator's mark), got "
+                            + txnSource());
         }
         if (maxRetries() < 0) {
             throw new IllegalArgumentException(
@@ -171,6 +181,16 @@ public final class TiKVSinkConfig implements Serializable {
 
     public int maxRetries() {
         return options.get(TiKVSinkOptions.MAX_RETRIES);
+    }
+
+    /** {@code sink.txn-source}: the mark of the sink's transactions, 0 for none. */
+    public long txnSource() {
+        return options.get(TiKVSinkOptions.TXN_SOURCE);
+    }
+
+    /** A client over a session of its own whose transactions carry the sink's mark. */
+    public TxnClient openTxnClient() {
+        return TxnClient.open(tiConfiguration(), TxnClient.DEFAULT_RETRY_TIMEOUT, txnSource());
     }
 
     /** A writer of the sink's table, as its schema is now. */

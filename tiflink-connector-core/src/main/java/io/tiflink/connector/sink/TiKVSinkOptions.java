@@ -107,5 +107,17 @@ public final class TiKVSinkOptions {
                             "at-least-once: how often a batch whose transaction conflicted with"
                                     + " another writer is retried in a new transaction.");
 
+    public static final ConfigOption<Long> TXN_SOURCE =
+            ConfigOptions.key("sink.txn-source")
+                    .longType()
+                    .defaultValue(0L)
+                    .withDescription(
+                            "The txn_source the sink's transactions carry (0 to 15; 0: none), as"
+                                    + " TiDB's tidb_cdc_write_source marks a replicator's writes."
+                                    + " A source with this value in scan.cdc.skip-txn-sources"
+                                    + " does not read them back, so two pipelines copying tables"
+                                    + " both ways do not loop. TiCDC changefeeds in bdr-mode skip"
+                                    + " any non-zero mark.");
+
     private TiKVSinkOptions() {}
 }

@@ -3,6 +3,7 @@ package io.tiflink.connector.source;
 import io.tiflink.cdc.client.CdcClientConfig;
 import io.tiflink.connector.TiKVOptions;
 import io.tiflink.connector.consistency.Consistency;
+import io.tiflink.tikv.TxnSource;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.Configuration;
@@ -12,6 +13,9 @@ import org.tikv.common.TiConfiguration;
 import java.io.Serializable;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -64,6 +68,17 @@ public final class TiKVSourceConfig implements Serializable {
                             + gcTtl());
         }
         cdcConfig();
+        for (long source : skippedTxnSources()) {
+            if (source < 1 || source > TxnSource.MAX_CDC_WRITE_SOURCE) {
+                throw new IllegalArgumentException(
+                        "option '"
+                                + TiKVSourceOptions.CDC_SKIP_TXN_SOURCES.key()
+                                + "' takes marks between 1 and "
+                                + TxnSource.MAX_CDC_WRITE_SOURCE
+                                + " (TiDB's range for a replicator's mark), got "
+                                + source);
+            }
+        }
     }
 
     public TiConfiguration tiConfiguration() {
@@ -106,6 +121,13 @@ public final class TiKVSourceConfig implements Serializable {
 
     public Duration gcTtl() {
         return options.get(TiKVSourceOptions.GC_SAFE_POINT_TTL);
+    }
+
+    /** {@code scan.cdc.skip-txn-sources}: the marks whose changes are not emitted. */
+    public Set<Long> skippedTxnSources() {
+        return new HashSet<>(
+                options.getOptional(TiKVSourceOptions.CDC_SKIP_TXN_SOURCES)
+                        .orElse(Collections.emptyList()));
     }
 
     public HandleRange handles() {

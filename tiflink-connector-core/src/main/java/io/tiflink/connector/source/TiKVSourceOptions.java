@@ -6,6 +6,7 @@ import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Options of the TiKV source, besides the connection options of {@link
@@ -93,6 +94,17 @@ public final class TiKVSourceOptions {
                     .withDescription(
                             "A region whose resolved ts lags by more has its abandoned locks"
                                     + " resolved.");
+
+    public static final ConfigOption<List<Long>> CDC_SKIP_TXN_SOURCES =
+            ConfigOptions.key("scan.cdc.skip-txn-sources")
+                    .longType()
+                    .asList()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Marks (1 to 15, separated by ';') of transactions whose changes are"
+                                    + " not emitted: those a sink with sink.txn-source wrote, or"
+                                    + " TiCDC in bdr-mode (1). The snapshot is read whole."
+                                    + " Unset: every change is emitted.");
 
     private TiKVSourceOptions() {}
 }

@@ -58,6 +58,7 @@ public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactor
         o.add(TiKVSinkOptions.LOCK_TTL);
         o.add(TiKVSinkOptions.EPOCH_TIMEOUT);
         o.add(TiKVSinkOptions.MAX_RETRIES);
+        o.add(TiKVSinkOptions.TXN_SOURCE);
         o.add(TiKVSinkOptions.PROGRESS_TABLE);
         o.add(TiKVOptions.CONSISTENCY);
         o.add(FactoryUtil.SINK_PARALLELISM);

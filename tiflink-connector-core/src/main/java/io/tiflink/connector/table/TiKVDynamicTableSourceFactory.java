@@ -52,6 +52,7 @@ public final class TiKVDynamicTableSourceFactory implements DynamicTableSourceFa
         o.add(TiKVSourceOptions.CDC_MEMORY_QUOTA);
         o.add(TiKVSourceOptions.CDC_SPILL_DIRECTORY);
         o.add(TiKVSourceOptions.CDC_LOCK_RESOLVE_AFTER);
+        o.add(TiKVSourceOptions.CDC_SKIP_TXN_SOURCES);
         o.add(TiKVOptions.CONSISTENCY);
         return o;
     }

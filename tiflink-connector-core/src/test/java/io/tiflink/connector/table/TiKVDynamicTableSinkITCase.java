@@ -380,6 +380,10 @@ class TiKVDynamicTableSinkITCase {
         assertThatThrownBy(() -> t.executeSql("INSERT INTO o2 VALUES (1)"))
                 .rootCause()
                 .hasMessageContaining("option 'sink.buffer-flush.max-rows' must be positive");
+        t.executeSql("CREATE TABLE o7 (id BIGINT)" + with("logs", ", 'sink.txn-source' = '16'"));
+        assertThatThrownBy(() -> t.executeSql("INSERT INTO o7 VALUES (1)"))
+                .rootCause()
+                .hasMessageContaining("option 'sink.txn-source' must be between 0 and 15");
         t.executeSql("CREATE TABLE o3 (id BIGINT)" + with("logs", ", 'sink.unknown' = '1'"));
         assertThatThrownBy(() -> t.executeSql("INSERT INTO o3 VALUES (1)"))
                 .rootCause()

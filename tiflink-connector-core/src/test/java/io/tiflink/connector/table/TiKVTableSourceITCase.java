@@ -188,6 +188,12 @@ class TiKVTableSourceITCase {
         assertThatThrownBy(() -> env.executeSql("SELECT * FROM m2"))
                 .rootCause()
                 .hasMessageContaining("option 'changelog-mode' has 'some'; expected all or upsert");
+        env.executeSql(
+                "CREATE TABLE m4 (id BIGINT)" + with + ", 'scan.cdc.skip-txn-sources' = '1;16')");
+        assertThatThrownBy(() -> env.executeSql("SELECT * FROM m4"))
+                .rootCause()
+                .hasMessageContaining(
+                        "option 'scan.cdc.skip-txn-sources' takes marks between 1 and 15");
         // Values are matched case-insensitively, as Flink parses enum options.
         env.executeSql(
                 "CREATE TABLE m3 (id BIGINT)"

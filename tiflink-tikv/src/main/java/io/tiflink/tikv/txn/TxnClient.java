@@ -2,6 +2,7 @@ package io.tiflink.tikv.txn;
 
 import io.tiflink.tikv.ByteKey;
 import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.TxnSource;
 
 import org.tikv.common.TiSession;
 import org.tikv.common.region.RegionManager;
@@ -60,17 +61,25 @@ public final class TxnClient implements AutoCloseable {
      */
     private final long retryMillis;
 
+    /**
+     * The {@code txn_source} of the transactions this client writes ({@link TxnSource}; 0: none).
+     * TiKV keeps it from the prewrite in the locks and commit records, and CDC hands it on.
+     */
+    private final long txnSource;
+
     /** tikv-client-java 3.3.5 takes a crashed async-commit transaction for a live one forever. */
     private final AsyncCommitLockResolver asyncCommit = new AsyncCommitLockResolver(this);
 
     public TxnClient(TiSession session) {
-        this(session, false, DEFAULT_RETRY_TIMEOUT);
+        this(session, false, DEFAULT_RETRY_TIMEOUT, 0);
     }
 
-    private TxnClient(TiSession session, boolean ownsSession, Duration retryTimeout) {
+    private TxnClient(
+            TiSession session, boolean ownsSession, Duration retryTimeout, long txnSource) {
         this.session = session;
         this.ownsSession = ownsSession;
         this.retryMillis = retryTimeout.toMillis();
+        this.txnSource = txnSource;
         this.regions = session.getRegionManager();
         this.pointTimeoutMillis = Math.max(1_000, session.getConf().getTimeout());
         this.batchTimeoutMillis = Math.max(pointTimeoutMillis, session.getConf().getScanTimeout());
@@ -83,7 +92,16 @@ public final class TxnClient implements AutoCloseable {
 
     /** A client over a session of its own, retrying each command for {@code retryTimeout}. */
     public static TxnClient open(org.tikv.common.TiConfiguration conf, Duration retryTimeout) {
-        return new TxnClient(TiSession.create(conf), true, retryTimeout);
+        return open(conf, retryTimeout, 0);
+    }
+
+    /**
+     * A client over a session of its own whose transactions carry {@code txnSource} (see {@link
+     * TxnSource}), so that change consumers can tell them apart.
+     */
+    public static TxnClient open(
+            org.tikv.common.TiConfiguration conf, Duration retryTimeout, long txnSource) {
+        return new TxnClient(TiSession.create(conf), true, retryTimeout, txnSource);
     }
 
     public TiSession session() {
@@ -93,6 +111,15 @@ public final class TxnClient implements AutoCloseable {
     /** A fresh TSO. */
     public long timestamp() {
         return session.getTimestamp().getVersion();
+    }
+
+    /**
+     * The context of the commands writing a transaction (prewrite, commit, heartbeat, rollback),
+     * carrying {@link #txnSource}. TiKV stores the prewrite's in the locks and takes the commit
+     * record's from the lock; reads and lock resolution act for other transactions and carry none.
+     */
+    private Kvrpcpb.Context ownContext(TiRegion r) {
+        return TxnSource.with(r.getLeaderContext(), txnSource);
     }
 
     // ---- reads ----
@@ -422,7 +449,7 @@ public final class TxnClient implements AutoCloseable {
                                 }
                                 return stub.kvPrewrite(
                                         Kvrpcpb.PrewriteRequest.newBuilder()
-                                                .setContext(r.getLeaderContext())
+                                                .setContext(ownContext(r))
                                                 .setStartVersion(startTs)
                                                 .setPrimaryLock(primary)
                                                 .addAllMutations(batch)
@@ -547,7 +574,7 @@ public final class TxnClient implements AutoCloseable {
                                     covers(r, batch, k -> k)
                                             ? stub.kvCommit(
                                                     Kvrpcpb.CommitRequest.newBuilder()
-                                                            .setContext(r.getLeaderContext())
+                                                            .setContext(ownContext(r))
                                                             .setStartVersion(startTs)
                                                             .setCommitVersion(commitTs)
                                                             .addAllKeys(batch)
@@ -715,7 +742,7 @@ public final class TxnClient implements AutoCloseable {
                         (stub, r) ->
                                 stub.kvTxnHeartBeat(
                                         Kvrpcpb.TxnHeartBeatRequest.newBuilder()
-                                                .setContext(r.getLeaderContext())
+                                                .setContext(ownContext(r))
                                                 .setPrimaryLock(key)
                                                 .setStartVersion(startTs)
                                                 .setAdviseLockTtl(advise)
@@ -745,7 +772,7 @@ public final class TxnClient implements AutoCloseable {
                         (stub, r) ->
                                 stub.kvBatchRollback(
                                         Kvrpcpb.BatchRollbackRequest.newBuilder()
-                                                .setContext(r.getLeaderContext())
+                                                .setContext(ownContext(r))
                                                 .setStartVersion(startTs)
                                                 .addKeys(key)
                                                 .build()),

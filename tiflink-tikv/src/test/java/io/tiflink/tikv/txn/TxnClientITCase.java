@@ -223,6 +223,29 @@ class TxnClientITCase {
     }
 
     @Test
+    void theTransactionsOfAMarkedClientCarryItsTxnSource(MiniTiKVCluster cluster) throws Exception {
+        byte[] primary = key("source/p");
+        byte[] secondary = key("source/s");
+        try (TxnClient marked =
+                TxnClient.open(
+                        TiConfiguration.createDefault(cluster.pdAddress()),
+                        TxnClient.DEFAULT_RETRY_TIMEOUT,
+                        3)) {
+            long startTs = marked.timestamp();
+            marked.prewrite(primary, List.of(put(primary), put(secondary)), startTs, 10_000);
+            assertThat(cluster.storage().lock(primary).txnSource).isEqualTo(3);
+            assertThat(cluster.storage().lock(secondary).txnSource).isEqualTo(3);
+            long commitTs = marked.commitPrimary(primary, startTs);
+            assertThat(marked.commit(List.of(secondary), startTs, commitTs)).isNull();
+            assertThat(cluster.storage().txnRecord(primary, startTs).txnSource).isEqualTo(3);
+            assertThat(cluster.storage().txnRecord(secondary, startTs).txnSource).isEqualTo(3);
+        }
+        long unmarked = prewrite(key("source/q"), 10_000);
+        assertThat(cluster.storage().lock(key("source/q")).txnSource).isZero();
+        txn.rollbackPrimary(key("source/q"), unmarked);
+    }
+
+    @Test
     void aWriteConflictIsReportedNotRetried(MiniTiKVCluster cluster) {
         byte[] k = key("conflict/k");
         long ours = txn.timestamp();

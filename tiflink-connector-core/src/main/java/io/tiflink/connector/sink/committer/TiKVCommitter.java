@@ -54,7 +54,7 @@ public final class TiKVCommitter implements Committer<TiKVCommittable> {
     public void commit(Collection<CommitRequest<TiKVCommittable>> requests)
             throws InterruptedException {
         if (txn == null) {
-            txn = TxnClient.open(config.tiConfiguration());
+            txn = config.openTxnClient();
         }
         for (CommitRequest<TiKVCommittable> request : requests) {
             TiKVCommittable c = request.getCommittable();

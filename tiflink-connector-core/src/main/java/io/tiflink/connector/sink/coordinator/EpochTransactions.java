@@ -60,7 +60,7 @@ final class EpochTransactions implements AutoCloseable {
 
     EpochTransactions(TiKVSinkConfig config) {
         this.config = config;
-        this.txn = TxnClient.open(config.tiConfiguration());
+        this.txn = config.openTxnClient();
     }
 
     /**

@@ -57,7 +57,7 @@ public abstract class TiKVWriter<IN>
         this.config = config;
         this.serializer = serializer;
         this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
-        this.txn = TxnClient.open(config.tiConfiguration());
+        this.txn = config.openTxnClient();
         try {
             this.writer = config.openTableWriter(txn);
             this.table = writer.table();

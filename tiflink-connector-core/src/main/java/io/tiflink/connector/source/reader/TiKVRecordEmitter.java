@@ -9,6 +9,7 @@ import io.tiflink.tidb.meta.MetaJson;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.table.TableCodec;
 import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.TxnSource;
 
 import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.connector.source.SourceOutput;
@@ -22,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Decodes what the split reader fetched into {@link TiDBChange}s, hands them to the deserialization
@@ -37,9 +39,16 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
     /** Snapshot rows carry {@link Long#MIN_VALUE}: the cut operator lets them pass at once. */
     private final boolean consistent;
 
-    TiKVRecordEmitter(TiKVDeserializationSchema<T> deserializer, boolean consistent) {
+    /** Marks ({@link TxnSource#cdcWriteSource}) of transactions whose row changes are dropped. */
+    private final Set<Long> skippedTxnSources;
+
+    TiKVRecordEmitter(
+            TiKVDeserializationSchema<T> deserializer,
+            boolean consistent,
+            Set<Long> skippedTxnSources) {
         this.deserializer = deserializer;
         this.consistent = consistent;
+        this.skippedTxnSources = skippedTxnSources;
     }
 
     @Override
@@ -62,11 +71,13 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
             state.lastKey = record.key;
         } else if (record.isChange()) {
             KeyChange c = record.change;
-            if (TableCodec.isRecordKey(c.key())) {
-                emitChange(c, state);
-            } else {
+            if (!TableCodec.isRecordKey(c.key())) {
+                // Followed whatever wrote it: a replicator copies DDLs too.
                 followSchema(c, state);
+            } else if (!skippedTxnSources.contains(TxnSource.cdcWriteSource(c.txnSource()))) {
+                emitChange(c, state);
             }
+            // A skipped change moves the position too, so a restore does not read it again.
             state.lastCommitTs = c.commitTs();
             state.lastKey = c.key();
         } else {

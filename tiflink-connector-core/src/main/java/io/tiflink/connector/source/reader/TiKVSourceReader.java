@@ -41,7 +41,8 @@ public final class TiKVSourceReader<T>
             SourceReaderContext context) {
         super(
                 () -> new TiKVSplitReader(config),
-                new TiKVRecordEmitter<>(deserializer, config.consistent()),
+                new TiKVRecordEmitter<>(
+                        deserializer, config.consistent(), config.skippedTxnSources()),
                 context.getConfiguration(),
                 context);
     }
