@@ -50,7 +50,7 @@ public final class TiKVSourceOptions {
     public static final ConfigOption<Integer> SNAPSHOT_FETCH_SIZE =
             ConfigOptions.key("scan.snapshot.fetch.size")
                     .intType()
-                    .defaultValue(1024)
+                    .defaultValue(4096)
                     .withDescription("Rows read per TiKV scan request during the snapshot.");
 
     public static final ConfigOption<ChangelogFormat> CHANGELOG_MODE =
