@@ -8,6 +8,9 @@ import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.minicluster.region.Region;
 import io.tiflink.minicluster.tidb.MiniClusterRows;
+import io.tiflink.minicluster.workload.TiDBLikeWriter;
+import io.tiflink.minicluster.workload.TiDBLikeWriter.Crash;
+import io.tiflink.minicluster.workload.TiDBLikeWriter.Shape;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.table.Handle;
 import io.tiflink.tidb.table.TableCodec;
@@ -43,11 +46,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Exactly once through failures: random inserts, updates and deletes while the job is killed and
- * restored from checkpoints at random moments (during the snapshot, at the hand-off, while
- * streaming) and regions split and move leaders. The table rebuilt from the emitted changelog must
- * equal the table read at the end, every update and delete must retract exactly the row emitted
- * before it, and no change may be emitted twice.
+ * Exactly once through failures: random inserts, updates and deletes, committed in each of TiDB's
+ * shapes (optimistic, async commit, 1PC, pessimistic) and some crashed (async commit, committed or
+ * rolled back by the readers that meet them), while the job is killed and restored from checkpoints
+ * at random moments (during the snapshot, at the hand-off, while streaming) and regions split and
+ * move leaders. The table rebuilt from the emitted changelog must equal the table read at the end,
+ * every update and delete must retract exactly the row emitted before it, and no change may be
+ * emitted twice.
  */
 class TiKVSourceExactlyOnceITCase {
     private static final Logger LOG = LoggerFactory.getLogger(TiKVSourceExactlyOnceITCase.class);
@@ -64,6 +69,11 @@ class TiKVSourceExactlyOnceITCase {
     static final AtomicInteger RECORDS_BEFORE_FAILURE = new AtomicInteger(-1);
 
     static final AtomicInteger FAILURES = new AtomicInteger();
+
+    /** Crashed transactions so far: their rows' ids are past the changed ones. */
+    private static final AtomicInteger CRASHED = new AtomicInteger();
+
+    private static final long CRASHED_SPLIT = 10L * KEYS;
 
     private static final Pattern CHANGE =
             Pattern.compile("(\\w+) items (-|\\[.*?\\]) -> (-|\\[.*?\\])( @(\\d+))?");
@@ -86,7 +96,10 @@ class TiKVSourceExactlyOnceITCase {
             model.put(i, i);
         }
         load.commit();
-        cluster.split(key(tableId, INITIAL_ROWS / 2));
+        cluster.split(key(tableId, INITIAL_ROWS / 2), key(tableId, CRASHED_SPLIT));
+        // Changes commit as TiDB commits them, in every shape; some crash (see mutate).
+        TiDBLikeWriter tidb = new TiDBLikeWriter(cluster, 3000);
+        TiDBLikeWriter crashing = new TiDBLikeWriter(cluster, 200);
 
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
@@ -102,6 +115,10 @@ class TiKVSourceExactlyOnceITCase {
                                 .database("eo")
                                 .table("items")
                                 .option(TiKVSourceOptions.SNAPSHOT_FETCH_SIZE, 64)
+                                // Crashed transactions' locks hold the resolved ts until then.
+                                .option(
+                                        TiKVSourceOptions.CDC_LOCK_RESOLVE_AFTER,
+                                        Duration.ofSeconds(1))
                                 .deserializer(new ChangeStrings())
                                 .build(),
                         WatermarkStrategy.noWatermarks(),
@@ -138,7 +155,7 @@ class TiKVSourceExactlyOnceITCase {
                     lastChaos = System.nanoTime();
                 }
                 if (op < 85) {
-                    mutate(tables, items, model, rnd);
+                    mutate(tidb, crashing, tables, items, model, rnd);
                 } else if (op < 92) {
                     cluster.split(key(tableId, rnd.nextInt(KEYS)));
                 } else if (op < 97) {
@@ -153,7 +170,13 @@ class TiKVSourceExactlyOnceITCase {
                 }
             }
             long end = cluster.currentTs();
-            LOG.info("{} failures armed; waiting for the changelog to reach ts {}", armed, end);
+            LOG.info(
+                    "{} failures armed, {} transactions crashed; waiting for the changelog to reach"
+                            + " ts {}",
+                    armed,
+                    CRASHED.get(),
+                    end);
+            assertThat(CRASHED.get()).as("crashed transactions").isPositive();
             Map<Long, String> expected = new TreeMap<>();
             for (Object[] row : tables.rows(items, end)) {
                 expected.put((Long) row[0], ChangeStrings.row(row));
@@ -173,6 +196,8 @@ class TiKVSourceExactlyOnceITCase {
             assertThat(FAILURES.get()).as("failures that happened").isGreaterThan(1);
         } finally {
             job.cancel().get();
+            tidb.close();
+            crashing.close();
             tables.close();
         }
     }
@@ -202,10 +227,37 @@ class TiKVSourceExactlyOnceITCase {
         return TableCodec.recordKey(tableId, Handle.ofInt(handle));
     }
 
+    /**
+     * One transaction of one to three row changes, in a random one of TiDB's shapes. One in fifty
+     * instead inserts two rows of their own (ids past {@code KEYS}, never changed again) and
+     * crashes with async commit: after prewriting both (so it is committed) or with the second
+     * never prewritten when the rows are in two regions (rolled back). Readers settle them.
+     */
     private static void mutate(
-            TiDBTables tables, TableInfo items, Map<Long, Long> model, Random rnd) {
+            TiDBLikeWriter tidb,
+            TiDBLikeWriter crashing,
+            TiDBTables tables,
+            TableInfo items,
+            Map<Long, Long> model,
+            Random rnd) {
         MiniClusterRows.Txn txn = tables.txn(items);
+        if (rnd.nextInt(50) == 0) {
+            // Two rows on either side of the split at CRASHED_SPLIT: two regions.
+            long id = KEYS + CRASHED.getAndIncrement();
+            txn.insert(id, 0L, "crashed").insert(CRASHED_SPLIT + id, 0L, "crashed");
+            try {
+                crashing.crash(
+                        Shape.ASYNC_COMMIT,
+                        rnd.nextBoolean() ? Crash.AFTER_PREWRITE : Crash.MISSING_SECONDARIES,
+                        txn.writes());
+            } catch (IllegalArgumentException oneRegion) {
+                crashing.crash(Shape.ASYNC_COMMIT, Crash.AFTER_PREWRITE, txn.writes());
+            }
+            return;
+        }
         Set<Long> touched = new HashSet<>();
+        Map<Long, Long> next = new HashMap<>();
+        Set<Long> deleted = new HashSet<>();
         for (int i = 1 + rnd.nextInt(3); i > 0; i--) {
             long id = rnd.nextInt(KEYS);
             if (!touched.add(id)) {
@@ -214,19 +266,27 @@ class TiKVSourceExactlyOnceITCase {
             Long v = model.get(id);
             if (v == null) {
                 txn.insert(id, 0L, "new" + id);
-                model.put(id, 0L);
+                next.put(id, 0L);
             } else if (rnd.nextInt(4) == 0) {
                 txn.delete(id, v, v == id ? "row" + id : "v" + v);
-                model.remove(id);
+                deleted.add(id);
             } else {
-                long next = v + 1 + rnd.nextInt(1000);
+                long after = v + 1 + rnd.nextInt(1000);
                 txn.update(
                         new Object[] {id, v, v == id ? "row" + id : "v" + v},
-                        new Object[] {id, next, "v" + next});
-                model.put(id, next);
+                        new Object[] {id, after, "v" + after});
+                next.put(id, after);
             }
         }
-        txn.commit();
+        Shape[] shapes = Shape.values();
+        Shape shape = shapes[rnd.nextInt(shapes.length)];
+        try {
+            tidb.commit(shape, txn.writes());
+        } catch (IllegalArgumentException keysInTwoRegions) {
+            tidb.commit(Shape.OPTIMISTIC, txn.writes()); // 1PC only within one region
+        }
+        model.putAll(next);
+        deleted.forEach(model::remove);
     }
 
     /**
