@@ -226,15 +226,7 @@ public final class TxnClient implements AutoCloseable {
 
         /** Settles what it can of {@code locks}, then waits before the read is tried again. */
         void settle(List<Kvrpcpb.LockInfo> locks) {
-            List<Lock> others = new ArrayList<>();
-            List<Kvrpcpb.LockInfo> asyncCommitLocks = new ArrayList<>();
-            for (Kvrpcpb.LockInfo l : locks) {
-                if (l.getUseAsyncCommit()) {
-                    asyncCommitLocks.add(l);
-                } else {
-                    others.add(new Lock(l, session.getPDClient().getCodec()));
-                }
-            }
+            List<Lock> others = settleAsyncCommit(locks);
             ResolveLockResult result = null;
             if (!others.isEmpty()) {
                 TiRegion region = regions.getRegionByKey(others.get(0).getKey());
@@ -244,9 +236,6 @@ public final class TxnClient implements AutoCloseable {
                                 .lockResolverClient
                                 .resolveLocks(backOff, ts, others, false);
                 readPast.addAll(result.getResolvedLocks());
-            }
-            if (!asyncCommitLocks.isEmpty()) {
-                asyncCommit.resolve(asyncCommitLocks);
             }
             if (System.currentTimeMillis() > deadline) {
                 throw new TxnException(
@@ -464,17 +453,10 @@ public final class TxnClient implements AutoCloseable {
             if (resp == null) {
                 continue;
             }
-            List<Lock> locks = new ArrayList<>();
-            List<Kvrpcpb.LockInfo> asyncLocks = new ArrayList<>();
-            Kvrpcpb.LockInfo firstLock = null;
+            List<Kvrpcpb.LockInfo> locked = new ArrayList<>();
             for (Kvrpcpb.KeyError e : resp.getErrorsList()) {
                 if (e.hasLocked()) {
-                    firstLock = firstLock == null ? e.getLocked() : firstLock;
-                    if (e.getLocked().getUseAsyncCommit()) {
-                        asyncLocks.add(e.getLocked());
-                    } else {
-                        locks.add(new Lock(e.getLocked(), session.getPDClient().getCodec()));
-                    }
+                    locked.add(e.getLocked());
                 } else if (e.hasConflict()) {
                     throw WriteConflictException.of(e);
                 } else {
@@ -482,13 +464,11 @@ public final class TxnClient implements AutoCloseable {
                             "prewrite of transaction " + startTs + " failed: " + describe(e));
                 }
             }
-            if (firstLock == null) {
+            if (locked.isEmpty()) {
                 return;
             }
-            if (!asyncLocks.isEmpty()) {
-                asyncCommit.resolve(asyncLocks);
-            }
-            wait.after(locks.isEmpty() ? null : resolveForWrite(locks, startTs, resolveBackOff));
+            List<Lock> others = settleAsyncCommit(locked);
+            wait.after(others.isEmpty() ? null : resolveForWrite(others, startTs, resolveBackOff));
             if (System.currentTimeMillis() > deadline) {
                 throw new TxnException(
                         "prewrite of transaction "
@@ -496,9 +476,30 @@ public final class TxnClient implements AutoCloseable {
                                 + " still finds keys locked by other transactions after "
                                 + retryMillis
                                 + " ms: "
-                                + describe(firstLock));
+                                + describe(locked.get(0)));
             }
         }
+    }
+
+    /**
+     * Settles the async-commit transactions among {@code locks} (tikv-client-java 3.3.5 would take
+     * a crashed one for a live one forever); returns the other locks, for tikv-client-java's
+     * resolver.
+     */
+    private List<Lock> settleAsyncCommit(List<Kvrpcpb.LockInfo> locks) {
+        List<Lock> others = new ArrayList<>();
+        List<Kvrpcpb.LockInfo> asyncCommitLocks = new ArrayList<>();
+        for (Kvrpcpb.LockInfo l : locks) {
+            if (l.getUseAsyncCommit()) {
+                asyncCommitLocks.add(l);
+            } else {
+                others.add(new Lock(l, session.getPDClient().getCodec()));
+            }
+        }
+        if (!asyncCommitLocks.isEmpty()) {
+            asyncCommit.resolve(asyncCommitLocks);
+        }
+        return others;
     }
 
     /** Resolves other transactions' locks that block our prewrite, as far as it can. */
