@@ -36,6 +36,22 @@ public interface ChangeStream extends AutoCloseable {
      */
     long spilledBytes();
 
+    /** Regions whose feeds are registered now, across the stores. */
+    int subscribedRegions();
+
+    /**
+     * Store streams that broke or were reset so far, each one's regions registered again on a new
+     * stream (a store restart, a network failure, TiKV refusing a duplicate request).
+     */
+    long streamReconnects();
+
+    /**
+     * Locks that held a lagging region's resolved ts back and were settled so far: their
+     * transactions' fates decided (committed or rolled back) by the client's lock resolution. Locks
+     * of live transactions, left alone, are not counted.
+     */
+    long staleLocksResolved();
+
     /** Stops the subscription and releases its streams. */
     @Override
     void close();

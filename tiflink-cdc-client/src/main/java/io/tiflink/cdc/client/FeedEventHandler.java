@@ -34,6 +34,7 @@ final class FeedEventHandler implements StoreStream.Listener {
     private final ChangeBuffer buffer;
     private final Lifecycle lifecycle;
     private final RegionRegistrar registrar;
+    private final SubscriptionCounters counters;
 
     FeedEventHandler(
             TiSession session,
@@ -43,7 +44,8 @@ final class FeedEventHandler implements StoreStream.Listener {
             ActiveFeeds feeds,
             ChangeBuffer buffer,
             Lifecycle lifecycle,
-            RegionRegistrar registrar) {
+            RegionRegistrar registrar,
+            SubscriptionCounters counters) {
         this.session = session;
         this.lock = lock;
         this.frontier = frontier;
@@ -52,6 +54,7 @@ final class FeedEventHandler implements StoreStream.Listener {
         this.buffer = buffer;
         this.lifecycle = lifecycle;
         this.registrar = registrar;
+        this.counters = counters;
     }
 
     @Override
@@ -242,6 +245,7 @@ final class FeedEventHandler implements StoreStream.Listener {
                     cause == null ? "completed by TiKV" : cause.toString(),
                     stream.feeds.size());
             stream.closed = true;
+            counters.streamReconnects.incrementAndGet();
             feeds.removeStream(stream);
             session.getRegionManager().invalidateStore(stream.storeId);
             for (RegionFeed feed : new ArrayList<>(stream.feeds.values())) {
@@ -257,6 +261,7 @@ final class FeedEventHandler implements StoreStream.Listener {
 
     /** Cancels a stream and registers its regions again on a new one. */
     private void resetStream(StoreStream stream, String reason) {
+        counters.streamReconnects.incrementAndGet();
         for (RegionFeed feed : feeds.cancel(stream, reason)) {
             registrar.register(feed.pieces, nextAttempt(feed) + 1);
         }

@@ -38,6 +38,7 @@ final class GcAndLockKeeper {
     private final Lifecycle lifecycle;
     private final StaleLockResolver lockResolver;
     private final LongSupplier consumedResolvedTs;
+    private final SubscriptionCounters counters;
 
     GcAndLockKeeper(
             TiSession session,
@@ -46,7 +47,8 @@ final class GcAndLockKeeper {
             ReentrantLock lock,
             ActiveFeeds feeds,
             Lifecycle lifecycle,
-            LongSupplier consumedResolvedTs) {
+            LongSupplier consumedResolvedTs,
+            SubscriptionCounters counters) {
         this.session = session;
         this.config = config;
         this.scheduler = scheduler;
@@ -55,6 +57,7 @@ final class GcAndLockKeeper {
         this.lifecycle = lifecycle;
         this.lockResolver = new StaleLockResolver(session);
         this.consumedResolvedTs = consumedResolvedTs;
+        this.counters = counters;
     }
 
     /** Checks the start ts against GC, holds the safe point, and starts the periodic tasks. */
@@ -99,9 +102,13 @@ final class GcAndLockKeeper {
                 lock.unlock();
             }
             for (TiRegion region : lagging) {
-                int found = lockResolver.resolve(region, bound);
+                int resolved = lockResolver.resolve(region, bound);
+                counters.staleLocksResolved.addAndGet(resolved);
                 LOG.debug(
-                        "region {} lags: checked {} locks below {}", region.getId(), found, bound);
+                        "region {} lags: resolved {} locks below {}",
+                        region.getId(),
+                        resolved,
+                        bound);
             }
         } catch (RuntimeException e) {
             LOG.warn("resolving stale locks failed; trying again later", e);

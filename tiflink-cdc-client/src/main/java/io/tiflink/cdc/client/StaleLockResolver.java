@@ -10,10 +10,13 @@ import org.tikv.common.util.ConcreteBackOffer;
 import org.tikv.kvproto.Kvrpcpb;
 import org.tikv.kvproto.TikvGrpc;
 import org.tikv.shade.com.google.protobuf.ByteString;
+import org.tikv.txn.AbstractLockResolverClient;
 import org.tikv.txn.Lock;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,39 +31,51 @@ final class StaleLockResolver {
     private static final int SCAN_LIMIT = 1024;
 
     private final TiSession session;
-    private final AsyncCommitLockResolver asyncCommit;
+    private final AsyncCommitLockResolver asyncCommitResolver;
 
     StaleLockResolver(TiSession session) {
         this.session = session;
-        this.asyncCommit = new AsyncCommitLockResolver(new TxnClient(session));
+        this.asyncCommitResolver = new AsyncCommitLockResolver(new TxnClient(session));
     }
 
     /**
-     * Resolves the region's locks with start ts at or below {@code maxVersion}.
+     * Resolves the region's locks with start ts at or below {@code maxVersion}, transaction by
+     * transaction (as many requests as for all at once: one status check per transaction).
      *
-     * @return how many locks were found
+     * @return how many of the locks were settled; those of live transactions are left alone
      */
     int resolve(TiRegion region, long maxVersion) {
-        List<Kvrpcpb.LockInfo> locks = scanLocks(region, maxVersion);
-        List<Kvrpcpb.LockInfo> asyncCommitLocks = new ArrayList<>();
-        List<Lock> twoPcLocks = new ArrayList<>();
-        for (Kvrpcpb.LockInfo info : locks) {
+        Map<Long, List<Kvrpcpb.LockInfo>> asyncCommit = new LinkedHashMap<>();
+        Map<Long, List<Lock>> twoPc = new LinkedHashMap<>();
+        for (Kvrpcpb.LockInfo info : scanLocks(region, maxVersion)) {
             if (info.getUseAsyncCommit()) {
-                asyncCommitLocks.add(info);
+                asyncCommit
+                        .computeIfAbsent(info.getLockVersion(), ts -> new ArrayList<>())
+                        .add(info);
             } else if (info.getLockType() != Kvrpcpb.Op.PessimisticLock) {
-                twoPcLocks.add(new Lock(info, session.getPDClient().getCodec()));
+                twoPc.computeIfAbsent(info.getLockVersion(), ts -> new ArrayList<>())
+                        .add(new Lock(info, session.getPDClient().getCodec()));
             }
         }
-        if (!asyncCommitLocks.isEmpty()) {
-            asyncCommit.resolve(asyncCommitLocks);
+        int resolved = 0;
+        for (List<Kvrpcpb.LockInfo> txnLocks : asyncCommit.values()) {
+            if (asyncCommitResolver.resolve(txnLocks) == 0) {
+                resolved += txnLocks.size();
+            }
         }
-        if (!twoPcLocks.isEmpty()) {
-            session.getRegionStoreClientBuilder()
-                    .build(region)
-                    .lockResolverClient
-                    .resolveLocks(backOffer(), 0, twoPcLocks, false);
+        if (twoPc.isEmpty()) {
+            return resolved;
         }
-        return locks.size();
+        AbstractLockResolverClient resolver =
+                session.getRegionStoreClientBuilder().build(region).lockResolverClient;
+        for (List<Lock> txnLocks : twoPc.values()) {
+            // Time left before a lock expires: zero once its transaction was settled.
+            if (resolver.resolveLocks(backOffer(), 0, txnLocks, false).getMsBeforeTxnExpired()
+                    == 0) {
+                resolved += txnLocks.size();
+            }
+        }
+        return resolved;
     }
 
     private List<Kvrpcpb.LockInfo> scanLocks(TiRegion region, long maxVersion) {

@@ -40,6 +40,8 @@ final class Subscription implements ChangeStream {
     private final ChangeBuffer buffer;
     private final RegionRegistrar registrar;
     private final GcAndLockKeeper keeper;
+    private final ActiveFeeds feeds;
+    private final SubscriptionCounters counters = new SubscriptionCounters();
 
     private volatile long consumedResolvedTs;
 
@@ -57,6 +59,7 @@ final class Subscription implements ChangeStream {
         SpanFrontier frontier = new SpanFrontier(this.ranges, startTs);
         this.sorter = new Sorter(config.spillDirectory());
         ActiveFeeds feeds = new ActiveFeeds(sorter);
+        this.feeds = feeds;
         this.lifecycle = new Lifecycle(lock, readyOrFailed, feeds);
         this.buffer =
                 new ChangeBuffer(
@@ -65,7 +68,8 @@ final class Subscription implements ChangeStream {
         Function<RegionRegistrar, StoreStream.Listener> events =
                 r ->
                         new FeedEventHandler(
-                                session, lock, frontier, sorter, feeds, buffer, lifecycle, r);
+                                session, lock, frontier, sorter, feeds, buffer, lifecycle, r,
+                                counters);
         this.registrar =
                 new RegionRegistrar(
                         session,
@@ -80,7 +84,14 @@ final class Subscription implements ChangeStream {
                         events);
         this.keeper =
                 new GcAndLockKeeper(
-                        session, config, scheduler, lock, feeds, lifecycle, this::resolvedTs);
+                        session,
+                        config,
+                        scheduler,
+                        lock,
+                        feeds,
+                        lifecycle,
+                        this::resolvedTs,
+                        counters);
     }
 
     /** Checks the start ts against GC, holds the safe point, and starts registering regions. */
@@ -152,6 +163,26 @@ final class Subscription implements ChangeStream {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public int subscribedRegions() {
+        lock.lock();
+        try {
+            return feeds.all().size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long streamReconnects() {
+        return counters.streamReconnects.get();
+    }
+
+    @Override
+    public long staleLocksResolved() {
+        return counters.staleLocksResolved.get();
     }
 
     /** Sorted runs written to disk so far. */

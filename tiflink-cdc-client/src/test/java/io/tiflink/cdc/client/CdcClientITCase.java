@@ -167,4 +167,24 @@ class CdcClientITCase {
         }
         Awaitility.await().atMost(WAIT).until(() -> client.scheduledTasks() == before);
     }
+
+    @Test
+    void countsItsRegionsAndTheStreamsThatBroke(MiniTiKVCluster cluster) throws Exception {
+        Writes w = new Writes(cluster);
+        long start = cluster.currentTs();
+        try (ChangeStream stream = client.subscribe(List.of(prefix("r/")), start)) {
+            long c1 = w.put("r/1", "before");
+            ChangeLog log = new ChangeLog(start);
+            log.awaitResolved(stream, c1, WAIT);
+            assertThat(stream.subscribedRegions()).isEqualTo(1); // "r/" lies in one region
+            assertThat(stream.streamReconnects()).isZero();
+
+            cluster.dropCdcStreams(cluster.regions().locate(bytes("r/1")).leaderStoreId);
+            long c2 = w.put("r/2", "after");
+            log.awaitResolved(stream, c2, WAIT);
+            assertThat(log.changes).extracting(KeyChange::commitTs).containsExactly(c1, c2);
+            assertThat(stream.streamReconnects()).isEqualTo(1);
+            assertThat(stream.subscribedRegions()).isEqualTo(1);
+        }
+    }
 }
