@@ -36,6 +36,7 @@ final class ChangeBuffer {
     private final ArrayDeque<ChangeEvent> ready = new ArrayDeque<>();
 
     private long readyBytes;
+    private int readyChanges;
     private long emittedResolvedTs;
     private long spilledAtResolvedTs;
 
@@ -65,6 +66,7 @@ final class ChangeBuffer {
         ChangeEvent e = ready.poll();
         if (!e.isResolved()) {
             readyBytes -= e.change().sizeBytes();
+            readyChanges--;
         }
         return e;
     }
@@ -81,6 +83,7 @@ final class ChangeBuffer {
         KeyChange c;
         while (readyBytes < config.memoryQuota() / 2 && (c = sorter.next(resolved)) != null) {
             readyBytes += c.sizeBytes();
+            readyChanges++;
             ready.add(ChangeEvent.change(c));
         }
         if (readyBytes < config.memoryQuota() / 2) {
@@ -88,6 +91,11 @@ final class ChangeBuffer {
             emittedResolvedTs = resolved;
         }
         readyOrFailed.signalAll();
+    }
+
+    /** Changes released to the consumer and not yet taken. */
+    int readyChanges() {
+        return readyChanges;
     }
 
     long heldBytes() {

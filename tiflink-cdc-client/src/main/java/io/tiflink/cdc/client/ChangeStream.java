@@ -36,6 +36,9 @@ public interface ChangeStream extends AutoCloseable {
      */
     long spilledBytes();
 
+    /** Changes ready for the consumer (at or below the resolved ts to come) and not yet polled. */
+    int readyChanges();
+
     /** Regions whose feeds are registered now, across the stores. */
     int subscribedRegions();
 

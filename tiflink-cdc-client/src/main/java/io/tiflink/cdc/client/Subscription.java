@@ -166,6 +166,16 @@ final class Subscription implements ChangeStream {
     }
 
     @Override
+    public int readyChanges() {
+        lock.lock();
+        try {
+            return buffer.readyChanges();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public int subscribedRegions() {
         lock.lock();
         try {

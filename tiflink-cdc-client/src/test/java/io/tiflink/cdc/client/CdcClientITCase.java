@@ -21,6 +21,7 @@ import static io.tiflink.cdc.client.Writes.string;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
 
 /** The client against a minicluster: what it delivers for ordinary transactions. */
 class CdcClientITCase {
@@ -169,18 +170,22 @@ class CdcClientITCase {
     }
 
     @Test
-    void countsItsRegionsAndTheStreamsThatBroke(MiniTiKVCluster cluster) throws Exception {
+    void countsItsRegionsReadyChangesAndTheStreamsThatBroke(MiniTiKVCluster cluster)
+            throws Exception {
         Writes w = new Writes(cluster);
         long start = cluster.currentTs();
         try (ChangeStream stream = client.subscribe(List.of(prefix("r/")), start)) {
-            long c1 = w.put("r/1", "before");
+            long c1 = w.put("r/1", "not polled yet");
+            // Released once the resolved ts passes it, and held until polled.
+            await().atMost(WAIT).until(stream::readyChanges, n -> n == 1);
             ChangeLog log = new ChangeLog(start);
             log.awaitResolved(stream, c1, WAIT);
+            assertThat(stream.readyChanges()).isZero();
             assertThat(stream.subscribedRegions()).isEqualTo(1); // "r/" lies in one region
             assertThat(stream.streamReconnects()).isZero();
 
             cluster.dropCdcStreams(cluster.regions().locate(bytes("r/1")).leaderStoreId);
-            long c2 = w.put("r/2", "after");
+            long c2 = w.put("r/2", "after the stream broke");
             log.awaitResolved(stream, c2, WAIT);
             assertThat(log.changes).extracting(KeyChange::commitTs).containsExactly(c1, c2);
             assertThat(stream.streamReconnects()).isEqualTo(1);
