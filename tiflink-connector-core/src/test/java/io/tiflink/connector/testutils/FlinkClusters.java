@@ -2,6 +2,7 @@ package io.tiflink.connector.testutils;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -14,6 +15,19 @@ public final class FlinkClusters {
     public static MiniClusterExtension withSlots(int slots) {
         return new MiniClusterExtension(
                 new MiniClusterResourceConfiguration.Builder()
+                        .setNumberTaskManagers(1)
+                        .setNumberSlotsPerTaskManager(slots)
+                        .build());
+    }
+
+    /**
+     * One task manager with {@code slots} slots whose metrics (the job manager's too) go to {@code
+     * reporter}, for tests that read a job's metrics.
+     */
+    public static MiniClusterExtension withReporter(int slots, InMemoryReporter reporter) {
+        return new MiniClusterExtension(
+                new MiniClusterResourceConfiguration.Builder()
+                        .setConfiguration(reporter.addToConfiguration(new Configuration()))
                         .setNumberTaskManagers(1)
                         .setNumberSlotsPerTaskManager(slots)
                         .build());

@@ -42,13 +42,17 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
     /** Marks ({@link TxnSource#cdcWriteSource}) of transactions whose row changes are dropped. */
     private final Set<Long> skippedTxnSources;
 
+    private final TiKVSourceReaderMetrics metrics;
+
     TiKVRecordEmitter(
             TiKVDeserializationSchema<T> deserializer,
             boolean consistent,
-            Set<Long> skippedTxnSources) {
+            Set<Long> skippedTxnSources,
+            TiKVSourceReaderMetrics metrics) {
         this.deserializer = deserializer;
         this.consistent = consistent;
         this.skippedTxnSources = skippedTxnSources;
+        this.metrics = metrics;
     }
 
     @Override
@@ -56,6 +60,7 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
             throws Exception {
         collector.output = output;
         if (record.isSnapshot()) {
+            metrics.snapshotRow(record.key.length + record.value.length);
             SnapshotSplit split = state.split().asSnapshot();
             CapturedTable table = split.table();
             collector.timestamp = consistent ? Long.MIN_VALUE : physicalMillis(split.snapshotTs());
@@ -71,9 +76,11 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
             state.lastKey = record.key;
         } else if (record.isChange()) {
             KeyChange c = record.change;
+            metrics.keyChange(c.key().length + c.value().length + c.oldValue().length);
             if (!TableCodec.isRecordKey(c.key())) {
                 // Followed whatever wrote it: a replicator copies DDLs too.
                 followSchema(c, state);
+                metrics.schemaChange();
             } else if (!skippedTxnSources.contains(TxnSource.cdcWriteSource(c.txnSource()))) {
                 emitChange(c, state);
             }
@@ -81,6 +88,7 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
             state.lastCommitTs = c.commitTs();
             state.lastKey = c.key();
         } else {
+            metrics.resolvedTs();
             state.resolvedTs = record.resolvedTs;
             if (state.lastCommitTs <= record.resolvedTs) {
                 // Everything at or below the resolved ts was emitted; no position inside it.
@@ -113,6 +121,7 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
             kind = before == null ? TiDBChange.Kind.INSERT : TiDBChange.Kind.UPDATE;
         }
         collector.timestamp = physicalMillis(c.commitTs());
+        metrics.rowChange(kind);
         deserializer.deserialize(
                 new TiDBChange(kind, table.database(), table.info(), before, after, c.commitTs()),
                 collector);
@@ -152,7 +161,7 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
         }
     }
 
-    private static long physicalMillis(long tso) {
+    static long physicalMillis(long tso) {
         return tso >>> 18;
     }
 

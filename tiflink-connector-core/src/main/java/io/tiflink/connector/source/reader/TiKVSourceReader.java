@@ -39,10 +39,18 @@ public final class TiKVSourceReader<T>
             TiKVSourceConfig config,
             TiKVDeserializationSchema<T> deserializer,
             SourceReaderContext context) {
+        this(config, deserializer, context, new TiKVSourceReaderMetrics(context.metricGroup()));
+    }
+
+    private TiKVSourceReader(
+            TiKVSourceConfig config,
+            TiKVDeserializationSchema<T> deserializer,
+            SourceReaderContext context,
+            TiKVSourceReaderMetrics metrics) {
         super(
-                () -> new TiKVSplitReader(config),
+                () -> new TiKVSplitReader(config, metrics),
                 new TiKVRecordEmitter<>(
-                        deserializer, config.consistent(), config.skippedTxnSources()),
+                        deserializer, config.consistent(), config.skippedTxnSources(), metrics),
                 context.getConfiguration(),
                 context);
     }

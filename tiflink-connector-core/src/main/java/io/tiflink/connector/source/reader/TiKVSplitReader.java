@@ -45,6 +45,7 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
     private static final int MAX_EVENTS_PER_FETCH = 4096;
 
     private final TiKVSourceConfig config;
+    private final TiKVSourceReaderMetrics metrics;
     private final TiSession session;
     private final int fetchSize;
     private CdcClient cdc;
@@ -86,8 +87,9 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
         }
     }
 
-    TiKVSplitReader(TiKVSourceConfig config) {
+    TiKVSplitReader(TiKVSourceConfig config, TiKVSourceReaderMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.session = TiSession.create(config.tiConfiguration());
         this.txn = new TxnClient(session);
         this.fetchSize = config.fetchSize();
@@ -101,6 +103,7 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
         }
         RecordsBySplits.Builder<TiKVRecord> out = new RecordsBySplits.Builder<>();
         int taken = 0;
+        long lastCommitTs = 0;
         try {
             for (Map.Entry<String, Stream> e : streams.entrySet()) {
                 Stream s = e.getValue();
@@ -114,12 +117,16 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
                         taken++;
                     } else if (!s.emittedBefore(event.change())) {
                         out.add(e.getKey(), TiKVRecord.change(event.change()));
+                        lastCommitTs = event.change().commitTs();
                         taken++;
                     }
                 }
             }
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
+        }
+        if (lastCommitTs != 0) {
+            metrics.fetched(lastCommitTs);
         }
         return out.build();
     }
@@ -184,7 +191,9 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
                                 + Keys.hex(split.lastKey())
                                 + " at "
                                 + split.lastCommitTs());
-        streams.put(split.splitId(), new Stream(cdc.subscribe(ranges, split.resolvedTs()), split));
+        ChangeStream changes = cdc.subscribe(ranges, split.resolvedTs());
+        metrics.subscribed(changes);
+        streams.put(split.splitId(), new Stream(changes, split));
     }
 
     @Override
@@ -195,7 +204,9 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
     @Override
     public void close() throws Exception {
         for (Iterator<Stream> it = streams.values().iterator(); it.hasNext(); ) {
-            it.next().changes.close();
+            ChangeStream changes = it.next().changes;
+            metrics.closed(changes);
+            changes.close();
             it.remove();
         }
         if (cdc != null) {

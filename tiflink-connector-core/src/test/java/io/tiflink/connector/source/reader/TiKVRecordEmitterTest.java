@@ -8,6 +8,7 @@ import io.tiflink.connector.source.split.StreamSplit;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.StringUtils;
 
@@ -22,7 +23,12 @@ class TiKVRecordEmitterTest {
     void aSkippedChangeIsNotEmittedButMovesTheStreamPosition() throws Exception {
         TiKVSplitState state = new TiKVSplitState(SplitSamples.streamSplit());
         TiKVRecordEmitter<String> emitter =
-                new TiKVRecordEmitter<>(new NoChangeExpected(), false, Set.of(1L));
+                new TiKVRecordEmitter<>(
+                        new NoChangeExpected(),
+                        false,
+                        Set.of(1L),
+                        new TiKVSourceReaderMetrics(
+                                UnregisteredMetricsGroup.createSourceReaderMetricGroup()));
         // A row of the split's table 101, by a transaction marked 1 (a lossy-DDL bit beside it).
         byte[] key = StringUtils.hexStringToByte("7480000000000000655f72800000000000002b");
         long commitTs = SplitSamples.streamSplit().lastCommitTs() + 2;
