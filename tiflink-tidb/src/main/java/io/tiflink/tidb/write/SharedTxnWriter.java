@@ -58,15 +58,23 @@ public final class SharedTxnWriter {
         ChangePlanner.Plan plan = table.plan(changes, startTs, written, deferred);
         List<Kvrpcpb.Mutation> mutations = plan.mutationList();
         if (!mutations.isEmpty()) {
-            txn.prewrite(primary, mutations, startTs, lockTtlMillis);
+            try {
+                txn.prewrite(primary, mutations, startTs, lockTtlMillis);
+            } catch (WriteConflictException e) {
+                table.listener().conflicted();
+                throw e;
+            }
         }
         Set<RowWrite> deferredNow = Collections.newSetFromMap(new IdentityHashMap<>());
         deferredNow.addAll(plan.deferred);
+        int rows = 0;
         for (RowWrite c : changes) {
             if (!deferredNow.contains(c)) {
                 prewritten.add(c);
+                rows++;
             }
         }
+        table.listener().written(rows, TableWriter.bytes(mutations));
         for (Kvrpcpb.Mutation m : mutations) {
             byte[] k = m.getKey().toByteArray();
             written.add(k);

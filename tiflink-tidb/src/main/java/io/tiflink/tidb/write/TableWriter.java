@@ -28,6 +28,7 @@ public final class TableWriter {
     private final ChangePlanner planner;
     private final long lockTtl;
     private final int maxRetries;
+    private WriteListener listener = WriteListener.NONE;
 
     private TableWriter(TxnClient txn, TargetTable table, Duration lockTtl, int maxRetries) {
         this.txn = txn;
@@ -56,6 +57,24 @@ public final class TableWriter {
 
     public TargetTable table() {
         return table;
+    }
+
+    /** Reports what this writer and its shared-transaction writers send to {@code listener}. */
+    public void reportTo(WriteListener listener) {
+        this.listener = listener;
+    }
+
+    WriteListener listener() {
+        return listener;
+    }
+
+    /** The bytes of {@code mutations}' keys and values. */
+    static long bytes(List<Kvrpcpb.Mutation> mutations) {
+        long bytes = 0;
+        for (Kvrpcpb.Mutation m : mutations) {
+            bytes += m.getKey().size() + m.getValue().size();
+        }
+        return bytes;
     }
 
     /** The change with its given values checked and in their column kinds' classes. */
@@ -134,6 +153,7 @@ public final class TableWriter {
             try {
                 txn.prewrite(primary, mutations, startTs, lockTtl);
             } catch (WriteConflictException e) {
+                listener.conflicted();
                 txn.rollbackPrimary(primary, startTs);
                 if (attempt >= maxRetries) {
                     throw new WriteConflictException(
@@ -147,6 +167,7 @@ public final class TableWriter {
                 continue;
             }
             long commitTs = txn.commitPrimary(primary, startTs);
+            listener.written(changes.size(), bytes(mutations));
             List<byte[]> secondaries = new ArrayList<>(mutations.size() - 1);
             for (int i = 1; i < mutations.size(); i++) {
                 secondaries.add(mutations.get(i).getKey().toByteArray());

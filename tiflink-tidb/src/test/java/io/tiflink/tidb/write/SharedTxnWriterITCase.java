@@ -94,13 +94,33 @@ class SharedTxnWriterITCase {
         }
     }
 
+    /** What a writer reported to its {@link WriteListener}. */
+    private static final class Heard implements WriteListener {
+        int rows;
+        long bytes;
+        int conflicts;
+
+        @Override
+        public void written(int rows, long bytes) {
+            this.rows += rows;
+            this.bytes += bytes;
+        }
+
+        @Override
+        public void conflicted() {
+            conflicts++;
+        }
+    }
+
     /** One writer (a subtask) of a table: its own TableWriter and part in the transactions. */
     private static final class Writer {
         final TableWriter table;
         final SharedTxnWriter shared;
+        final Heard heard = new Heard();
 
         Writer(String table) {
             this.table = bed.writer("s", table);
+            this.table.reportTo(heard);
             this.shared = new SharedTxnWriter(this.table, txn, WriteTestBed.LOCK_TTL.toMillis());
         }
 
@@ -190,6 +210,8 @@ class SharedTxnWriterITCase {
                         "UPSERT [10, a3, 3]",
                         "UPSERT [14, c, 5]");
         assertThat(a.shared.deferred()).extracting(RowWrite::toString).isEqualTo(deferred);
+        assertThat(a.heard.rows).as("rows prewritten, not deferred").isEqualTo(9 - 4);
+        assertThat(a.heard.bytes).isPositive();
         // Nothing deferred was prewritten.
         assertThat(lockedKeys(a, first))
                 .isEqualTo(
@@ -324,11 +346,18 @@ class SharedTxnWriterITCase {
         TableInfo t = bed.table("s", "conflict");
         Epoch epoch = new Epoch();
         TableWriter other = bed.writer("s", "conflict");
+        Heard otherHeard = new Heard();
+        other.reportTo(otherHeard);
         other.writeAlone(List.of(other.checked(upsert(50, "late", 1))));
+        assertThat(otherHeard.rows).isEqualTo(1);
+        // The record, the unique index entry, the index entry: keys and values.
+        assertThat(otherHeard.bytes).isPositive();
 
         assertThatThrownBy(() -> a.prewrite(epoch, upsert(50, "mine", 2)))
                 .isInstanceOf(WriteConflictException.class)
                 .hasMessageContaining("write conflict");
+        assertThat(a.heard.conflicts).isEqualTo(1);
+        assertThat(a.heard.rows).isZero();
         // The coordinator rolls the transaction back.
         txn.rollbackPrimary(epoch.primary, epoch.startTs);
         TargetTable target = a.table.table();
