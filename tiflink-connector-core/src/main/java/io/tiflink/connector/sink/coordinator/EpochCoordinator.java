@@ -409,7 +409,7 @@ public final class EpochCoordinator implements OperatorCoordinator {
      */
     private void recover(long checkpointId) {
         if (epochs == null) {
-            epochs = new EpochTransactions(config);
+            epochs = new EpochTransactions(config, new EpochMetrics(context.metricGroup()));
             safely("reading the table", epochs::loadTable);
         }
         epochs.openProgress();

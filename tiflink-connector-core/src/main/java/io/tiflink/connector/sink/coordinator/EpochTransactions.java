@@ -58,8 +58,11 @@ final class EpochTransactions implements AutoCloseable {
 
     private long restoreStartTs;
 
-    EpochTransactions(TiKVSinkConfig config) {
+    private final EpochMetrics metrics;
+
+    EpochTransactions(TiKVSinkConfig config, EpochMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.txn = config.openTxnClient();
     }
 
@@ -498,6 +501,7 @@ final class EpochTransactions implements AutoCloseable {
      * the restored writers write its changes again with the new schema (its index entries too).
      */
     private void commit(long epoch, byte[] primary, long startTs) {
+        long began = System.currentTimeMillis();
         if (!rollbackIfSchemaChanged(epoch, primary, startTs)) {
             throw new FlinkRuntimeException(
                     "TiKV sink into "
@@ -509,6 +513,7 @@ final class EpochTransactions implements AutoCloseable {
         }
         try {
             long commitTs = txn.commitPrimary(primary, startTs);
+            metrics.committed(System.currentTimeMillis() - began);
             if (progress != null) {
                 progress.resolve(startTs, commitTs);
             }
@@ -572,6 +577,7 @@ final class EpochTransactions implements AutoCloseable {
                     committedAt);
             return;
         }
+        metrics.rolledBack();
         LOG.info("TiKV sink into {}: epoch {} rolled back", config.qualifiedTable(), epoch);
         // Its secondaries: readers roll them back when they meet them, but need not meet them.
         try {

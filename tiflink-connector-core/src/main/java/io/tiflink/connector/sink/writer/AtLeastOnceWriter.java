@@ -58,6 +58,7 @@ public final class AtLeastOnceWriter<IN> extends TiKVWriter<IN> {
         try {
             writer.writeAlone(buffer.writes());
         } catch (WriteConflictException e) {
+            metrics.failed(buffer.writes().size());
             throw new FlinkRuntimeException(
                     "TiKV sink into "
                             + table.name()

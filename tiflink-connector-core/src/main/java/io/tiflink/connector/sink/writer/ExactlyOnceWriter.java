@@ -314,6 +314,7 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
         try {
             epochs.prewrite(buffer.writes(), primary(epoch), epochStartTs);
         } catch (WriteConflictException e) {
+            metrics.failed(buffer.writes().size());
             throw new FlinkRuntimeException(
                     "TiKV sink into "
                             + table.name()

@@ -45,6 +45,8 @@ public abstract class TiKVWriter<IN>
     /** Row writes not yet written, in order. */
     protected final WriteBuffer buffer = new WriteBuffer();
 
+    protected final TiKVWriterMetrics metrics;
+
     private final int[] primaryKeyOffsets;
 
     private final TiKVSerializationSchema<IN> serializer;
@@ -58,8 +60,10 @@ public abstract class TiKVWriter<IN>
         this.serializer = serializer;
         this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
         this.txn = config.openTxnClient();
+        this.metrics = new TiKVWriterMetrics(context.metricGroup());
         try {
             this.writer = config.openTableWriter(txn);
+            writer.reportTo(metrics);
             this.table = writer.table();
             serializer.open(table.name(), table.info());
             this.primaryKeyOffsets =
