@@ -146,6 +146,7 @@ class TiKVMutualTlsITCase {
     @Test
     void withoutTlsTheJobFailsSayingHowToTurnItOn() {
         StreamTableEnvironment t = sql();
+        t.getConfig().set("table.exec.sink.require-on-conflict", "false"); // Flink 2.3, VALUES
         createTable(t, "dst", "snapshot", "");
         assertTimeout(
                 FAILS_WITHIN,
