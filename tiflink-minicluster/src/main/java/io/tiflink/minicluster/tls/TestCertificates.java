@@ -32,6 +32,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
@@ -42,6 +43,12 @@ import java.util.stream.Stream;
  * that the cluster refuses. Keys are PKCS#8 PEM, as tikv-client-java reads them.
  */
 public final class TestCertificates {
+    private static final String CA = "ca.pem";
+    private static final String SERVER = "server";
+    private static final String CLIENT = "client";
+    private static final String OTHER_CA = "other-ca.pem";
+    private static final String OTHER_CLIENT = "other-client";
+
     private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
 
     /** A certificate and its private key, as PEM files. */
@@ -83,23 +90,21 @@ public final class TestCertificates {
         try {
             KeyPair caKeys = keyPair();
             X500Name caName = new X500Name("CN=TiFlink test CA");
-            Path ca =
-                    write(dir.resolve("ca.pem"), certificate(caName, caKeys, caName, caKeys, true));
-            Issued server =
-                    issue(dir, "server", caName, caKeys, new X500Name("CN=localhost"), true);
+            Path ca = write(dir.resolve(CA), certificate(caName, caKeys, caName, caKeys, true));
+            Issued server = issue(dir, SERVER, caName, caKeys, new X500Name("CN=localhost"), true);
             Issued client =
-                    issue(dir, "client", caName, caKeys, new X500Name("CN=tiflink-client"), false);
+                    issue(dir, CLIENT, caName, caKeys, new X500Name("CN=tiflink-client"), false);
 
             KeyPair otherKeys = keyPair();
             X500Name otherName = new X500Name("CN=Other test CA");
             Path otherCa =
                     write(
-                            dir.resolve("other-ca.pem"),
+                            dir.resolve(OTHER_CA),
                             certificate(otherName, otherKeys, otherName, otherKeys, true));
             Issued otherClient =
                     issue(
                             dir,
-                            "other-client",
+                            OTHER_CLIENT,
                             otherName,
                             otherKeys,
                             new X500Name("CN=tiflink-client"),
@@ -110,6 +115,36 @@ public final class TestCertificates {
         } catch (GeneralSecurityException | OperatorCreationException e) {
             throw new IllegalStateException("cannot make test certificates", e);
         }
+    }
+
+    /** The certificates {@link #create} wrote into {@code dir} earlier. */
+    public static TestCertificates load(Path dir) {
+        TestCertificates certs =
+                new TestCertificates(
+                        dir.resolve(CA),
+                        issued(dir, SERVER),
+                        issued(dir, CLIENT),
+                        dir.resolve(OTHER_CA),
+                        issued(dir, OTHER_CLIENT));
+        for (Path p :
+                List.of(
+                        certs.ca,
+                        certs.server.certificate,
+                        certs.server.key,
+                        certs.client.certificate,
+                        certs.client.key,
+                        certs.otherCa,
+                        certs.otherClient.certificate,
+                        certs.otherClient.key)) {
+            if (!Files.isReadable(p)) {
+                throw new IllegalArgumentException("no certificate file " + p);
+            }
+        }
+        return certs;
+    }
+
+    private static Issued issued(Path dir, String name) {
+        return new Issued(dir.resolve(name + ".pem"), dir.resolve(name + "-key.pem"));
     }
 
     /** Makes the certificates in a fresh temporary directory, removed when the JVM exits. */
@@ -178,12 +213,10 @@ public final class TestCertificates {
         KeyPair keys = keyPair();
         // The JDK encodes private keys as PKCS#8, the PEM tikv-client-java (netty) reads.
         X509CertificateHolder cert = certificate(subject, keys, issuer, issuerKeys, false, server);
-        return new Issued(
-                write(dir.resolve(name + ".pem"), cert),
-                writePem(
-                        dir.resolve(name + "-key.pem"),
-                        "PRIVATE KEY",
-                        keys.getPrivate().getEncoded()));
+        Issued files = issued(dir, name);
+        write(files.certificate, cert);
+        writePem(files.key, "PRIVATE KEY", keys.getPrivate().getEncoded());
+        return files;
     }
 
     private static KeyPair keyPair() throws GeneralSecurityException {
