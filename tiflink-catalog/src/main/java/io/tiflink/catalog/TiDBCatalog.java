@@ -7,6 +7,7 @@ import io.tiflink.tidb.meta.MetaReader;
 import io.tiflink.tidb.meta.PartitionInfo;
 import io.tiflink.tidb.meta.SchemaState;
 import io.tiflink.tidb.meta.TableInfo;
+import io.tiflink.tikv.Sessions;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.Configuration;
@@ -83,8 +84,8 @@ public class TiDBCatalog extends AbstractCatalog {
     @Override
     public void open() throws CatalogException {
         try {
-            session = TiSession.create(TiKVOptions.toTiConfiguration(options));
-        } catch (IllegalArgumentException e) {
+            session = Sessions.open(TiKVOptions.toTiConfiguration(options));
+        } catch (IllegalArgumentException | IllegalStateException e) {
             throw new CatalogException("catalog '" + getName() + "': " + e.getMessage(), e);
         }
     }

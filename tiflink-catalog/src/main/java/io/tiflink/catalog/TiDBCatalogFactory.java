@@ -9,6 +9,7 @@ import org.apache.flink.table.catalog.Catalog;
 import org.apache.flink.table.factories.CatalogFactory;
 import org.apache.flink.table.factories.FactoryUtil;
 
+import java.util.HashSet;
 import java.util.Set;
 
 /** {@code CREATE CATALOG tidb WITH ('type' = 'tidb', 'pd-addresses' = '...')}. */
@@ -26,15 +27,13 @@ public class TiDBCatalogFactory implements CatalogFactory {
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return Set.of(
-                TiDBCatalogOptions.DEFAULT_DATABASE,
-                TiDBCatalogOptions.TIDB_DATABASE_URL,
-                TiDBCatalogOptions.TIDB_USERNAME,
-                TiDBCatalogOptions.TIDB_PASSWORD,
-                TiKVOptions.TIKV_GRPC_TIMEOUT,
-                TiKVOptions.TIKV_GRPC_SCAN_TIMEOUT,
-                TiKVOptions.TIKV_BATCH_GET_CONCURRENCY,
-                TiKVOptions.TIKV_BATCH_SCAN_CONCURRENCY);
+        // The connection options (TLS included) reach the catalog's tables too.
+        Set<ConfigOption<?>> o = new HashSet<>(TiKVOptions.optional());
+        o.add(TiDBCatalogOptions.DEFAULT_DATABASE);
+        o.add(TiDBCatalogOptions.TIDB_DATABASE_URL);
+        o.add(TiDBCatalogOptions.TIDB_USERNAME);
+        o.add(TiDBCatalogOptions.TIDB_PASSWORD);
+        return o;
     }
 
     @Override

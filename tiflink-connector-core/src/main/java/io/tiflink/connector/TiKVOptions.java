@@ -11,6 +11,11 @@ import org.apache.flink.configuration.ReadableConfig;
 import org.tikv.common.ConfigUtils;
 import org.tikv.common.TiConfiguration;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -55,6 +60,43 @@ public final class TiKVOptions {
                     .defaultValue(ConfigUtils.DEF_BATCH_SCAN_CONCURRENCY)
                     .withDescription("Number of concurrent scan requests.");
 
+    public static final ConfigOption<Boolean> TIKV_TLS_ENABLE =
+            ConfigOptions.key(ConfigUtils.TIKV_TLS_ENABLE)
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Reach PD and TiKV over mutual TLS; needs "
+                                    + ConfigUtils.TIKV_TRUST_CERT_COLLECTION
+                                    + ", "
+                                    + ConfigUtils.TIKV_KEY_CERT_CHAIN
+                                    + " and "
+                                    + ConfigUtils.TIKV_KEY_FILE
+                                    + ".");
+
+    public static final ConfigOption<String> TIKV_TRUST_CERT_COLLECTION =
+            ConfigOptions.key(ConfigUtils.TIKV_TRUST_CERT_COLLECTION)
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Path of the PEM certificates of the CAs trusted to sign PD's and"
+                                    + " TiKV's certificates (their security.ca-path).");
+
+    public static final ConfigOption<String> TIKV_KEY_CERT_CHAIN =
+            ConfigOptions.key(ConfigUtils.TIKV_KEY_CERT_CHAIN)
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Path of the client's PEM certificate chain, presented to PD and"
+                                    + " TiKV.");
+
+    public static final ConfigOption<String> TIKV_KEY_FILE =
+            ConfigOptions.key(ConfigUtils.TIKV_KEY_FILE)
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Path of the client certificate's private key, PKCS#8 PEM"
+                                    + " (-----BEGIN PRIVATE KEY-----).");
+
     public static final ConfigOption<Consistency> CONSISTENCY =
             ConfigOptions.key("consistency")
                     .enumType(Consistency.class)
@@ -68,6 +110,9 @@ public final class TiKVOptions {
                                     + " job's query over the sources at that TSO"
                                     + " (docs/materialized-views.md).");
 
+    private static final String PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----";
+    private static final String PEM_PKCS8_KEY = "-----BEGIN PRIVATE KEY-----";
+
     private TiKVOptions() {}
 
     /** The connection options besides {@link #PD_ADDRESSES}, all optional. */
@@ -76,7 +121,11 @@ public final class TiKVOptions {
                 TIKV_GRPC_TIMEOUT,
                 TIKV_GRPC_SCAN_TIMEOUT,
                 TIKV_BATCH_GET_CONCURRENCY,
-                TIKV_BATCH_SCAN_CONCURRENCY);
+                TIKV_BATCH_SCAN_CONCURRENCY,
+                TIKV_TLS_ENABLE,
+                TIKV_TRUST_CERT_COLLECTION,
+                TIKV_KEY_CERT_CHAIN,
+                TIKV_KEY_FILE);
     }
 
     /**
@@ -112,7 +161,88 @@ public final class TiKVOptions {
         conf.setScanTimeout(positiveMillis(options, TIKV_GRPC_SCAN_TIMEOUT));
         conf.setBatchGetConcurrency(positive(options, TIKV_BATCH_GET_CONCURRENCY));
         conf.setBatchScanConcurrency(positive(options, TIKV_BATCH_SCAN_CONCURRENCY));
+        configureTls(options, conf);
         return conf;
+    }
+
+    /**
+     * TLS as tikv-client-java does it: all three files or none (it cannot do TLS without a client
+     * certificate), each checked here so that a wrong path fails naming its option rather than in
+     * tikv-client-java's channel set-up.
+     */
+    private static void configureTls(ReadableConfig options, TiConfiguration conf) {
+        List<ConfigOption<String>> files =
+                List.of(TIKV_TRUST_CERT_COLLECTION, TIKV_KEY_CERT_CHAIN, TIKV_KEY_FILE);
+        if (!options.get(TIKV_TLS_ENABLE)) {
+            for (ConfigOption<String> file : files) {
+                if (options.getOptional(file).isPresent()) {
+                    throw new IllegalArgumentException(
+                            "option '"
+                                    + file.key()
+                                    + "' is set but '"
+                                    + TIKV_TLS_ENABLE.key()
+                                    + "' is false: set it to true to reach the cluster over TLS");
+                }
+            }
+            return;
+        }
+        for (ConfigOption<String> file : files) {
+            if (!options.getOptional(file).filter(s -> !s.trim().isEmpty()).isPresent()) {
+                throw new IllegalArgumentException(
+                        "option '"
+                                + file.key()
+                                + "' is required when '"
+                                + TIKV_TLS_ENABLE.key()
+                                + "' is true (TLS needs "
+                                + files.stream()
+                                        .map(ConfigOption::key)
+                                        .collect(Collectors.joining(", "))
+                                + ")");
+            }
+        }
+        conf.setTlsEnable(true);
+        conf.setTrustCertCollectionFile(
+                pemFile(options, TIKV_TRUST_CERT_COLLECTION, PEM_CERTIFICATE));
+        conf.setKeyCertChainFile(pemFile(options, TIKV_KEY_CERT_CHAIN, PEM_CERTIFICATE));
+        conf.setKeyFile(pemFile(options, TIKV_KEY_FILE, PEM_PKCS8_KEY));
+    }
+
+    /**
+     * The path in {@code option}, failing naming it unless the file is readable and holds {@code
+     * marker}.
+     */
+    private static String pemFile(
+            ReadableConfig options, ConfigOption<String> option, String marker) {
+        String path = options.get(option).trim();
+        if (!readable(option, Paths.get(path)).contains(marker)) {
+            String problem = "' has no " + marker;
+            if (marker.equals(PEM_PKCS8_KEY)) {
+                // OpenSSL 1.x's genrsa writes PKCS#1 keys (BEGIN RSA PRIVATE KEY).
+                problem +=
+                        ": tikv-client-java reads PKCS#8 PEM keys; convert one with"
+                                + " openssl pkcs8 -topk8 -nocrypt -in <key> -out <pkcs8 key>";
+            }
+            throw new IllegalArgumentException("option '" + option.key() + "': '" + path + problem);
+        }
+        return path;
+    }
+
+    private static String readable(ConfigOption<String> option, Path file) {
+        if (!Files.exists(file)) {
+            throw new IllegalArgumentException(
+                    "option '" + option.key() + "': file '" + file + "' does not exist");
+        }
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new IllegalArgumentException(
+                    "option '" + option.key() + "': '" + file + "' is not a readable file");
+        }
+        try {
+            return new String(Files.readAllBytes(file), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(
+                    "option '" + option.key() + "': cannot read '" + file + "': " + e.getMessage(),
+                    e);
+        }
     }
 
     private static long positiveMillis(ReadableConfig options, ConfigOption<Duration> option) {

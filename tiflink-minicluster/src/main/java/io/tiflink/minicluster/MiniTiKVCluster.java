@@ -4,6 +4,7 @@ import io.tiflink.minicluster.cdc.CdcEndpoint;
 import io.tiflink.minicluster.cdc.CdcService;
 import io.tiflink.minicluster.fault.FaultInjector;
 import io.tiflink.minicluster.grpc.GrpcServers;
+import io.tiflink.minicluster.grpc.ServerTls;
 import io.tiflink.minicluster.pd.GcSafePoints;
 import io.tiflink.minicluster.pd.PdService;
 import io.tiflink.minicluster.pd.TsoAllocator;
@@ -75,6 +76,7 @@ public final class MiniTiKVCluster implements AutoCloseable {
     private final Map<Long, StoreServer> stores = new LinkedHashMap<>();
     private final CdcEndpoint cdc;
     private final Server pdServer;
+    private final ServerTls tls;
 
     private MiniTiKVCluster(Builder b) {
         this.clusterId = b.clusterId != 0 ? b.clusterId : randomClusterId();
@@ -122,6 +124,7 @@ public final class MiniTiKVCluster implements AutoCloseable {
                             p ->
                                     GrpcServers.start(
                                             p,
+                                            b.tls,
                                             ServerInterceptors.intercept(
                                                     kv, new ForwardingInterceptor(this::upStoreAt)),
                                             new CdcService(cdc, storeId).bindService())));
@@ -133,17 +136,21 @@ public final class MiniTiKVCluster implements AutoCloseable {
 
         // PD needs its own URL in its member list, so bind first when the port is free-chosen.
         int pdPort = b.pdPort != 0 ? b.pdPort : freePort();
+        // PD's member list names its scheme as a real PD does (https once TLS is on).
+        String pdUrl = (b.tls != null ? "https://" : "http://") + GrpcServers.HOST + ":" + pdPort;
+        this.tls = b.tls;
         Pdpb.Member member =
                 Pdpb.Member.newBuilder()
                         .setName("pd-1")
                         .setMemberId(ids.allocate())
-                        .addClientUrls("http://" + GrpcServers.HOST + ":" + pdPort)
-                        .addPeerUrls("http://" + GrpcServers.HOST + ":" + pdPort)
+                        .addClientUrls(pdUrl)
+                        .addPeerUrls(pdUrl)
                         .setBinaryVersion(StoreServer.VERSION)
                         .build();
         this.pdServer =
                 GrpcServers.start(
                         pdPort,
+                        b.tls,
                         new PdService(
                                         clusterId,
                                         member,
@@ -216,6 +223,11 @@ public final class MiniTiKVCluster implements AutoCloseable {
     /** PD's address as clients configure it: {@code 127.0.0.1:port}. */
     public String pdAddress() {
         return GrpcServers.HOST + ":" + pdServer.getPort();
+    }
+
+    /** The TLS PD and the stores serve, or null when they serve plaintext. */
+    public ServerTls tls() {
+        return tls;
     }
 
     public int pdPort() {
@@ -381,8 +393,19 @@ public final class MiniTiKVCluster implements AutoCloseable {
         // TiKV's cdc.min-ts-interval and cdc.sink-memory-quota.
         private Duration cdcResolvedTsInterval = Duration.ofSeconds(1);
         private long cdcMemoryQuota = 512L * 1024 * 1024;
+        private ServerTls tls;
 
         private Builder() {}
+
+        /**
+         * Serves PD and the stores over TLS, accepting only clients with a certificate signed by
+         * the trusted CA (TiKV's and PD's {@code security.ca-path}, {@code cert-path}, {@code
+         * key-path}); null (the default) serves plaintext.
+         */
+        public Builder tls(ServerTls tls) {
+            this.tls = tls;
+            return this;
+        }
 
         public Builder stores(int count) {
             if (count < 1) {

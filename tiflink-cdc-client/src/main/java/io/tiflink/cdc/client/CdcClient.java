@@ -1,5 +1,7 @@
 package io.tiflink.cdc.client;
 
+import io.tiflink.tikv.Sessions;
+
 import org.tikv.common.TiConfiguration;
 import org.tikv.common.TiSession;
 
@@ -64,7 +66,7 @@ public final class CdcClient implements AutoCloseable {
 
     /** A client with its own session to the cluster that {@code conf} names. */
     public static CdcClient create(TiConfiguration conf, CdcClientConfig config) {
-        return new CdcClient(TiSession.create(conf), true, config);
+        return new CdcClient(Sessions.open(conf), true, config);
     }
 
     /** A client on a session the caller keeps (and closes). */

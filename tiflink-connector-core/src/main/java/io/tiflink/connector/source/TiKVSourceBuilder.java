@@ -37,6 +37,18 @@ public final class TiKVSourceBuilder<T> {
         return option(TiKVOptions.PD_ADDRESSES, addresses);
     }
 
+    /**
+     * Mutual TLS with PD and TiKV ({@code tikv.tls_enable}): PEM files of the trusted CA, of the
+     * client's certificate chain and of its PKCS#8 private key.
+     */
+    public TiKVSourceBuilder<T> tls(
+            String trustCertCollection, String keyCertChain, String keyFile) {
+        option(TiKVOptions.TIKV_TLS_ENABLE, true);
+        option(TiKVOptions.TIKV_TRUST_CERT_COLLECTION, trustCertCollection);
+        option(TiKVOptions.TIKV_KEY_CERT_CHAIN, keyCertChain);
+        return option(TiKVOptions.TIKV_KEY_FILE, keyFile);
+    }
+
     public TiKVSourceBuilder<T> database(String database) {
         return option(TiKVSourceOptions.DATABASE_NAME, database);
     }

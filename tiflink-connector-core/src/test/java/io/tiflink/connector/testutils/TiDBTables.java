@@ -26,7 +26,12 @@ public final class TiDBTables implements AutoCloseable {
     private final MiniClusterRows rows;
 
     public TiDBTables(MiniTiKVCluster cluster) {
-        this.session = TiSession.create(TiConfiguration.createDefault(cluster.pdAddress()));
+        this(cluster, TiConfiguration.createDefault(cluster.pdAddress()));
+    }
+
+    /** Over a session configured by {@code conf} (a cluster serving TLS needs the client's). */
+    public TiDBTables(MiniTiKVCluster cluster, TiConfiguration conf) {
+        this.session = TiSession.create(conf);
         this.rows = new MiniClusterRows(cluster);
     }
 

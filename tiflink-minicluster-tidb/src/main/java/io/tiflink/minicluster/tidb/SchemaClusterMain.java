@@ -2,6 +2,7 @@ package io.tiflink.minicluster.tidb;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.standalone.MiniClusterMain;
+import io.tiflink.minicluster.tls.TestCertificates;
 import io.tiflink.tidb.schema.SchemaFile;
 
 import org.tikv.common.TiConfiguration;
@@ -43,6 +44,7 @@ public final class SchemaClusterMain {
     /** Parses the schema (failing before anything starts), starts the cluster, applies it. */
     static MiniTiKVCluster start(String[] args, PrintStream out) throws IOException {
         Path schema = null;
+        Path tlsDir = null;
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--schema")) {
@@ -51,6 +53,9 @@ public final class SchemaClusterMain {
                 }
                 schema = Path.of(args[++i]);
             } else {
+                if (args[i].equals("--tls-dir") && i + 1 < args.length) {
+                    tlsDir = Path.of(args[i + 1]);
+                }
                 rest.add(args[i]);
             }
         }
@@ -59,8 +64,13 @@ public final class SchemaClusterMain {
         }
         List<SchemaFile.Statement> statements = SchemaFile.parse(schema);
         MiniTiKVCluster cluster = MiniClusterMain.start(rest.toArray(new String[0]), out);
-        try (TiSession session =
-                TiSession.create(TiConfiguration.createDefault(cluster.pdAddress()))) {
+        // Over TLS, the schema goes in with the client certificate the minicluster made.
+        TiConfiguration conf = TiConfiguration.createDefault(cluster.pdAddress());
+        if (tlsDir != null) {
+            TestCertificates certs = TestCertificates.load(tlsDir);
+            conf = certs.clientConfiguration(cluster.pdAddress(), certs.client());
+        }
+        try (TiSession session = TiSession.create(conf)) {
             SchemaFile.apply(statements, session);
         } catch (RuntimeException e) {
             cluster.close();

@@ -1,6 +1,7 @@
 package io.tiflink.minicluster.tidb;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
+import io.tiflink.minicluster.tls.TestCertificates;
 import io.tiflink.tidb.meta.MetaReader;
 
 import org.tikv.common.TiConfiguration;
@@ -41,6 +42,35 @@ class SchemaClusterMainITCase {
             try (TiSession session =
                     TiSession.create(TiConfiguration.createDefault(cluster.pdAddress()))) {
                 assertThat(MetaReader.latest(session).table("app", "users").pkIsHandle).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void writesTheSchemaOverTlsWithTheClientCertificateItMade(@TempDir Path dir) throws Exception {
+        Path schema = dir.resolve("schema.sql");
+        Files.writeString(
+                schema, "CREATE DATABASE app;\nCREATE TABLE app.t (id INT PRIMARY KEY);\n");
+        Path tls = dir.resolve("tls");
+        try (MiniTiKVCluster cluster =
+                SchemaClusterMain.start(
+                        new String[] {
+                            "--pd-port",
+                            "0",
+                            "--stores",
+                            "1",
+                            "--tls-dir",
+                            tls.toString(),
+                            "--schema",
+                            schema.toString()
+                        },
+                        new PrintStream(
+                                new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
+            TestCertificates certs = TestCertificates.load(tls);
+            try (TiSession session =
+                    TiSession.create(
+                            certs.clientConfiguration(cluster.pdAddress(), certs.client()))) {
+                assertThat(MetaReader.latest(session).table("app", "t")).isNotNull();
             }
         }
     }

@@ -21,6 +21,14 @@ public final class GrpcServers {
 
     /** Binds {@code port} (0 picks a free one) and serves the services plus gRPC Health. */
     public static Server start(int port, ServerServiceDefinition... services) {
+        return start(port, null, services);
+    }
+
+    /**
+     * As {@link #start(int, ServerServiceDefinition...)}, over mutual TLS when {@code tls} is not
+     * null.
+     */
+    public static Server start(int port, ServerTls tls, ServerServiceDefinition... services) {
         NettyServerBuilder builder =
                 NettyServerBuilder.forAddress(new InetSocketAddress(HOST, port))
                         // client-java pings every 10 s, also without calls: allow it.
@@ -28,6 +36,9 @@ public final class GrpcServers {
                         .permitKeepAliveWithoutCalls(true)
                         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                         .addService(new HealthStatusManager().getHealthService());
+        if (tls != null) {
+            builder.sslContext(tls.serverContext());
+        }
         for (ServerServiceDefinition s : services) {
             builder.addService(s);
         }

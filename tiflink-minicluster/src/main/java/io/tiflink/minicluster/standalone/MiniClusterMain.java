@@ -1,8 +1,13 @@
 package io.tiflink.minicluster.standalone;
 
 import io.tiflink.minicluster.MiniTiKVCluster;
+import io.tiflink.minicluster.tls.TestCertificates;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -19,11 +24,14 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class MiniClusterMain {
     public static final String USAGE =
-            "usage: tiflink-minicluster [--pd-port PORT] [--stores N] [--store-ports P1,P2,...]\n"
+            "usage: tiflink-minicluster [--pd-port PORT] [--stores N] [--store-ports P1,P2,...]"
+                    + " [--tls-dir DIR]\n"
                     + "  --pd-port      PD's port on 127.0.0.1 (default 2379; 0 picks a free one)\n"
                     + "  --stores       number of TiKV stores (default 3)\n"
                     + "  --store-ports  the stores' ports (default 20160, 20161, ...; 0 picks free"
-                    + " ones)";
+                    + " ones)\n"
+                    + "  --tls-dir      serve mutual TLS only, with a CA and certificates made into"
+                    + " DIR (ca.pem, client.pem, client-key.pem for clients)";
 
     private MiniClusterMain() {}
 
@@ -59,6 +67,7 @@ public final class MiniClusterMain {
         int pdPort = 2379;
         int stores = 3;
         List<Integer> storePorts = null;
+        Path tlsDir = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
@@ -73,6 +82,9 @@ public final class MiniClusterMain {
                     for (String p : value(args, ++i, arg).split(",")) {
                         storePorts.add(intArg(arg, p.trim()));
                     }
+                    break;
+                case "--tls-dir":
+                    tlsDir = Paths.get(value(args, ++i, arg));
                     break;
                 case "-h":
                 case "--help":
@@ -96,12 +108,21 @@ public final class MiniClusterMain {
                             + " ports but --stores is "
                             + stores);
         }
-        MiniTiKVCluster cluster =
-                MiniTiKVCluster.builder()
-                        .pdPort(pdPort)
-                        .stores(stores)
-                        .storePorts(storePorts)
-                        .start();
+        MiniTiKVCluster.Builder builder =
+                MiniTiKVCluster.builder().pdPort(pdPort).stores(stores).storePorts(storePorts);
+        String tls = "";
+        if (tlsDir != null) {
+            TestCertificates certs = TestCertificates.create(tlsDirectory(tlsDir));
+            builder.tls(certs.serverTls());
+            tls =
+                    ", mutual TLS: tikv.trust_cert_collection="
+                            + certs.ca()
+                            + " tikv.key_cert_chain="
+                            + certs.client().certificate()
+                            + " tikv.key_file="
+                            + certs.client().key();
+        }
+        MiniTiKVCluster cluster = builder.start();
         out.println(
                 "tiflink-minicluster ready: pd-addresses="
                         + cluster.pdAddress()
@@ -109,9 +130,18 @@ public final class MiniClusterMain {
                         + cluster.storeIds().size()
                         + ", cluster id "
                         + cluster.clusterId()
+                        + tls
                         + ")");
         out.flush();
         return cluster;
+    }
+
+    private static Path tlsDirectory(Path dir) {
+        try {
+            return Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--tls-dir: cannot create " + dir + ": " + e, e);
+        }
     }
 
     private static String value(String[] args, int i, String option) {

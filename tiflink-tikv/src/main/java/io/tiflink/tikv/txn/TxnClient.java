@@ -2,6 +2,7 @@ package io.tiflink.tikv.txn;
 
 import io.tiflink.tikv.ByteKey;
 import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.Sessions;
 import io.tiflink.tikv.TxnSource;
 
 import org.tikv.common.TiSession;
@@ -101,7 +102,7 @@ public final class TxnClient implements AutoCloseable {
      */
     public static TxnClient open(
             org.tikv.common.TiConfiguration conf, Duration retryTimeout, long txnSource) {
-        return new TxnClient(TiSession.create(conf), true, retryTimeout, txnSource);
+        return new TxnClient(Sessions.open(conf), true, retryTimeout, txnSource);
     }
 
     public TiSession session() {

@@ -7,6 +7,7 @@ import io.tiflink.connector.source.split.CapturedTable;
 import io.tiflink.connector.source.split.SnapshotSplit;
 import io.tiflink.connector.source.split.StreamSplit;
 import io.tiflink.connector.source.split.TiKVSplit;
+import io.tiflink.tikv.Sessions;
 import io.tiflink.tikv.gc.GcSafePoint;
 import io.tiflink.tikv.gc.GcSafePointException;
 
@@ -76,7 +77,7 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
             TiKVEnumeratorState restored) {
         this.context = context;
         this.config = config;
-        this.session = TiSession.create(config.tiConfiguration());
+        this.session = Sessions.open(config.tiConfiguration());
         if (restored != null) {
             this.snapshotTs = restored.snapshotTs;
             this.gcServiceId = restored.gcServiceId;

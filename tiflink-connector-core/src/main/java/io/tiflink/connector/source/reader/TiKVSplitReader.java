@@ -11,6 +11,7 @@ import io.tiflink.connector.source.split.SnapshotSplit;
 import io.tiflink.connector.source.split.StreamSplit;
 import io.tiflink.connector.source.split.TiKVSplit;
 import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.Sessions;
 import io.tiflink.tikv.txn.TxnClient;
 
 import org.apache.flink.connector.base.source.reader.RecordsBySplits;
@@ -90,7 +91,7 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
     TiKVSplitReader(TiKVSourceConfig config, TiKVSourceReaderMetrics metrics) {
         this.config = config;
         this.metrics = metrics;
-        this.session = TiSession.create(config.tiConfiguration());
+        this.session = Sessions.open(config.tiConfiguration());
         this.txn = new TxnClient(session);
         this.fetchSize = config.fetchSize();
     }

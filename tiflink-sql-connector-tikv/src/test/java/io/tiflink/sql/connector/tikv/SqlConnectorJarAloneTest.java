@@ -30,6 +30,11 @@ class SqlConnectorJarAloneTest {
     @BeforeAll
     static void loadJarNextToFlink() throws IOException {
         jar = SqlConnectorJarContentsTest.JAR.toUri().toURL();
+        jarAndFlink = jarNextToFlink();
+    }
+
+    /** A class loader over the jar and Flink's jars alone. */
+    static URLClassLoader jarNextToFlink() throws IOException {
         List<URL> urls = new ArrayList<>();
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             if (isFlinks(Path.of(entry))) {
@@ -37,9 +42,8 @@ class SqlConnectorJarAloneTest {
             }
         }
         // Last, so that a TiFlink class the filter let through would be found first.
-        urls.add(jar);
-        jarAndFlink =
-                new URLClassLoader(urls.toArray(new URL[0]), ClassLoader.getPlatformClassLoader());
+        urls.add(SqlConnectorJarContentsTest.JAR.toUri().toURL());
+        return new URLClassLoader(urls.toArray(new URL[0]), ClassLoader.getPlatformClassLoader());
     }
 
     @AfterAll
