@@ -114,6 +114,11 @@ final class FlinkCluster implements BeforeAllCallback, AfterAllCallback, TestWat
         config.put("restart-strategy.fixed-delay.delay", "1000");
         config.put("execution.checkpointing.dir", dir.resolve("checkpoints").toUri().toString());
         config.put("metrics.fetcher.update-interval", "1000");
+        // Working, blob, I/O and web directories here rather than in /tmp: SIGKILLed processes
+        // leave them behind.
+        String tmp = Files.createDirectories(dir.resolve("tmp")).toAbsolutePath().toString();
+        config.put("io.tmp.dirs", tmp);
+        config.put("web.tmpdir", tmp);
         Files.write(
                 conf.resolve("config.yaml"),
                 config.entrySet().stream()
