@@ -1,10 +1,13 @@
 package io.tiflink.e2e;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
+import org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint;
 import org.apache.flink.runtime.jobmanager.JobManagerProcessSpec;
 import org.apache.flink.runtime.jobmanager.JobManagerProcessUtils;
+import org.apache.flink.runtime.taskexecutor.TaskManagerRunner;
 import org.apache.flink.runtime.util.config.memory.ProcessMemoryUtils;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -104,8 +107,8 @@ final class FlinkCluster implements BeforeAllCallback, AfterAllCallback, TestWat
         config.put("taskmanager.numberOfTaskSlots", String.valueOf(slotsPerTaskManager));
         // A job's slots spread over the TaskManagers, so that killing one hits it.
         config.put("taskmanager.load-balance.mode", "SLOTS");
-        // A killed TaskManager is declared lost after two failed heartbeat RPCs (~2 s); the
-        // timeout only covers one that hangs, generous for a loaded machine.
+        // A killed TaskManager is declared lost after two failed heartbeat RPCs, within seconds;
+        // the timeout only covers one that hangs, generous for a loaded machine.
         config.put("heartbeat.interval", "1000");
         config.put("heartbeat.timeout", "20000");
         config.put("heartbeat.rpc-failure-threshold", "2");
@@ -139,16 +142,11 @@ final class FlinkCluster implements BeforeAllCallback, AfterAllCallback, TestWat
         Configuration flinkConfig = Configuration.fromMap(config);
         JobManagerProcessSpec jm =
                 JobManagerProcessUtils.createDefaultJobManagerProcessSpec(
-                        (int)
-                                flinkConfig
-                                        .get(
-                                                org.apache.flink.configuration.JobManagerOptions
-                                                        .TOTAL_PROCESS_MEMORY)
-                                        .getMebiBytes());
+                        flinkConfig.get(JobManagerOptions.TOTAL_PROCESS_MEMORY).getMebiBytes());
         start(
                 "jobmanager",
                 JobManagerProcessUtils.generateJvmParametersStr(jm, flinkConfig),
-                "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+                StandaloneSessionClusterEntrypoint.class.getName(),
                 JobManagerProcessUtils.generateDynamicConfigsStr(jm));
         // What taskmanager.sh has BashJavaUtils compute: JVM sizes and the memory options that a
         // TaskManager requires to be set explicitly.
@@ -157,7 +155,7 @@ final class FlinkCluster implements BeforeAllCallback, AfterAllCallback, TestWat
             start(
                     taskManager(i),
                     ProcessMemoryUtils.generateJvmParametersStr(tm),
-                    "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+                    TaskManagerRunner.class.getName(),
                     TaskExecutorProcessUtils.generateDynamicConfigsStr(tm)
                             + " -D taskmanager.resource-id="
                             + taskManager(i));
