@@ -79,7 +79,8 @@ class FlinkClusterITCase {
                                     Shop.catalog(cluster)
                                             + "SET 'parallelism.default' = '2';\n"
                                             + "SET 'execution.checkpointing.interval' = '1s';\n"
-                                            + "INSERT INTO mirror"
+                                            + "INSERT INTO mirror /*+ OPTIONS("
+                                            + "'sink.delivery-guarantee' = 'exactly-once') */"
                                             + " SELECT id, item, qty, price FROM live_orders;\n");
             assertThat(out).doesNotContain("[ERROR]");
             Matcher m = JOB_ID.matcher(out);
