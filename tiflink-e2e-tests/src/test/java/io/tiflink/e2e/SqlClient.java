@@ -1,5 +1,6 @@
 package io.tiflink.e2e;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,15 +12,59 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The real Flink SQL client ({@code SqlClient -f script}) in a child JVM on this module's test
- * classpath, as {@code sql-client.sh} would run it with the connector jars added. It exits 0 even
- * when a statement fails, so callers check the output for {@code [ERROR]}.
+ * The real Flink SQL client ({@code SqlClient -f script}) in a child JVM, as {@code sql-client.sh}
+ * runs it. It exits 0 even when a statement fails, so callers check the output for {@code [ERROR]}.
  */
 final class SqlClient {
-    private SqlClient() {}
+    private final String classpath;
+    private final List<String> options;
+
+    /** log4j's configuration for the client, which logs to {@code name.log}; null: none. */
+    private final Path log4jConfig;
+
+    private SqlClient(String classpath, List<String> options, Path log4jConfig) {
+        this.classpath = classpath;
+        this.options = options;
+        this.log4jConfig = log4jConfig;
+    }
+
+    /**
+     * On this module's test classpath (the connector's modules unshaded), each job in a Flink mini
+     * cluster in the client's JVM.
+     */
+    static SqlClient local() {
+        return new SqlClient(
+                System.getProperty("java.class.path"), List.of("-Dexecution.target=local"), null);
+    }
+
+    /**
+     * On a Flink installation's {@code lib/} and {@code opt/} alone with the shaded connector jar
+     * added ({@code -j}), submitting to the cluster over REST.
+     */
+    static SqlClient remote(FlinkCluster cluster) {
+        Path home = FlinkCluster.installation().toAbsolutePath();
+        String jar = System.getProperty("tiflink.sqlConnectorJar");
+        assertThat(jar).as("system property tiflink.sqlConnectorJar (set by the pom)").isNotNull();
+        assertThat(Path.of(jar)).as("the shaded connector jar").isRegularFile();
+        return new SqlClient(
+                home.resolve("lib")
+                        + File.separator
+                        + "*"
+                        + File.pathSeparator
+                        + home.resolve("opt")
+                        + File.separator
+                        + "*",
+                List.of(
+                        "-j",
+                        jar,
+                        "-Dexecution.target=remote",
+                        "-Drest.address=localhost",
+                        "-Drest.port=" + cluster.restPort()),
+                cluster.log4jConfig());
+    }
 
     /** Runs the script and returns what the client printed. */
-    static String run(Path dir, String script) throws Exception {
+    String run(Path dir, String script) throws Exception {
         Process p = start(dir, "script", script);
         assertThat(p.waitFor(3, TimeUnit.MINUTES)).as("the SQL client finished").isTrue();
         return output(dir, "script");
@@ -29,7 +74,7 @@ final class SqlClient {
      * Starts the client on a script ({@code name.sql} in {@code dir}) without waiting for it, for
      * scripts whose jobs run until stopped; it prints to {@code name.out} (see {@link #output}).
      */
-    static Process start(Path dir, String name, String script) throws Exception {
+    Process start(Path dir, String name, String script) throws Exception {
         Path file = dir.resolve(name + ".sql");
         Files.writeString(file, script);
         List<String> cmd = new ArrayList<>();
@@ -37,12 +82,16 @@ final class SqlClient {
         cmd.add("-Xmx1g");
         cmd.addAll(List.of(System.getProperty("tiflink.flinkJvmOpens", "").split(" ")));
         cmd.removeIf(String::isEmpty);
+        if (log4jConfig != null) {
+            cmd.add("-Dlog.file=" + dir.resolve(name + ".log").toAbsolutePath());
+            cmd.add("-Dlog4j.configurationFile=" + log4jConfig.toAbsolutePath().toUri());
+        }
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classpath);
         cmd.add(org.apache.flink.table.client.SqlClient.class.getName());
         cmd.add("-f");
         cmd.add(file.toString());
-        cmd.add("-Dexecution.target=local"); // a Flink mini cluster per job, in the client's JVM
+        cmd.addAll(options);
         ProcessBuilder pb =
                 new ProcessBuilder(cmd)
                         .redirectErrorStream(true)
