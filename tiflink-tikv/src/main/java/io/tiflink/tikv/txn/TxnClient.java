@@ -33,6 +33,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.LongPredicate;
 
 /**
  * The Percolator commands the sink sends to TiKV, each routed to its region's leader and retried
@@ -694,6 +695,18 @@ public final class TxnClient implements AutoCloseable {
      * @throws TxnException if the transaction was rolled back or is unknown to TiKV
      */
     public long commitPrimary(byte[] primary, long startTs) {
+        return commitPrimary(primary, startTs, commitTs -> true);
+    }
+
+    /**
+     * As {@link #commitPrimary(byte[], long)}, asking {@code mayCommitAt} before each commit ts it
+     * tries (again after a reader pushed {@code min_commit_ts} past one), as TiDB checks its schema
+     * at the commit ts: what the transaction wrote must still be right at the ts it becomes visible
+     * at.
+     *
+     * @return the commit ts, or 0 if {@code mayCommitAt} refused one (the transaction is left open)
+     */
+    public long commitPrimary(byte[] primary, long startTs, LongPredicate mayCommitAt) {
         for (int attempt = 1; ; attempt++) {
             Status s = status(primary, startTs);
             if (s.committed()) {
@@ -709,6 +722,9 @@ public final class TxnClient implements AutoCloseable {
                                 + s);
             }
             long commitTs = timestamp();
+            if (!mayCommitAt.test(commitTs)) {
+                return 0;
+            }
             Kvrpcpb.KeyError e = commit(List.of(primary), startTs, commitTs);
             if (e == null || e.hasCommitTsExpired() && attempt < 1000) {
                 // Read the commit ts back: a concurrent committer may have won with another ts.

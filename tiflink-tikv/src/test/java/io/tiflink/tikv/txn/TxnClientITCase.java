@@ -127,6 +127,41 @@ class TxnClientITCase {
     }
 
     @Test
+    void asksWhetherItMayCommitAtEachCommitTsItTries(MiniTiKVCluster cluster) {
+        byte[] primary = key("ask/p");
+        long startTs = prewrite(primary, 10_000);
+        List<Long> asked = new java.util.ArrayList<>();
+        long commitTs =
+                txn.commitPrimary(
+                        primary,
+                        startTs,
+                        ts -> {
+                            asked.add(ts);
+                            if (asked.size() == 1) {
+                                // A reader ahead of the first commit ts meets the lock meanwhile.
+                                pushMinCommitTs(
+                                        cluster,
+                                        primary,
+                                        startTs,
+                                        cluster.currentTs() + (300L << 18));
+                            }
+                            return true;
+                        });
+        assertThat(asked).hasSizeGreaterThan(1);
+        assertThat(commitTs).isEqualTo(asked.get(asked.size() - 1));
+        assertThat(txn.status(primary, startTs).commitTs).isEqualTo(commitTs);
+    }
+
+    @Test
+    void commitsNothingAtACommitTsItMayNotCommitAt() {
+        byte[] primary = key("refuse/p");
+        long startTs = prewrite(primary, 10_000);
+        assertThat(txn.commitPrimary(primary, startTs, ts -> false)).isZero();
+        assertThat(txn.status(primary, startTs).locked).isTrue();
+        txn.rollbackPrimary(primary, startTs);
+    }
+
+    @Test
     void concurrentCommittersAgreeOnTheCommitTs() throws Exception {
         byte[] primary = key("race/p");
         long startTs = prewrite(primary, 10_000);

@@ -501,8 +501,7 @@ final class EpochTransactions implements AutoCloseable {
      * the restored writers write its changes again with the new schema (its index entries too).
      */
     private void commit(long epoch, byte[] primary, long startTs) {
-        long began = System.currentTimeMillis();
-        if (!rollbackIfSchemaChanged(epoch, primary, startTs)) {
+        if (!commitUnlessSchemaChanged(epoch, primary, startTs)) {
             throw new FlinkRuntimeException(
                     "TiKV sink into "
                             + config.qualifiedTable()
@@ -511,17 +510,23 @@ final class EpochTransactions implements AutoCloseable {
                             + " was open; the epoch is rolled back and the job restarts, writing"
                             + " its changes again with the new schema");
         }
+    }
+
+    /**
+     * Commits the epoch at a commit ts at which the table's schema is still the one it began with
+     * (checked at the commit ts itself, as TiDB checks it: a DDL step between a check and the
+     * commit could otherwise miss, or outlive, the epoch's rows and index entries), else rolls it
+     * back; true if it committed.
+     */
+    private boolean commitUnlessSchemaChanged(long epoch, byte[] primary, long startTs) {
+        long began = System.currentTimeMillis();
+        long commitTs;
         try {
-            long commitTs = txn.commitPrimary(primary, startTs);
-            metrics.committed(System.currentTimeMillis() - began);
-            if (progress != null) {
-                progress.resolve(startTs, commitTs);
-            }
-            LOG.info(
-                    "TiKV sink into {}: epoch {} committed at {}",
-                    config.qualifiedTable(),
-                    epoch,
-                    commitTs);
+            commitTs =
+                    txn.commitPrimary(
+                            primary,
+                            startTs,
+                            ts -> table().unchangedBetween(txn.session(), startTs, ts));
         } catch (TxnException e) {
             throw new FlinkRuntimeException(
                     "TiKV sink into "
@@ -534,15 +539,20 @@ final class EpochTransactions implements AutoCloseable {
                             + " back, its writers write its changes again.",
                     e);
         }
-    }
-
-    /** Rolls the epoch back if the table's schema changed since it began; true if it did not. */
-    private boolean rollbackIfSchemaChanged(long epoch, byte[] primary, long startTs) {
-        if (table().unchangedBetween(txn.session(), startTs, txn.timestamp())) {
-            return true;
+        if (commitTs == 0) {
+            rollback(epoch, primary, startTs);
+            return false;
         }
-        rollback(epoch, primary, startTs);
-        return false;
+        metrics.committed(System.currentTimeMillis() - began);
+        if (progress != null) {
+            progress.resolve(startTs, commitTs);
+        }
+        LOG.info(
+                "TiKV sink into {}: epoch {} committed at {}",
+                config.qualifiedTable(),
+                epoch,
+                commitTs);
+        return true;
     }
 
     /**
@@ -552,9 +562,6 @@ final class EpochTransactions implements AutoCloseable {
      */
     private void commitOrLeaveToWriters(long epoch, byte[] primary, long startTs) {
         TxnClient.Status status = txn.status(primary, startTs);
-        if (status.locked && !rollbackIfSchemaChanged(epoch, primary, startTs)) {
-            return;
-        }
         if (!status.locked && !status.committed()) {
             LOG.info(
                     "TiKV sink into {}: epoch {} was {} while the job was down; its writers write"
@@ -564,7 +571,7 @@ final class EpochTransactions implements AutoCloseable {
                     status);
             return;
         }
-        commit(epoch, primary, startTs);
+        commitUnlessSchemaChanged(epoch, primary, startTs);
     }
 
     private void rollback(long epoch, byte[] primary, long startTs) {
