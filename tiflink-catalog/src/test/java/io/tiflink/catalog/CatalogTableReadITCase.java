@@ -4,8 +4,11 @@ import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.Schema;
 import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
 
@@ -60,5 +63,39 @@ class CatalogTableReadITCase {
                 .containsExactlyInAnyOrder("+I[a, 2026-01-01, 5]", "+I[b, 2026-01-02, 7]");
         assertThat(rows(env, "SELECT id, msg FROM cat.logs" + bounded))
                 .containsExactlyInAnyOrder("+I[1, one]", "+I[2, two]", "+I[3, three]");
+    }
+
+    @Test
+    void looksUpCatalogTablesWithoutOptions(MiniTiKVCluster cluster) throws Exception {
+        try (TiDBTables tables = new TiDBTables(cluster)) {
+            tables.ddl(
+                    "CREATE DATABASE look; USE look;"
+                            + " CREATE TABLE names (id BIGINT PRIMARY KEY, name VARCHAR(16))"
+                            + " PARTITION BY HASH (id) PARTITIONS 3;");
+            tables.txn("look", "names")
+                    .insert(1L, "one")
+                    .insert(2L, "two")
+                    .insert(3L, "three")
+                    .commit();
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        StreamTableEnvironment t = StreamTableEnvironment.create(env);
+        t.executeSql(
+                "CREATE CATALOG tidb WITH ('type' = 'tidb', 'pd-addresses' = '"
+                        + cluster.pdAddress()
+                        + "')");
+        t.createTemporaryView(
+                "probe",
+                t.fromDataStream(
+                        env.fromData(1L, 3L, 7L),
+                        Schema.newBuilder().columnByExpression("pt", "PROCTIME()").build()));
+        // Each key is looked for in every partition.
+        assertThat(
+                        rows(
+                                t,
+                                "SELECT p.f0, n.name FROM probe AS p LEFT JOIN tidb.look.names"
+                                        + " FOR SYSTEM_TIME AS OF p.pt AS n ON p.f0 = n.id"))
+                .containsExactlyInAnyOrder("+I[1, one]", "+I[3, three]", "+I[7, null]");
     }
 }
