@@ -4,11 +4,8 @@ import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.EnvironmentSettings;
-import org.apache.flink.table.api.Schema;
 import org.apache.flink.table.api.TableEnvironment;
-import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
 
@@ -71,31 +68,31 @@ class CatalogTableReadITCase {
             tables.ddl(
                     "CREATE DATABASE look; USE look;"
                             + " CREATE TABLE names (id BIGINT PRIMARY KEY, name VARCHAR(16))"
-                            + " PARTITION BY HASH (id) PARTITIONS 3;");
+                            + " PARTITION BY HASH (id) PARTITIONS 3;"
+                            + " CREATE TABLE probes (k BIGINT PRIMARY KEY);");
             tables.txn("look", "names")
                     .insert(1L, "one")
                     .insert(2L, "two")
                     .insert(3L, "three")
                     .commit();
+            tables.txn("look", "probes").insert(1L).insert(3L).insert(7L).commit();
         }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(1);
-        StreamTableEnvironment t = StreamTableEnvironment.create(env);
-        t.executeSql(
+        TableEnvironment env = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+        env.executeSql(
                 "CREATE CATALOG tidb WITH ('type' = 'tidb', 'pd-addresses' = '"
                         + cluster.pdAddress()
                         + "')");
-        t.createTemporaryView(
-                "probe",
-                t.fromDataStream(
-                        env.fromData(1L, 3L, 7L),
-                        Schema.newBuilder().columnByExpression("pt", "PROCTIME()").build()));
+        // As docs/lookup.md and the README write it: a processing time added by a view.
+        env.executeSql(
+                "CREATE TEMPORARY VIEW probes_now AS SELECT *, PROCTIME() AS pt FROM"
+                        + " tidb.look.probes /*+ OPTIONS('scan.startup.mode' = 'snapshot') */");
         // Each key is looked for in every partition.
         assertThat(
                         rows(
-                                t,
-                                "SELECT p.f0, n.name FROM probe AS p LEFT JOIN tidb.look.names"
-                                        + " FOR SYSTEM_TIME AS OF p.pt AS n ON p.f0 = n.id"))
+                                env,
+                                "SELECT p.k, n.name FROM probes_now AS p LEFT JOIN"
+                                        + " tidb.look.names FOR SYSTEM_TIME AS OF p.pt AS n"
+                                        + " ON p.k = n.id"))
                 .containsExactlyInAnyOrder("+I[1, one]", "+I[3, three]", "+I[7, null]");
     }
 }
