@@ -5,17 +5,24 @@ import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.RowTypeInfo;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.api.Schema;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,6 +30,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -107,7 +116,7 @@ class TiKVLookupJoinITCase {
         t.executeSql("CREATE TABLE events (k INT, v STRING)" + with("events", extra));
         RowTypeInfo type =
                 new RowTypeInfo(
-                        new org.apache.flink.api.common.typeinfo.TypeInformation<?>[] {
+                        new TypeInformation<?>[] {
                             Types.LONG, Types.STRING, Types.STRING, Types.INT
                         },
                         new String[] {"id", "name", "city", "score"});
@@ -244,10 +253,9 @@ class TiKVLookupJoinITCase {
                 .containsExactlyInAnyOrder("+I[5, e1]", "+I[5, e2]", "+I[6, e3]");
     }
 
-    @ParameterizedTest(name = "async={0}")
-    @ValueSource(booleans = {true})
-    void aLookupNoIndexServesIsRefusedAtPlanning(boolean async) {
-        StreamTableEnvironment t = env(async, Row.of(1L, "a", "b", 1));
+    @Test
+    void aLookupNoIndexServesIsRefusedAtPlanning() {
+        StreamTableEnvironment t = env(true, Row.of(1L, "a", "b", 1));
         assertThatThrownBy(
                         () ->
                                 t.explainSql(
@@ -258,5 +266,51 @@ class TiKVLookupJoinITCase {
                         "a lookup on [score] of TiDB table lk.users needs an index starting with"
                                 + " one of these columns, and it has PRIMARY (id), uk_name (name),"
                                 + " idx_city_score (city, score)");
+    }
+
+    @Test
+    void aDataStreamJobLooksUpWithTheBuilder() throws Exception {
+        StreamExecutionEnvironment env = FlinkClusters.noRestartEnv(1, 200);
+        TiKVLookup<String> lookup =
+                TiKVLookup.<String>builder()
+                        .options(Map.of("pd-addresses", pd))
+                        .table("lk", "users")
+                        .key(
+                                DataTypes.ROW(DataTypes.FIELD("name", DataTypes.STRING())),
+                                n -> GenericRowData.of(StringData.fromString(n)))
+                        .rows(
+                                DataTypes.ROW(
+                                        DataTypes.FIELD("id", DataTypes.BIGINT()),
+                                        DataTypes.FIELD("city", DataTypes.STRING())))
+                        .build();
+        List<String> out =
+                AsyncDataStream.unorderedWait(
+                                env.fromData("ALICE", "nobody", "bob"),
+                                lookup,
+                                30,
+                                TimeUnit.SECONDS)
+                        .returns(Types.TUPLE(Types.STRING, TypeInformation.of(RowData.class)))
+                        .map(p -> p.f0 + "=" + p.f1.getLong(0) + "/" + p.f1.getString(1))
+                        .returns(Types.STRING)
+                        .executeAndCollect(10);
+        assertThat(out).containsExactlyInAnyOrder("ALICE=1/paris", "bob=2/paris");
+    }
+
+    @Test
+    void theBuilderRefusesALookupNoIndexServes() {
+        assertThatThrownBy(
+                        () ->
+                                TiKVLookup.<Long>builder()
+                                        .options(Map.of("pd-addresses", pd))
+                                        .table("lk", "users")
+                                        .key(
+                                                DataTypes.ROW(
+                                                        DataTypes.FIELD("score", DataTypes.INT())),
+                                                s -> GenericRowData.of(s.intValue()))
+                                        .rows(
+                                                DataTypes.ROW(
+                                                        DataTypes.FIELD("id", DataTypes.BIGINT())))
+                                        .build())
+                .hasMessageContaining("a lookup on [score] of TiDB table lk.users needs an index");
     }
 }
