@@ -23,6 +23,7 @@ import org.tikv.common.TiSession;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -47,7 +48,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Settings ({@code name=value} or {@code -Dbench.<name>}): {@code rows} (100000), {@code
  * regions} (6), {@code lookups} (50000), {@code distinct} (10000), {@code batch} (100), {@code
- * parallelism} ({@code 1,2}), {@code rounds} (1, after one warm-up).
+ * parallelism} ({@code 1,2}), {@code rounds} (3, after one warm-up; the round of median throughput
+ * is shown).
  *
  * <pre>
  * ./mvnw -q -pl tiflink-benchmarks -am package -DskipTests -Pbench \
@@ -76,7 +78,7 @@ public final class LookupBenchmark {
         int lookups = (int) args.number("lookups", 50_000);
         int distinct = (int) args.number("distinct", 10_000);
         int batch = (int) args.number("batch", 100);
-        int rounds = (int) args.number("rounds", 1);
+        int rounds = (int) args.number("rounds", 3);
         System.out.printf(
                 Locale.ROOT,
                 "# LookupBenchmark: Java %s, %d CPUs, max heap %d MiB, settings %s%n",
@@ -117,10 +119,14 @@ public final class LookupBenchmark {
                     rows, regions, lookups, distinct);
             for (String p : args.text("parallelism", "1,2").split(",")) {
                 int parallelism = Integer.parseInt(p.trim());
-                Result raw = null;
+                List<Result> raws = new ArrayList<>();
                 for (int i = -1; i < rounds; i++) {
-                    raw = rawBatchGets(session, t, parallelism, batch);
+                    Result r = rawBatchGets(session, t, parallelism, batch);
+                    if (i >= 0) {
+                        raws.add(r);
+                    }
                 }
+                Result raw = median(raws);
                 table.add(raw.row("tikv-client-java batch get, TSO per batch", p.trim(), raw));
                 String[][] variants = {
                     {"SQL lookup join, async", "'lookup.async' = 'true'"},
@@ -139,11 +145,14 @@ public final class LookupBenchmark {
                     }
                 };
                 for (String[] v : variants) {
-                    Result ours = null;
+                    List<Result> ours = new ArrayList<>();
                     for (int i = -1; i < rounds; i++) {
-                        ours = lookupJob(cluster, parallelism, v[1]);
+                        Result r = lookupJob(cluster, parallelism, v[1]);
+                        if (i >= 0) {
+                            ours.add(r);
+                        }
                     }
-                    table.add(ours.row(v[0], p.trim(), raw));
+                    table.add(median(ours).row(v[0], p.trim(), raw));
                 }
             }
         }
@@ -151,6 +160,12 @@ public final class LookupBenchmark {
         System.out.println("| Lookups | Parallelism | lookups/s | p50 ms | p99 ms | vs raw |");
         System.out.println("|---|---:|---:|---:|---:|---:|");
         table.forEach(System.out::println);
+    }
+
+    /** The round of median throughput. */
+    private static Result median(List<Result> rounds) {
+        rounds.sort(Comparator.comparingDouble(r -> r.perSecond));
+        return rounds.get(rounds.size() / 2);
     }
 
     /** Throughput and latencies of one measurement. */
