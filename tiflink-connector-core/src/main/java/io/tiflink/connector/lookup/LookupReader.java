@@ -15,7 +15,6 @@ import org.apache.flink.table.types.logical.RowType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -27,7 +26,7 @@ import java.util.Map;
  * as of a moment after the batch began. Keys and rows are converted as the source converts them.
  */
 @Internal
-public final class LookupReader implements Serializable {
+public final class LookupReader implements KeyReader {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(LookupReader.class);
 
@@ -94,6 +93,7 @@ public final class LookupReader implements Serializable {
         }
     }
 
+    @Override
     public void open() {
         client = TxnClient.open(TiKVOptions.toTiConfiguration(Configuration.fromMap(options)));
         String qualified = database + "." + tableName;
@@ -105,6 +105,7 @@ public final class LookupReader implements Serializable {
     }
 
     /** The rows matching each key row, read at one fresh TSO; retried up to maxRetries times. */
+    @Override
     public List<Collection<RowData>> read(List<RowData> keyRows) {
         List<Object[]> tidbKeys = new ArrayList<>(keyRows.size());
         for (RowData k : keyRows) {
@@ -138,6 +139,7 @@ public final class LookupReader implements Serializable {
         }
     }
 
+    @Override
     public void close() throws Exception {
         if (client != null) {
             client.close();

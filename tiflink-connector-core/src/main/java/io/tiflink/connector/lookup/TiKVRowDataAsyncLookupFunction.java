@@ -29,7 +29,7 @@ public final class TiKVRowDataAsyncLookupFunction extends AsyncLookupFunction {
     /** The most keys one read takes. */
     static final int MAX_BATCH = 1024;
 
-    private final LookupReader reader;
+    private final KeyReader reader;
     private final int maxConcurrent;
 
     private transient Queue<Pending> queue;
@@ -37,6 +37,10 @@ public final class TiKVRowDataAsyncLookupFunction extends AsyncLookupFunction {
     private transient ExecutorService workers;
 
     public TiKVRowDataAsyncLookupFunction(LookupReader reader, int maxConcurrent) {
+        this((KeyReader) reader, maxConcurrent);
+    }
+
+    TiKVRowDataAsyncLookupFunction(KeyReader reader, int maxConcurrent) {
         this.reader = reader;
         this.maxConcurrent = maxConcurrent;
     }
