@@ -143,19 +143,6 @@ public final class TableLookup {
         return all.length() == 0 ? "no index (rows keyed by _tidb_rowid)" : all.toString();
     }
 
-    Path path() {
-        return path;
-    }
-
-    /** The index the lookup reads, or null for the integer handle. */
-    IndexInfo index() {
-        return index;
-    }
-
-    public TableInfo table() {
-        return table;
-    }
-
     /**
      * The rows (in {@link TableInfo#columns} order) matching each of {@code keys}, read at {@code
      * ts}. A key is a row of the table's width with the lookup columns set.
