@@ -61,4 +61,38 @@ class CatalogTableReadITCase {
         assertThat(rows(env, "SELECT id, msg FROM cat.logs" + bounded))
                 .containsExactlyInAnyOrder("+I[1, one]", "+I[2, two]", "+I[3, three]");
     }
+
+    @Test
+    void looksUpCatalogTablesWithoutOptions(MiniTiKVCluster cluster) throws Exception {
+        try (TiDBTables tables = new TiDBTables(cluster)) {
+            tables.ddl(
+                    "CREATE DATABASE look; USE look;"
+                            + " CREATE TABLE names (id BIGINT PRIMARY KEY, name VARCHAR(16))"
+                            + " PARTITION BY HASH (id) PARTITIONS 3;"
+                            + " CREATE TABLE probes (k BIGINT PRIMARY KEY);");
+            tables.txn("look", "names")
+                    .insert(1L, "one")
+                    .insert(2L, "two")
+                    .insert(3L, "three")
+                    .commit();
+            tables.txn("look", "probes").insert(1L).insert(3L).insert(7L).commit();
+        }
+        TableEnvironment env = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+        env.executeSql(
+                "CREATE CATALOG tidb WITH ('type' = 'tidb', 'pd-addresses' = '"
+                        + cluster.pdAddress()
+                        + "')");
+        // As docs/lookup.md and the README write it: a processing time added by a view.
+        env.executeSql(
+                "CREATE TEMPORARY VIEW probes_now AS SELECT *, PROCTIME() AS pt FROM"
+                        + " tidb.look.probes /*+ OPTIONS('scan.startup.mode' = 'snapshot') */");
+        // Each key is looked for in every partition.
+        assertThat(
+                        rows(
+                                env,
+                                "SELECT p.k, n.name FROM probes_now AS p LEFT JOIN"
+                                        + " tidb.look.names FOR SYSTEM_TIME AS OF p.pt AS n"
+                                        + " ON p.k = n.id"))
+                .containsExactlyInAnyOrder("+I[1, one]", "+I[3, three]", "+I[7, null]");
+    }
 }

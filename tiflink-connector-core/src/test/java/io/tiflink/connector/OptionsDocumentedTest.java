@@ -1,5 +1,6 @@
 package io.tiflink.connector;
 
+import io.tiflink.connector.lookup.TiKVLookupOptions;
 import io.tiflink.connector.sink.TiKVSinkOptions;
 import io.tiflink.connector.source.TiKVSourceOptions;
 import io.tiflink.connector.table.TiKVDynamicTableSinkFactory;
@@ -35,8 +36,25 @@ class OptionsDocumentedTest {
 
     @Test
     void sourceOptionsInSourceMd() {
-        assertDocuments(
-                "source.md", ownOptions(TiKVSourceOptions.class, SOURCE), SOURCE.requiredOptions());
+        Set<ConfigOption<?>> options = ownOptions(TiKVSourceOptions.class, SOURCE);
+        options.removeAll(lookupOptions());
+        assertDocuments("source.md", options, SOURCE.requiredOptions());
+    }
+
+    @Test
+    void lookupOptionsInLookupMd() {
+        assertDocuments("lookup.md", lookupOptions(), SOURCE.requiredOptions());
+    }
+
+    /** The lookup options the source factory takes: ours and Flink's (FLIP-221). */
+    private static Set<ConfigOption<?>> lookupOptions() {
+        Set<ConfigOption<?>> options = declared(TiKVLookupOptions.class);
+        for (ConfigOption<?> o : SOURCE.optionalOptions()) {
+            if (o.key().startsWith("lookup.")) {
+                options.add(o);
+            }
+        }
+        return options;
     }
 
     @Test

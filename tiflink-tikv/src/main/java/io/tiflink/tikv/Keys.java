@@ -31,4 +31,16 @@ public final class Keys {
     public static byte[] next(byte[] key) {
         return Arrays.copyOf(key, key.length + 1);
     }
+
+    /** The first key after every key starting with {@code prefix}; empty if there is none. */
+    public static byte[] prefixEnd(byte[] prefix) {
+        byte[] end = prefix.clone();
+        for (int i = end.length - 1; i >= 0; i--) {
+            if (end[i] != (byte) 0xFF) {
+                end[i]++;
+                return Arrays.copyOf(end, i + 1);
+            }
+        }
+        return new byte[0];
+    }
 }

@@ -25,9 +25,9 @@ import java.util.regex.Pattern;
  * What a consistent sink's input must be: rows as of the job's cuts, so every source it reads from
  * is a TiKV source with consistent snapshots (whose {@link CutAligner} ends the walk upstream), and
  * nothing between computes a value that is not a function of those rows: no non-deterministic
- * function (Flink's list: "Determinism in Continuous Queries"), no processing time. The sink checks
- * it when Flink builds the job's graph, so a job that cannot keep the guarantee is refused at
- * submission.
+ * function (Flink's list: "Determinism in Continuous Queries"), no processing time, no lookup join
+ * (it reads its table at processing time, not at the cut). The sink checks it when Flink builds the
+ * job's graph, so a job that cannot keep the guarantee is refused at submission.
  */
 @Internal
 public final class ConsistentInputs {
@@ -40,6 +40,10 @@ public final class ConsistentInputs {
                     "\\b(RAND_INTEGER|RAND|UUID|NOW|CURRENT_TIMESTAMP|CURRENT_ROW_TIMESTAMP"
                             + "|CURRENT_DATE|CURRENT_TIME|LOCALTIME|LOCALTIMESTAMP"
                             + "|PROCTIME|PROCTIME_MATERIALIZE)\\(|\\b(UNIX_TIMESTAMP)\\(\\)");
+
+    /** A lookup join as Flink's planner describes it, with the table it reads. */
+    private static final Pattern LOOKUP_JOIN =
+            Pattern.compile("LookupJoin\\(table=\\[([^\\]]+)\\]");
 
     /** How deep the walk looks into an operator for user-defined functions. */
     private static final int MAX_DEPTH = 8;
@@ -57,6 +61,16 @@ public final class ConsistentInputs {
     private static void visit(Transformation<?> t, String sink, Set<Transformation<?>> seen) {
         if (!seen.add(t) || isCutAligner(t)) {
             return;
+        }
+        Optional<String> lookup = lookupJoin(t);
+        if (lookup.isPresent()) {
+            throw new IllegalArgumentException(
+                    refusal(sink)
+                            + "its query looks up rows of "
+                            + lookup.get()
+                            + " in a lookup join, which reads them at processing time (a TiKV"
+                            + " table's at a fresh TSO per batch), not at the view's snapshot:"
+                            + " join the table as a consistent source instead");
         }
         Optional<String> call = nonDeterministicCall(t);
         if (call.isPresent()) {
@@ -79,6 +93,18 @@ public final class ConsistentInputs {
         for (Transformation<?> in : t.getInputs()) {
             visit(in, sink, seen);
         }
+    }
+
+    /** The table a lookup join reads, if {@code t} is one. */
+    private static Optional<String> lookupJoin(Transformation<?> t) {
+        String description = t.getDescription() == null ? "" : t.getDescription();
+        Matcher m = LOOKUP_JOIN.matcher(description);
+        if (m.find()) {
+            return Optional.of(m.group(1));
+        }
+        return t.getName() != null && t.getName().startsWith("LookupJoin")
+                ? Optional.of("a table (" + t.getName() + ")")
+                : Optional.empty();
     }
 
     private static String refusal(String sink) {

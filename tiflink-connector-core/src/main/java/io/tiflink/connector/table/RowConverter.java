@@ -4,6 +4,7 @@ import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.table.ColumnKind;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.table.data.DecimalData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
@@ -28,9 +29,10 @@ import java.util.function.Function;
  * internal values of a Flink row type, column by column, matched by name: TiDB to Flink for the
  * source, Flink to TiDB for the sink. Built once per schema; every mismatch (a Flink column the
  * table lacks, a type that cannot hold the column) is reported when it is built, naming the table
- * and column.
+ * and column. Also the lookups' conversion of keys and rows.
  */
-final class RowConverter {
+@Internal
+public final class RowConverter {
     private final int width;
     private final int[] offsets;
     private final Function<Object, Object>[] converters;

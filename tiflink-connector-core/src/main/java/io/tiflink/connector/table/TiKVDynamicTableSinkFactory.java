@@ -72,7 +72,7 @@ public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactor
         Configuration options = Configuration.fromMap(context.getCatalogTable().getOptions());
         TiKVSinkConfig config = new TiKVSinkConfig(options, "validation");
         FactoryUtil.TableFactoryHelper helper = FactoryUtil.createTableFactoryHelper(this, context);
-        helper.validateExcept("scan.", "changelog-mode");
+        helper.validateExcept("scan.", "lookup.", "changelog-mode");
         if (config.exactlyOnce()) {
             checkExactlyOnceRuns(context.getConfiguration(), config.deliveryGuaranteeKey());
         }

@@ -1,9 +1,15 @@
 package io.tiflink.connector.table;
 
+import io.tiflink.connector.TiKVOptions;
+import io.tiflink.connector.lookup.LookupReader;
+import io.tiflink.connector.lookup.TiKVLookupOptions;
+import io.tiflink.connector.lookup.TiKVRowDataAsyncLookupFunction;
+import io.tiflink.connector.lookup.TiKVRowDataLookupFunction;
 import io.tiflink.connector.source.HandleRange;
 import io.tiflink.connector.source.StartupMode;
 import io.tiflink.connector.source.TiKVSource;
 import io.tiflink.connector.source.TiKVSourceConfig;
+import io.tiflink.connector.source.TiKVSourceOptions;
 import io.tiflink.connector.table.RowDataDeserializationSchema.ReadableMetadata;
 
 import org.apache.flink.configuration.Configuration;
@@ -14,11 +20,18 @@ import org.apache.flink.table.connector.Projection;
 import org.apache.flink.table.connector.ProviderContext;
 import org.apache.flink.table.connector.source.DataStreamScanProvider;
 import org.apache.flink.table.connector.source.DynamicTableSource;
+import org.apache.flink.table.connector.source.LookupTableSource;
 import org.apache.flink.table.connector.source.ScanTableSource;
 import org.apache.flink.table.connector.source.SourceProvider;
 import org.apache.flink.table.connector.source.abilities.SupportsFilterPushDown;
 import org.apache.flink.table.connector.source.abilities.SupportsProjectionPushDown;
 import org.apache.flink.table.connector.source.abilities.SupportsReadingMetadata;
+import org.apache.flink.table.connector.source.lookup.AsyncLookupFunctionProvider;
+import org.apache.flink.table.connector.source.lookup.LookupFunctionProvider;
+import org.apache.flink.table.connector.source.lookup.LookupOptions;
+import org.apache.flink.table.connector.source.lookup.PartialCachingAsyncLookupProvider;
+import org.apache.flink.table.connector.source.lookup.PartialCachingLookupProvider;
+import org.apache.flink.table.connector.source.lookup.cache.LookupCache;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.expressions.ResolvedExpression;
 import org.apache.flink.table.types.DataType;
@@ -32,10 +45,12 @@ import java.util.Map;
 
 /**
  * {@code 'connector' = 'tikv'} as a scan source: the TiKV source producing a changelog of {@link
- * RowData}, with projection, metadata columns and primary-key range filters pushed down.
+ * RowData}, with projection, metadata columns and primary-key range filters pushed down; and as a
+ * lookup source (docs/lookup.md): rows read from TiKV by key at a fresh TSO.
  */
 final class TiKVDynamicTableSource
         implements ScanTableSource,
+                LookupTableSource,
                 SupportsProjectionPushDown,
                 SupportsReadingMetadata,
                 SupportsFilterPushDown {
@@ -47,6 +62,9 @@ final class TiKVDynamicTableSource
     private DataType producedType;
     private HandleRange handles = HandleRange.ALL;
 
+    /** The lookups' cache, null for none. */
+    private final LookupCache cache;
+
     /**
      * @param primaryKey the declared primary key's column when it is a single integer column (its
      *     range filters narrow the scan if TiDB keys rows by it), else null
@@ -55,8 +73,10 @@ final class TiKVDynamicTableSource
             Configuration options,
             DataType physicalType,
             String primaryKey,
-            boolean handOffAfterCheckpoint) {
+            boolean handOffAfterCheckpoint,
+            LookupCache cache) {
         this.options = options;
+        this.cache = cache;
         this.physicalType = physicalType;
         this.producedType = physicalType;
         this.primaryKey = primaryKey;
@@ -123,6 +143,56 @@ final class TiKVDynamicTableSource
     }
 
     @Override
+    public LookupRuntimeProvider getLookupRuntimeProvider(LookupContext context) {
+        if (!metadata.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "a lookup on a TiKV table reads no metadata column, but the query reads "
+                            + metadata.get(0).key());
+        }
+        RowType rowType = (RowType) physicalType.getLogicalType();
+        List<RowType.RowField> keyFields = new ArrayList<>();
+        for (int[] key : context.getKeys()) {
+            if (key.length != 1) {
+                throw new IllegalArgumentException(
+                        "a lookup on a TiKV table takes top-level columns as keys, not nested"
+                                + " fields");
+            }
+            keyFields.add(rowType.getFields().get(key[0]));
+        }
+        RowType keyType = new RowType(keyFields);
+        String database = TiKVOptions.required(options, TiKVSourceOptions.DATABASE_NAME);
+        String table = TiKVOptions.required(options, TiKVSourceOptions.TABLE_NAME);
+        // Refused here, at planning, when no index serves the lookup.
+        LookupReader.plan(options.toMap(), database, table, keyType.getFieldNames());
+        LookupReader reader =
+                new LookupReader(
+                        options.toMap(),
+                        database,
+                        table,
+                        keyType,
+                        rowType,
+                        options.get(LookupOptions.MAX_RETRIES));
+        if (options.get(TiKVLookupOptions.ASYNC)) {
+            TiKVRowDataAsyncLookupFunction f =
+                    new TiKVRowDataAsyncLookupFunction(
+                            reader,
+                            (int)
+                                    TiKVOptions.positive(
+                                            TiKVLookupOptions.ASYNC_MAX_CONCURRENT_REQUESTS,
+                                            options.get(
+                                                    TiKVLookupOptions
+                                                            .ASYNC_MAX_CONCURRENT_REQUESTS)));
+            return cache == null
+                    ? AsyncLookupFunctionProvider.of(f)
+                    : PartialCachingAsyncLookupProvider.of(f, cache);
+        }
+        TiKVRowDataLookupFunction f = new TiKVRowDataLookupFunction(reader);
+        return cache == null
+                ? LookupFunctionProvider.of(f)
+                : PartialCachingLookupProvider.of(f, cache);
+    }
+
+    @Override
     public boolean supportsNestedProjection() {
         return false;
     }
@@ -165,7 +235,7 @@ final class TiKVDynamicTableSource
     public DynamicTableSource copy() {
         TiKVDynamicTableSource copy =
                 new TiKVDynamicTableSource(
-                        options, physicalType, primaryKey, handOffAfterCheckpoint);
+                        options, physicalType, primaryKey, handOffAfterCheckpoint, cache);
         copy.metadata = new ArrayList<>(metadata);
         copy.producedType = producedType;
         copy.handles = handles;

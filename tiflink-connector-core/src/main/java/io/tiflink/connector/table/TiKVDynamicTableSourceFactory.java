@@ -1,6 +1,7 @@
 package io.tiflink.connector.table;
 
 import io.tiflink.connector.TiKVOptions;
+import io.tiflink.connector.lookup.TiKVLookupOptions;
 import io.tiflink.connector.source.HandleRange;
 import io.tiflink.connector.source.TiKVSourceConfig;
 import io.tiflink.connector.source.TiKVSourceOptions;
@@ -12,6 +13,9 @@ import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.catalog.UniqueConstraint;
 import org.apache.flink.table.connector.source.DynamicTableSource;
+import org.apache.flink.table.connector.source.lookup.LookupOptions;
+import org.apache.flink.table.connector.source.lookup.cache.DefaultLookupCache;
+import org.apache.flink.table.connector.source.lookup.cache.LookupCache;
 import org.apache.flink.table.factories.DynamicTableSourceFactory;
 import org.apache.flink.table.factories.FactoryUtil;
 import org.apache.flink.table.types.logical.LogicalTypeRoot;
@@ -54,6 +58,14 @@ public final class TiKVDynamicTableSourceFactory implements DynamicTableSourceFa
         o.add(TiKVSourceOptions.CDC_LOCK_RESOLVE_AFTER);
         o.add(TiKVSourceOptions.CDC_SKIP_TXN_SOURCES);
         o.add(TiKVOptions.CONSISTENCY);
+        o.add(LookupOptions.CACHE_TYPE);
+        o.add(LookupOptions.PARTIAL_CACHE_EXPIRE_AFTER_ACCESS);
+        o.add(LookupOptions.PARTIAL_CACHE_EXPIRE_AFTER_WRITE);
+        o.add(LookupOptions.PARTIAL_CACHE_MAX_ROWS);
+        o.add(LookupOptions.PARTIAL_CACHE_CACHE_MISSING_KEY);
+        o.add(LookupOptions.MAX_RETRIES);
+        o.add(TiKVLookupOptions.ASYNC);
+        o.add(TiKVLookupOptions.ASYNC_MAX_CONCURRENT_REQUESTS);
         return o;
     }
 
@@ -76,7 +88,28 @@ public final class TiKVDynamicTableSourceFactory implements DynamicTableSourceFa
                 config,
                 schema.toPhysicalRowDataType(),
                 integerKey(schema).orElse(null),
-                checkpointing(context.getConfiguration()));
+                checkpointing(context.getConfiguration()),
+                lookupCache(config));
+    }
+
+    /** The lookups' cache of {@code lookup.cache} = 'PARTIAL', else null. */
+    private static LookupCache lookupCache(Configuration config) {
+        LookupOptions.LookupCacheType type =
+                TiKVOptions.enumValue(
+                        config, LookupOptions.CACHE_TYPE, LookupOptions.LookupCacheType.class);
+        switch (type) {
+            case NONE:
+                return null;
+            case PARTIAL:
+                return DefaultLookupCache.fromConfig(config);
+            default:
+                throw new IllegalArgumentException(
+                        "option '"
+                                + LookupOptions.CACHE_TYPE.key()
+                                + "' has '"
+                                + type
+                                + "'; a TiKV table takes NONE or PARTIAL");
+        }
     }
 
     /** The primary key's column, if it is a single integer column. */

@@ -244,6 +244,35 @@ class TiKVDynamicTableSinkITCase {
                 .contains("twice");
     }
 
+    @Test
+    void aConsistentSinkRefusesLookupJoins() {
+        StreamTableEnvironment t = tableEnv(1);
+        t.getConfig().set("table.exec.sink.require-on-conflict", "false");
+        t.executeSql(
+                "CREATE TABLE view3 (id BIGINT, price DECIMAL(6, 2), PRIMARY KEY (id) NOT"
+                        + " ENFORCED)"
+                        + with("pricey", ", 'consistency' = 'snapshot'"));
+        t.executeSql(
+                "CREATE TABLE source3 (id BIGINT, name STRING, price DECIMAL(6, 2), stock INT,"
+                        + " at_proc AS PROCTIME(), PRIMARY KEY (id) NOT ENFORCED)"
+                        + with("items", ", 'consistency' = 'snapshot'"));
+        t.executeSql(
+                "CREATE TABLE item_prices (id BIGINT, price DECIMAL(6, 2), PRIMARY KEY (id) NOT"
+                        + " ENFORCED)"
+                        + with("items", ""));
+        assertThatThrownBy(
+                        () ->
+                                t.executeSql(
+                                        "INSERT INTO view3 SELECT s.id, d.price FROM source3 AS s"
+                                                + " JOIN item_prices FOR SYSTEM_TIME AS OF"
+                                                + " s.at_proc AS d ON s.id = d.id"))
+                .hasStackTraceContaining(
+                        "TiKV sink into shop.pricey has 'consistency' = 'snapshot', but its query"
+                                + " looks up rows of"
+                                + " default_catalog.default_database.item_prices in a lookup"
+                                + " join");
+    }
+
     /** A function Flink must not treat as deterministic. */
     public static class Jitter extends ScalarFunction {
         public Long eval(Long v) {

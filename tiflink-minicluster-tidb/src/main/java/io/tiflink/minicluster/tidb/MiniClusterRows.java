@@ -4,6 +4,7 @@ import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.txn.Percolator;
 import io.tiflink.tidb.meta.PartitionInfo;
 import io.tiflink.tidb.meta.TableInfo;
+import io.tiflink.tidb.table.Handle;
 import io.tiflink.tidb.table.KeyValue;
 import io.tiflink.tidb.table.TableCodec;
 
@@ -74,6 +75,15 @@ public final class MiniClusterRows {
 
         public Txn insert(Object... row) {
             for (KeyValue kv : codec.encodeRecord(physicalId(row), row, codec.handleOf(row))) {
+                set(kv.key(), kv.value());
+            }
+            return this;
+        }
+
+        /** Inserts a row of a table keyed by {@code _tidb_rowid}, with that row id. */
+        public Txn insertWithRowId(long rowId, Object... row) {
+            Handle h = Handle.ofInt(rowId);
+            for (KeyValue kv : codec.encodeRecord(physicalId(row), row, h)) {
                 set(kv.key(), kv.value());
             }
             return this;

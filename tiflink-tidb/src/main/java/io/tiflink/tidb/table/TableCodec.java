@@ -456,23 +456,13 @@ public final class TableCodec {
     public KeyValue indexEntry(long physicalId, IndexInfo idx, Object[] row, Handle handle) {
         checkWidth(row);
         int n = idx.columns.size();
-        Object[] values = new Object[n];
+        Object[] values = indexValues(idx, row, n);
         boolean hasNull = false;
-        for (int i = 0; i < n; i++) {
-            IndexInfo.IndexColumn ic = idx.columns.get(i);
-            ColumnCodec c = columns[ic.offset];
-            values[i] = truncate(c, ic, c.normalize(row[ic.offset]));
-            hasNull |= values[i] == null;
+        for (Object v : values) {
+            hasNull |= v == null;
         }
         boolean distinct = idx.unique && !hasNull;
-        BytesWriter key = new BytesWriter(64);
-        key.write('t');
-        Codec.writeComparableInt(key, physicalId);
-        key.write(INDEX_SEP);
-        Codec.writeComparableInt(key, idx.id);
-        for (int i = 0; i < n; i++) {
-            columns[idx.columns.get(i).offset].writeKey(key, values[i]);
-        }
+        BytesWriter key = indexKey(physicalId, idx, values);
         if (!distinct) {
             if (handle.isInt()) {
                 key.write(ColumnCodec.INT_FLAG);
@@ -482,6 +472,72 @@ public final class TableCodec {
             }
         }
         return new KeyValue(key.toByteArray(), indexValue(idx, values, row, handle, distinct));
+    }
+
+    /**
+     * The start of the keys of {@code idx}'s entries whose first {@code n} columns hold {@code
+     * row}'s values (as the index keeps them: normalized, a prefix column truncated). With every
+     * column of a unique index and no null among them, it is the whole key of the one entry.
+     */
+    public byte[] indexKeyPrefix(long physicalId, IndexInfo idx, Object[] row, int n) {
+        checkWidth(row);
+        return indexKey(physicalId, idx, indexValues(idx, row, n)).toByteArray();
+    }
+
+    /**
+     * The start of the record keys of a clustered table whose first {@code n} primary key columns
+     * hold {@code row}'s values.
+     */
+    public byte[] recordKeyPrefix(long physicalId, Object[] row, int n) {
+        checkWidth(row);
+        if (!table.isCommonHandle) {
+            throw new IllegalStateException("table '" + table.name() + "' is not clustered");
+        }
+        BytesWriter out = new BytesWriter(32);
+        out.write(recordPrefix(physicalId));
+        Object[] values = indexValues(primary, row, n);
+        for (int i = 0; i < n; i++) {
+            columns[pkOffsets[i]].writeKey(out, values[i]);
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * The column's value as a key datum: two values TiDB takes for equal (under the column's
+     * collation, after normalization) have the same datum; null for null.
+     */
+    public byte[] keyDatum(int offset, Object value) {
+        ColumnCodec c = columns[offset];
+        Object v = c.normalize(value);
+        if (v == null) {
+            return null;
+        }
+        BytesWriter out = new BytesWriter(16);
+        c.writeKey(out, v);
+        return out.toByteArray();
+    }
+
+    /** The first {@code n} column values of {@code idx} in {@code row}, as the index keeps them. */
+    private Object[] indexValues(IndexInfo idx, Object[] row, int n) {
+        Object[] values = new Object[n];
+        for (int i = 0; i < n; i++) {
+            IndexInfo.IndexColumn ic = idx.columns.get(i);
+            ColumnCodec c = columns[ic.offset];
+            values[i] = truncate(c, ic, c.normalize(row[ic.offset]));
+        }
+        return values;
+    }
+
+    private BytesWriter indexKey(long physicalId, IndexInfo idx, Object[] values) {
+        BytesWriter key = new BytesWriter(64);
+        key.write('t');
+        Codec.writeComparableInt(key, physicalId);
+        key.write(INDEX_SEP);
+        Codec.writeComparableInt(key, idx.id);
+        for (int i = 0; i < values.length; i++) {
+            columns[idx.columns.get(i).offset].writeKey(key, values[i]);
+        }
+        return key;
     }
 
     private byte[] indexValue(
