@@ -2,6 +2,7 @@ package io.tiflink.connector.sink;
 
 import io.tiflink.connector.testutils.FailingCheckpoint;
 import io.tiflink.connector.testutils.FlinkClusters;
+import io.tiflink.connector.testutils.LogRecorder;
 import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
@@ -19,6 +20,7 @@ import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
@@ -44,7 +46,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * wrote them in the epoch) when no other change followed them before the end. The source lets its
  * records through in chunks, each right after a checkpoint completed (so that it is written in one
  * epoch: the next checkpoint waits for the minimum pause), and the end of the input only after a
- * checkpoint wholly after the last chunk.
+ * checkpoint wholly after the last chunk. Such a normal end logs nothing alarming.
  */
 @Timeout(120)
 class TiKVSinkEndOfInputITCase {
@@ -52,6 +54,8 @@ class TiKVSinkEndOfInputITCase {
     static final MiniTiKVExtension TIKV = new MiniTiKVExtension(b -> b.stores(1));
 
     @RegisterExtension static final MiniClusterExtension FLINK = FlinkClusters.withSlots(2);
+
+    @RegisterExtension final LogRecorder logs = new LogRecorder("io.tiflink");
 
     /** Records the running job's source emitted (one job at a time, in this JVM). */
     private static final AtomicLong EMITTED = new AtomicLong();
@@ -166,6 +170,9 @@ class TiKVSinkEndOfInputITCase {
         String table = "c" + chunk;
         write(cluster, table, count, chunk, false);
         assertThat(rows(cluster, table)).containsExactlyElementsOf(expected(count));
+        // A normal end: the empty epoch left open after the final checkpoint is no news.
+        assertThat(logs.atLeast(Level.WARN)).isEmpty();
+        assertThat(logs.atLeast(Level.INFO)).noneMatch(line -> line.contains("rolled back"));
     }
 
     // The writer took part in a checkpoint that then failed: the epoch it was to write next never

@@ -97,7 +97,7 @@ final class EpochTransactions implements AutoCloseable {
                 if (epoch < checkpointId && !config.consistent()) {
                     commitOrLeaveToWriters(epoch, primary, startTs);
                 } else {
-                    rollback(epoch, primary, startTs);
+                    rollback(epoch, primary, startTs, false);
                 }
             }
         }
@@ -225,7 +225,7 @@ final class EpochTransactions implements AutoCloseable {
             if (e.getKey() < completed) {
                 commit(e.getKey(), primary(e.getKey()), e.getValue());
             } else if (e.getKey() >= lastTriggered || completed >= 0) {
-                rollback(e.getKey(), primary(e.getKey()), e.getValue());
+                rollback(e.getKey(), primary(e.getKey()), e.getValue(), true);
             }
             // Else a checkpoint holding it may have completed unseen: its restore decides.
         }
@@ -540,7 +540,7 @@ final class EpochTransactions implements AutoCloseable {
                     e);
         }
         if (commitTs == 0) {
-            rollback(epoch, primary, startTs);
+            rollback(epoch, primary, startTs, false);
             return false;
         }
         metrics.committed(System.currentTimeMillis() - began);
@@ -574,7 +574,11 @@ final class EpochTransactions implements AutoCloseable {
         commitUnlessSchemaChanged(epoch, primary, startTs);
     }
 
-    private void rollback(long epoch, byte[] primary, long startTs) {
+    /**
+     * @param atEnd at the job's end, where rolling back the epoch no checkpoint holds is routine
+     *     (every bounded job ends with one, empty, after its final checkpoint): logged at DEBUG
+     */
+    private void rollback(long epoch, byte[] primary, long startTs, boolean atEnd) {
         long committedAt = txn.rollbackPrimary(primary, startTs);
         if (committedAt != 0) {
             LOG.info(
@@ -585,7 +589,15 @@ final class EpochTransactions implements AutoCloseable {
             return;
         }
         metrics.rolledBack();
-        LOG.info("TiKV sink into {}: epoch {} rolled back", config.qualifiedTable(), epoch);
+        if (atEnd) {
+            LOG.debug(
+                    "TiKV sink into {}: epoch {}, held by no checkpoint at the job's end, rolled"
+                            + " back",
+                    config.qualifiedTable(),
+                    epoch);
+        } else {
+            LOG.info("TiKV sink into {}: epoch {} rolled back", config.qualifiedTable(), epoch);
+        }
         // Its secondaries: readers roll them back when they meet them, but need not meet them.
         try {
             txn.resolveRange(table().keyPrefix(), table().keyEnd(), startTs, 0);
