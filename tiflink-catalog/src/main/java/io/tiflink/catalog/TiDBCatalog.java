@@ -84,7 +84,9 @@ public class TiDBCatalog extends AbstractCatalog {
     @Override
     public void open() throws CatalogException {
         try {
-            session = Sessions.open(TiKVOptions.toTiConfiguration(options));
+            session =
+                    TiKVOptions.connecting(
+                            () -> Sessions.open(TiKVOptions.toTiConfiguration(options)));
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new CatalogException("catalog '" + getName() + "': " + e.getMessage(), e);
         }

@@ -1,6 +1,7 @@
 package io.tiflink.connector;
 
 import io.tiflink.connector.consistency.Consistency;
+import io.tiflink.tikv.PdUnreachableException;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -126,6 +128,18 @@ public final class TiKVOptions {
                 TIKV_TRUST_CERT_COLLECTION,
                 TIKV_KEY_CERT_CHAIN,
                 TIKV_KEY_FILE);
+    }
+
+    /**
+     * Opens a connection to the cluster; when no PD answers, the failure names {@link
+     * #PD_ADDRESSES} and its value in front of each address's reason.
+     */
+    public static <T> T connecting(Supplier<T> open) {
+        try {
+            return open.get();
+        } catch (PdUnreachableException e) {
+            throw e.forOption(PD_ADDRESSES.key());
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import org.tikv.common.TiSession;
 import org.tikv.kvproto.PDGrpc;
 import org.tikv.kvproto.Pdpb;
 import org.tikv.shade.io.grpc.ManagedChannel;
+import org.tikv.shade.io.grpc.Status;
 import org.tikv.shade.io.grpc.StatusRuntimeException;
 import org.tikv.shade.io.grpc.netty.GrpcSslContexts;
 import org.tikv.shade.io.grpc.netty.NettyChannelBuilder;
@@ -12,6 +13,7 @@ import org.tikv.shade.io.grpc.netty.NettyChannelBuilder;
 import javax.net.ssl.SSLException;
 
 import java.io.File;
+import java.net.ConnectException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,18 +33,24 @@ public final class Sessions {
     /**
      * A session to the cluster {@code conf} names.
      *
-     * @throws IllegalStateException naming each PD address and why it cannot be reached, when that
-     *     is the reason the session cannot be opened
+     * @throws PdUnreachableException naming each PD address and why it cannot be reached (refused,
+     *     no answer in time, not a PD, TLS), when that is the reason the session cannot be opened
      */
     public static TiSession open(TiConfiguration conf) {
+        // Asked first: tikv-client-java retries an address that accepts but never answers for
+        // minutes; the probe gives each address 5 s.
+        String why = unreachable(conf);
+        if (why != null) {
+            throw new PdUnreachableException(addresses(conf), why, null);
+        }
         try {
             return TiSession.create(conf);
         } catch (RuntimeException e) {
-            String why = unreachable(conf);
+            why = unreachable(conf);
             if (why == null) {
                 throw e;
             }
-            throw new IllegalStateException(why, e);
+            throw new PdUnreachableException(addresses(conf), why, e);
         }
     }
 
@@ -50,7 +58,7 @@ public final class Sessions {
     static String unreachable(TiConfiguration conf) {
         List<String> problems = new ArrayList<>();
         for (URI pd : conf.getPdAddrs()) {
-            String address = pd.getHost() + ":" + pd.getPort();
+            String address = address(pd);
             ManagedChannel channel;
             try {
                 channel = channel(conf, address);
@@ -78,6 +86,18 @@ public final class Sessions {
         return String.join("; ", problems);
     }
 
+    private static String address(URI pd) {
+        return pd.getHost() + ":" + pd.getPort();
+    }
+
+    private static String addresses(TiConfiguration conf) {
+        List<String> all = new ArrayList<>();
+        for (URI pd : conf.getPdAddrs()) {
+            all.add(address(pd));
+        }
+        return String.join(",", all);
+    }
+
     private static ManagedChannel channel(TiConfiguration conf, String address)
             throws SSLException {
         NettyChannelBuilder b = NettyChannelBuilder.forTarget(address);
@@ -99,9 +119,21 @@ public final class Sessions {
             if (t instanceof SSLException) {
                 return "TLS handshake failed with PD at " + address + ": " + rootMessage(t);
             }
+            if (t instanceof ConnectException) {
+                return "cannot reach PD at " + address + ": connection refused";
+            }
         }
-        String problem = "cannot reach PD at " + address + ": " + rootMessage(e);
-        if (!conf.isTlsEnable()) {
+        String problem = "cannot reach PD at " + address + ": ";
+        Status.Code code = e.getStatus().getCode();
+        if (code == Status.Code.DEADLINE_EXCEEDED) {
+            problem += "timed out (no answer in " + PROBE_TIMEOUT_MILLIS / 1000 + " s)";
+        } else if (code == Status.Code.UNIMPLEMENTED || code == Status.Code.INTERNAL) {
+            // A gRPC server without PD's service, or a server that does not speak gRPC at all.
+            problem += "not a PD (" + rootMessage(e) + ")";
+        } else {
+            problem += rootMessage(e);
+        }
+        if (!conf.isTlsEnable() && code != Status.Code.DEADLINE_EXCEEDED) {
             problem +=
                     " (if the cluster serves TLS, set tikv.tls_enable with"
                             + " tikv.trust_cert_collection, tikv.key_cert_chain and tikv.key_file)";

@@ -82,20 +82,26 @@ public final class LookupReader implements KeyReader {
      */
     public static TableLookup plan(
             Map<String, String> options, String database, String tableName, List<String> keys) {
-        try (TxnClient c =
-                TxnClient.open(TiKVOptions.toTiConfiguration(Configuration.fromMap(options)))) {
+        try (TxnClient c = open(options)) {
             return TableLookup.plan(
                     database + "." + tableName, table(c, database, tableName), keys);
-        } catch (IllegalArgumentException e) {
+        } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException("closing the client of the lookup's planning", e);
         }
     }
 
+    private static TxnClient open(Map<String, String> options) {
+        return TiKVOptions.connecting(
+                () ->
+                        TxnClient.open(
+                                TiKVOptions.toTiConfiguration(Configuration.fromMap(options))));
+    }
+
     @Override
     public void open() {
-        client = TxnClient.open(TiKVOptions.toTiConfiguration(Configuration.fromMap(options)));
+        client = open(options);
         String qualified = database + "." + tableName;
         TableInfo table = table(client, database, tableName);
         lookup = TableLookup.plan(qualified, table, keyType.getFieldNames());

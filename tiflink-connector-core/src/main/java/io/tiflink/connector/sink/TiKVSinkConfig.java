@@ -190,7 +190,10 @@ public final class TiKVSinkConfig implements Serializable {
 
     /** A client over a session of its own whose transactions carry the sink's mark. */
     public TxnClient openTxnClient() {
-        return TxnClient.open(tiConfiguration(), TxnClient.DEFAULT_RETRY_TIMEOUT, txnSource());
+        return TiKVOptions.connecting(
+                () ->
+                        TxnClient.open(
+                                tiConfiguration(), TxnClient.DEFAULT_RETRY_TIMEOUT, txnSource()));
     }
 
     /** A writer of the sink's table, as its schema is now. */

@@ -1,5 +1,6 @@
 package io.tiflink.connector.source.enumerator;
 
+import io.tiflink.connector.TiKVOptions;
 import io.tiflink.connector.source.StartupMode;
 import io.tiflink.connector.source.TiKVSourceConfig;
 import io.tiflink.connector.source.TiKVSourceOptions;
@@ -77,7 +78,7 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
             TiKVEnumeratorState restored) {
         this.context = context;
         this.config = config;
-        this.session = Sessions.open(config.tiConfiguration());
+        this.session = TiKVOptions.connecting(() -> Sessions.open(config.tiConfiguration()));
         if (restored != null) {
             this.snapshotTs = restored.snapshotTs;
             this.gcServiceId = restored.gcServiceId;

@@ -5,6 +5,7 @@ import io.tiflink.cdc.client.ChangeEvent;
 import io.tiflink.cdc.client.ChangeStream;
 import io.tiflink.cdc.client.KeyChange;
 import io.tiflink.cdc.client.KeyRange;
+import io.tiflink.connector.TiKVOptions;
 import io.tiflink.connector.source.TiKVSourceConfig;
 import io.tiflink.connector.source.split.CapturedTable;
 import io.tiflink.connector.source.split.SnapshotSplit;
@@ -91,7 +92,7 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
     TiKVSplitReader(TiKVSourceConfig config, TiKVSourceReaderMetrics metrics) {
         this.config = config;
         this.metrics = metrics;
-        this.session = Sessions.open(config.tiConfiguration());
+        this.session = TiKVOptions.connecting(() -> Sessions.open(config.tiConfiguration()));
         this.txn = new TxnClient(session);
         this.fetchSize = config.fetchSize();
     }
