@@ -32,12 +32,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** The catalog over a minicluster whose schema was written by {@link SchemaWriter}. */
 class TiDBCatalogITCase {
@@ -245,6 +249,27 @@ class TiDBCatalogITCase {
                 .hasStackTraceContaining("tidb.database.url");
         assertThatThrownBy(() -> env.executeSql("CREATE DATABASE newdb"))
                 .hasStackTraceContaining("tidb.database.url");
+    }
+
+    @Test
+    void anUnreachablePdNamesTheOptionAndTheAddress() throws Exception {
+        String address;
+        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            address = "127.0.0.1:" + s.getLocalPort(); // closed when the catalog is created
+        }
+        TableEnvironment other = TableEnvironment.create(EnvironmentSettings.inBatchMode());
+        String sql =
+                "CREATE CATALOG bad WITH ('type' = 'tidb', 'pd-addresses' = '" + address + "')";
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(30),
+                () ->
+                        assertThatThrownBy(() -> other.executeSql(sql))
+                                .hasStackTraceContaining(
+                                        "catalog 'bad': 'pd-addresses' = '"
+                                                + address
+                                                + "': cannot reach PD at "
+                                                + address
+                                                + ": connection refused"));
     }
 
     @Test
