@@ -42,8 +42,7 @@ class TiKVMutualTlsITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = FlinkClusters.withSlots(2);
 
-    // A failing job fails once (no restarts): after tikv-client-java's 5 s of retries and the
-    // probe.
+    // A failing job fails once (no restarts): after the PD probe (5 s at most).
     // (Not preemptive: the planner keeps state in the test thread.)
     private static final Duration FAILS_WITHIN = Duration.ofSeconds(60);
 
