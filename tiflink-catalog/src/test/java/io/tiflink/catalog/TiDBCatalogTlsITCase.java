@@ -78,7 +78,9 @@ class TiDBCatalogTlsITCase {
                 () ->
                         assertThatThrownBy(() -> env.executeSql(catalog(CERTS.otherClient())))
                                 .hasStackTraceContaining(
-                                        "catalog 'tidb': TLS handshake failed with PD at "
+                                        "catalog 'tidb': 'pd-addresses' = '"
+                                                + TIKV.cluster().pdAddress()
+                                                + "': TLS handshake failed with PD at "
                                                 + TIKV.cluster().pdAddress()));
     }
 
