@@ -406,19 +406,17 @@ class TiKVDynamicTableSinkITCase {
     void widerTypesAreWrittenAndTheirValuesCheckedPerRow(MiniTiKVCluster cluster) throws Exception {
         StreamTableEnvironment t = tableEnv(1);
         t.executeSql(
-                "CREATE TABLE wide (id DECIMAL(30, 0), price DECIMAL(30, 4), stock BIGINT,"
-                        + " PRIMARY KEY (id) NOT ENFORCED)"
+                "CREATE TABLE wide (id DECIMAL(30, 0), price DECIMAL(30, 4), stock BIGINT)"
                         + with("pricey", ""));
         t.executeSql("INSERT INTO wide VALUES (1, 12.5, 7)").await();
         assertThat(rows(cluster, "pricey")).contains("[1, 12.50, 7]");
         assertThat(
                         Failures.messages(
                                 insertFails(
-                                        "CREATE TABLE wide2 (id BIGINT, price DECIMAL(30, 4),"
-                                                + " PRIMARY KEY (id) NOT ENFORCED)"
+                                        "CREATE TABLE wide2 (id BIGINT, price DECIMAL(30, 4))"
                                                 + with("pricey", ""),
                                         "INSERT INTO wide2 VALUES (2, 123456.5)")))
-                .contains("column 'price'");
+                .contains("column 'price' (decimal(6,2)) of TiDB table shop.pricey");
     }
 
     @Test
