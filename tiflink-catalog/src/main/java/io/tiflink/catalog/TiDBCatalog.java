@@ -1,6 +1,7 @@
 package io.tiflink.catalog;
 
 import io.tiflink.connector.TiKVOptions;
+import io.tiflink.connector.table.TypeMapping;
 import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.DBInfo;
 import io.tiflink.tidb.meta.MetaReader;

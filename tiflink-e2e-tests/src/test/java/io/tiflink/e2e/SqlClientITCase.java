@@ -74,6 +74,28 @@ class SqlClientITCase {
                         "| +I | 5 | item5 | 50 | 5.25 |");
     }
 
+    /** A Flink column narrower than its TiDB column is refused when the query is planned. */
+    @Test
+    void showsANarrowerColumnRefusedAtPlanning(MiniTiKVCluster cluster, @TempDir Path dir)
+            throws Exception {
+        String out =
+                SqlClient.local()
+                        .run(
+                                dir,
+                                "CREATE TABLE narrow (id BIGINT, price DECIMAL(5, 1)) WITH ("
+                                        + "'connector' = 'tikv', 'pd-addresses' = '"
+                                        + cluster.pdAddress()
+                                        + "', 'database-name' = 'shop',"
+                                        + " 'table-name' = 'orders');\n"
+                                        + "SELECT * FROM narrow;\n");
+        assertThat(out)
+                .contains("[ERROR]")
+                .contains(
+                        "column 'price' of TiDB table shop.orders is decimal(10,2), which Flink"
+                                + " type DECIMAL(5, 1) cannot hold: declare it DECIMAL(10, 2) or"
+                                + " wider");
+    }
+
     /**
      * The streaming job from the SQL client: a TiDB table mirrored into another through the TiKV
      * source (snapshot, then changes) and the exactly-once sink while the table keeps changing. The

@@ -68,6 +68,35 @@ public final class RowConverter {
         }
     }
 
+    /**
+     * Checks at planning that the table can be read as {@code rowType}: every column exists and
+     * converts, and every Flink type holds every value of its column ({@link TypeMapping}).
+     *
+     * @throws IllegalArgumentException naming the table, the column and both types
+     */
+    public static void checkRead(String qualifiedTable, TableInfo table, RowType rowType) {
+        new RowConverter(qualifiedTable, table, rowType);
+        for (RowType.RowField f : rowType.getFields()) {
+            ColumnInfo column = table.column(f.getName());
+            LogicalType type = f.getType().copy(true);
+            String wanted = TypeMapping.cannotHold(qualifiedTable, column, type);
+            if (wanted != null) {
+                throw new IllegalArgumentException(
+                        "column '"
+                                + column.name()
+                                + "' of TiDB table "
+                                + qualifiedTable
+                                + " is "
+                                + column.type.sqlName()
+                                + ", which Flink type "
+                                + type.asSummaryString()
+                                + " cannot hold: declare it "
+                                + wanted
+                                + " or wider");
+            }
+        }
+    }
+
     /** The Flink internal values of {@code row}'s columns, in the row type's order. */
     public Object[] toInternal(Object[] row) {
         Object[] out = new Object[offsets.length];
@@ -131,7 +160,7 @@ public final class RowConverter {
                             + table
                             + " has type "
                             + column.type.sqlName()
-                            + ", which cannot be read as Flink type "
+                            + ", which does not convert to or from Flink type "
                             + type.asSummaryString());
         }
         Function<Object, Object> toFlink =

@@ -3,6 +3,8 @@ package io.tiflink.connector.table;
 import io.tiflink.connector.TiKVOptions;
 import io.tiflink.connector.sink.TiKVSinkConfig;
 import io.tiflink.connector.sink.TiKVSinkOptions;
+import io.tiflink.tidb.write.TargetTable;
+import io.tiflink.tikv.txn.TxnClient;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.RuntimeExecutionMode;
@@ -82,11 +84,31 @@ public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactor
         ResolvedSchema schema = context.getCatalogTable().getResolvedSchema();
         List<String> primaryKey =
                 schema.getPrimaryKey().map(UniqueConstraint::getColumns).orElse(List.of());
+        RowType rowType = (RowType) schema.toPhysicalRowDataType().getLogicalType();
+        checkSchema(config, new RowDataSerializationSchema(rowType, primaryKey));
         return new TiKVDynamicTableSink(
                 options,
-                (RowType) schema.toPhysicalRowDataType().getLogicalType(),
+                rowType,
                 primaryKey,
                 helper.getOptions().getOptional(FactoryUtil.SINK_PARALLELISM).orElse(null));
+    }
+
+    /**
+     * Refuses, at planning, what no row could be written through: a table the sink cannot write, a
+     * Flink column the table lacks, a type that does not convert, a different primary key. Values
+     * are checked per row, as TiDB checks an INSERT (a STRING into a varchar(64) is fine until a
+     * value is too long).
+     */
+    private static void checkSchema(TiKVSinkConfig config, RowDataSerializationSchema serializer) {
+        try (TxnClient c = TxnClient.open(config.tiConfiguration())) {
+            TargetTable table =
+                    TargetTable.load(c.session(), c.timestamp(), config.database(), config.table());
+            serializer.open(table.name(), table.info());
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the client of the sink's planning", e);
+        }
     }
 
     /**

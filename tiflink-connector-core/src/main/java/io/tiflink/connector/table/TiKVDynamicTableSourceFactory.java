@@ -5,6 +5,9 @@ import io.tiflink.connector.lookup.TiKVLookupOptions;
 import io.tiflink.connector.source.HandleRange;
 import io.tiflink.connector.source.TiKVSourceConfig;
 import io.tiflink.connector.source.TiKVSourceOptions;
+import io.tiflink.connector.source.enumerator.SplitPlanner;
+import io.tiflink.connector.source.split.CapturedTable;
+import io.tiflink.tikv.txn.TxnClient;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
@@ -19,6 +22,7 @@ import org.apache.flink.table.connector.source.lookup.cache.LookupCache;
 import org.apache.flink.table.factories.DynamicTableSourceFactory;
 import org.apache.flink.table.factories.FactoryUtil;
 import org.apache.flink.table.types.logical.LogicalTypeRoot;
+import org.apache.flink.table.types.logical.RowType;
 
 import java.time.Duration;
 import java.util.HashSet;
@@ -84,12 +88,31 @@ public final class TiKVDynamicTableSourceFactory implements DynamicTableSourceFa
                             + "' = 'upsert' needs a PRIMARY KEY on table "
                             + context.getObjectIdentifier().asSummaryString());
         }
+        checkSchema(checked, (RowType) schema.toPhysicalRowDataType().getLogicalType());
         return new TiKVDynamicTableSource(
                 config,
                 schema.toPhysicalRowDataType(),
                 integerKey(schema).orElse(null),
                 checkpointing(context.getConfiguration()),
                 lookupCache(config));
+    }
+
+    /**
+     * Refuses, at planning, a table TiDB lacks and a Flink column TiDB's tables (each table the
+     * name matches) lack or that cannot hold every value of its TiDB column.
+     */
+    private static void checkSchema(TiKVSourceConfig config, RowType rowType) {
+        try (TxnClient c = TxnClient.open(config.tiConfiguration())) {
+            for (CapturedTable t :
+                    SplitPlanner.tables(
+                            c.session(), c.timestamp(), config.database(), config.table())) {
+                RowConverter.checkRead(t.qualifiedName(), t.info(), rowType);
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the client of the source's planning", e);
+        }
     }
 
     /** The lookups' cache of {@code lookup.cache} = 'PARTIAL', else null. */

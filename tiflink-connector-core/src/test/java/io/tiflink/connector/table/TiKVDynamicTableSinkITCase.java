@@ -375,13 +375,48 @@ class TiKVDynamicTableSinkITCase {
     }
 
     @Test
-    void unknownTableFailsTheJob() {
+    void anUnknownTableIsRefusedAtPlanning() {
+        StreamTableEnvironment t = tableEnv(1);
+        t.executeSql("CREATE TABLE nope (id BIGINT)" + with("nope", ""));
+        assertThatThrownBy(() -> t.executeSql("INSERT INTO nope VALUES (1)"))
+                .rootCause()
+                .hasMessageContaining("TiDB table shop.nope does not exist");
+    }
+
+    @Test
+    void aColumnTheTableLacksOrATypeThatCannotConvertIsRefusedAtPlanning() {
+        StreamTableEnvironment t = tableEnv(1);
+        t.executeSql(
+                "CREATE TABLE extra (id BIGINT, name STRING, colour STRING)" + with("items", ""));
+        // explainSql plans without running: nothing can have been written.
+        assertThatThrownBy(() -> t.explainSql("INSERT INTO extra VALUES (20, 'x', 'red')"))
+                .rootCause()
+                .hasMessage(
+                        "column 'colour' does not exist in TiDB table shop.items; it has id, name,"
+                                + " price, stock");
+        t.executeSql("CREATE TABLE flag (id BIGINT, price BOOLEAN)" + with("items", ""));
+        assertThatThrownBy(() -> t.executeSql("INSERT INTO flag VALUES (21, TRUE)"))
+                .rootCause()
+                .hasMessage(
+                        "column 'price' of TiDB table shop.items has type decimal(6,2), which does"
+                                + " not convert to or from Flink type BOOLEAN");
+    }
+
+    @Test
+    void widerTypesAreWrittenAndTheirValuesCheckedPerRow(MiniTiKVCluster cluster) throws Exception {
+        StreamTableEnvironment t = tableEnv(1);
+        t.executeSql(
+                "CREATE TABLE wide (id DECIMAL(30, 0), price DECIMAL(30, 4), stock BIGINT)"
+                        + with("pricey", ""));
+        t.executeSql("INSERT INTO wide VALUES (1, 12.5, 7)").await();
+        assertThat(rows(cluster, "pricey")).contains("[1, 12.50, 7]");
         assertThat(
                         Failures.messages(
                                 insertFails(
-                                        "CREATE TABLE nope (id BIGINT)" + with("nope", ""),
-                                        "INSERT INTO nope VALUES (1)")))
-                .contains("TiDB table shop.nope does not exist");
+                                        "CREATE TABLE wide2 (id BIGINT, price DECIMAL(30, 4))"
+                                                + with("pricey", ""),
+                                        "INSERT INTO wide2 VALUES (2, 123456.5)")))
+                .contains("column 'price' (decimal(6,2)) of TiDB table shop.pricey");
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.tiflink.minicluster.tidb.MiniClusterRows;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.ExplainDetail;
 import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.api.TableResult;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,12 +44,24 @@ class TiKVTableSourceITCase {
         tables.ddl(
                 "CREATE DATABASE sqldb; USE sqldb;"
                         + " CREATE TABLE products (id BIGINT PRIMARY KEY, name VARCHAR(32) NOT NULL,"
-                        + " price DECIMAL(10,2), stock INT);");
+                        + " price DECIMAL(10,2), stock INT);"
+                        + " CREATE TABLE widths (id BIGINT PRIMARY KEY, amount DECIMAL(12,2),"
+                        + " code VARCHAR(64), ts DATETIME(6), u INT UNSIGNED, y YEAR, b BOOL);");
         MiniClusterRows.Txn load = tables.txn("sqldb", "products");
         for (long i = 1; i <= 6; i++) {
             load.insert(i, "p" + i, new BigDecimal(i + ".50"), i * 10);
         }
         load.commit();
+        tables.txn("sqldb", "widths")
+                .insert(
+                        Long.MAX_VALUE,
+                        new BigDecimal("9999999999.99"),
+                        "x".repeat(64),
+                        LocalDateTime.of(2024, 1, 2, 3, 4, 5, 123456000),
+                        4294967295L,
+                        2155L,
+                        1L)
+                .commit();
     }
 
     @AfterAll
@@ -152,19 +166,118 @@ class TiKVTableSourceITCase {
     }
 
     @Test
-    void aColumnOfAnotherTypeIsNamed(MiniTiKVCluster cluster) {
+    void aColumnOfAnotherTypeIsRefusedAtPlanning(MiniTiKVCluster cluster) {
+        assertThatThrownBy(() -> widths(cluster, "products", "id BIGINT, name INT"))
+                .rootCause()
+                .hasMessage(
+                        "column 'name' of TiDB table sqldb.products has type varchar(32), which"
+                                + " does not convert to or from Flink type INT");
+        assertThatThrownBy(() -> widths(cluster, "products", "id BIGINT, colour STRING"))
+                .rootCause()
+                .hasMessage(
+                        "column 'colour' does not exist in TiDB table sqldb.products; it has id,"
+                                + " name, price, stock");
+    }
+
+    @Test
+    void aNarrowerColumnIsRefusedAtPlanningNamingBothTypes(MiniTiKVCluster cluster) {
+        String[][] cases = {
+            {"id INT", "id' of TiDB table sqldb.widths is bigint, which Flink type INT", "BIGINT"},
+            {
+                "amount DECIMAL(5, 1)",
+                "amount' of TiDB table sqldb.widths is decimal(12,2), which Flink type"
+                        + " DECIMAL(5, 1)",
+                "DECIMAL(12, 2)"
+            },
+            {
+                "amount DECIMAL(20, 1)",
+                "amount' of TiDB table sqldb.widths is decimal(12,2), which Flink type"
+                        + " DECIMAL(20, 1)",
+                "DECIMAL(12, 2)"
+            },
+            {
+                "code VARCHAR(2)",
+                "code' of TiDB table sqldb.widths is varchar(64), which Flink type VARCHAR(2)",
+                "VARCHAR(64)"
+            },
+            {
+                "ts TIMESTAMP(0)",
+                "ts' of TiDB table sqldb.widths is datetime(6), which Flink type TIMESTAMP(0)",
+                "TIMESTAMP(6)"
+            },
+            {
+                "u INT",
+                "u' of TiDB table sqldb.widths is int unsigned, which Flink type INT",
+                "BIGINT"
+            },
+            {
+                "u DECIMAL(9, 0)",
+                "u' of TiDB table sqldb.widths is int unsigned, which Flink type DECIMAL(9, 0)",
+                "BIGINT"
+            },
+            {"y TINYINT", "y' of TiDB table sqldb.widths is year, which Flink type TINYINT", "INT"},
+            {
+                "amount STRING NOT NULL, code CHAR(63)",
+                "code' of TiDB table sqldb.widths is varchar(64), which Flink type CHAR(63)",
+                "VARCHAR(64)"
+            },
+        };
+        for (String[] c : cases) {
+            assertThatThrownBy(() -> widths(cluster, "widths", c[0]))
+                    .as(c[0])
+                    .rootCause()
+                    .hasMessage(
+                            "column '" + c[1] + " cannot hold: declare it " + c[2] + " or wider");
+        }
+    }
+
+    @Test
+    void theSameOrWiderTypesAreRead(MiniTiKVCluster cluster) throws Exception {
+        assertThat(
+                        read(
+                                widths(
+                                        cluster,
+                                        "widths",
+                                        "id BIGINT, amount DECIMAL(12, 2), code VARCHAR(64),"
+                                                + " ts TIMESTAMP(6), u BIGINT, y INT, b BOOLEAN")))
+                .containsExactly(
+                        "+I[9223372036854775807, 9999999999.99, "
+                                + "x".repeat(64)
+                                + ", 2024-01-02T03:04:05.123456, 4294967295, 2155, true]");
+        assertThat(
+                        read(
+                                widths(
+                                        cluster,
+                                        "widths",
+                                        "id DECIMAL(19, 0), amount DECIMAL(30, 4), code STRING,"
+                                                + " ts TIMESTAMP(9), u DECIMAL(10, 0),"
+                                                + " y SMALLINT")))
+                .containsExactly(
+                        "+I[9223372036854775807, 9999999999.9900, "
+                                + "x".repeat(64)
+                                + ", 2024-01-02T03:04:05.123456, 4294967295, 2155]");
+    }
+
+    /** A snapshot read of {@code tidbTable} as a Flink table of {@code columns}. */
+    private static TableResult widths(MiniTiKVCluster cluster, String tidbTable, String columns) {
         TableEnvironment env = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
         env.executeSql(
-                "CREATE TABLE wrong (id BIGINT, name INT) WITH ('connector' = 'tikv',"
-                        + " 'pd-addresses' = '"
+                "CREATE TABLE t ("
+                        + columns
+                        + ") WITH ('connector' = 'tikv', 'pd-addresses' = '"
                         + cluster.pdAddress()
-                        + "', 'database-name' = 'sqldb', 'table-name' = 'products',"
-                        + " 'scan.startup.mode' = 'snapshot')");
-        env.getConfig().set("restart-strategy.type", "none");
-        assertThatThrownBy(() -> env.executeSql("SELECT * FROM wrong").await())
-                .hasStackTraceContaining(
-                        "column 'name' of TiDB table sqldb.products has type varchar(32), which"
-                                + " cannot be read as Flink type INT");
+                        + "', 'database-name' = 'sqldb', 'table-name' = '"
+                        + tidbTable
+                        + "', 'scan.startup.mode' = 'snapshot')");
+        return env.executeSql("SELECT * FROM t");
+    }
+
+    private static List<String> read(TableResult result) throws Exception {
+        List<String> rows = new ArrayList<>();
+        try (CloseableIterator<Row> it = result.collect()) {
+            it.forEachRemaining(r -> rows.add(r.toString()));
+        }
+        return rows;
     }
 
     @Test

@@ -11,6 +11,7 @@ import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.table.Handle;
 import io.tiflink.tidb.table.TableCodec;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.util.FlinkRuntimeException;
 
 import org.tikv.common.TiSession;
@@ -23,8 +24,12 @@ import java.util.List;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
-/** Finds the captured tables and cuts them into splits. */
-final class SplitPlanner {
+/**
+ * Finds the captured tables (for the enumerator, and for the table source's checks at planning) and
+ * cuts them into splits.
+ */
+@Internal
+public final class SplitPlanner {
     private SplitPlanner() {}
 
     /**
