@@ -100,7 +100,7 @@ public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactor
      * value is too long).
      */
     private static void checkSchema(TiKVSinkConfig config, RowDataSerializationSchema serializer) {
-        try (TxnClient c = TxnClient.open(config.tiConfiguration())) {
+        try (TxnClient c = config.openTxnClient()) {
             TargetTable table =
                     TargetTable.load(c.session(), c.timestamp(), config.database(), config.table());
             serializer.open(table.name(), table.info());

@@ -102,7 +102,7 @@ public final class TiKVDynamicTableSourceFactory implements DynamicTableSourceFa
      * name matches) lack or that cannot hold every value of its TiDB column.
      */
     private static void checkSchema(TiKVSourceConfig config, RowType rowType) {
-        try (TxnClient c = TxnClient.open(config.tiConfiguration())) {
+        try (TxnClient c = TiKVOptions.connecting(() -> TxnClient.open(config.tiConfiguration()))) {
             for (CapturedTable t :
                     SplitPlanner.tables(
                             c.session(), c.timestamp(), config.database(), config.table())) {

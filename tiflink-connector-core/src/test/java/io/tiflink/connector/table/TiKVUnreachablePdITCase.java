@@ -19,14 +19,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeout;
 
 /**
- * A table whose 'pd-addresses' point where no PD listens: the job fails, once, with the option, the
- * address and why it cannot be reached as its failure cause (the client's error, not only the log).
+ * A table whose 'pd-addresses' point where no PD listens: the query fails at planning (the source
+ * and the sink check their TiDB table's schema then) with the option, the address and why it cannot
+ * be reached in the error the client gets, not only in the log.
  */
 @Timeout(180)
 class TiKVUnreachablePdITCase {
     @RegisterExtension static final MiniClusterExtension FLINK = FlinkClusters.withSlots(2);
 
-    // The probe refuses at once; the job's start and failure take the rest.
+    // The probe refuses at once.
     // (Not preemptive: the planner keeps state in the test thread.)
     private static final Duration FAILS_WITHIN = Duration.ofSeconds(60);
 
