@@ -85,10 +85,6 @@ public final class LookupReader implements KeyReader {
         try (TxnClient c = open(options)) {
             return TableLookup.plan(
                     database + "." + tableName, table(c, database, tableName), keys);
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException("closing the client of the lookup's planning", e);
         }
     }
 

@@ -104,10 +104,6 @@ public final class TiKVDynamicTableSinkFactory implements DynamicTableSinkFactor
             TargetTable table =
                     TargetTable.load(c.session(), c.timestamp(), config.database(), config.table());
             serializer.open(table.name(), table.info());
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException("closing the client of the sink's planning", e);
         }
     }
 

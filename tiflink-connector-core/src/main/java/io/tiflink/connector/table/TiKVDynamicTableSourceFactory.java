@@ -108,10 +108,6 @@ public final class TiKVDynamicTableSourceFactory implements DynamicTableSourceFa
                             c.session(), c.timestamp(), config.database(), config.table())) {
                 RowConverter.checkRead(t.qualifiedName(), t.info(), rowType);
             }
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException("closing the client of the source's planning", e);
         }
     }
 

@@ -1086,9 +1086,13 @@ public final class TxnClient implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         if (ownsSession) {
-            session.close();
+            try {
+                session.close();
+            } catch (Exception e) {
+                throw new TxnException("closing the TiKV session failed: " + e.getMessage(), e);
+            }
         }
     }
 }
