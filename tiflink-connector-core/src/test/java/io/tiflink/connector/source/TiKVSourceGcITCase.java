@@ -13,6 +13,7 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -34,7 +36,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * A job down for longer than its GC safe point lease: once TiKV's GC has passed where it would
  * resume, restoring it fails, naming the table and the option, instead of resuming with changes
- * missing. (Its own cluster: the test runs GC.)
+ * missing; without restarts, which would fail the same way. (Its own cluster: the test runs GC.)
  */
 class TiKVSourceGcITCase {
     @RegisterExtension
@@ -66,12 +68,14 @@ class TiKVSourceGcITCase {
             assertThatThrownBy(
                             () -> {
                                 try (Job job = Job.start(cluster, checkpoints, restoreFrom)) {
-                                    job.client.getJobExecutionResult().get();
+                                    // Final: a restart would fail the same way.
+                                    job.client.getJobExecutionResult().get(1, TimeUnit.MINUTES);
                                 }
                             })
                     .hasStackTraceContaining(
                             "TiKV source for shop.t cannot resume from its checkpoint")
-                    .hasStackTraceContaining("'scan.gc-safe-point.ttl' (PT1S)");
+                    .hasStackTraceContaining("'scan.gc-safe-point.ttl' (PT1S)")
+                    .hasStackTraceContaining(SuppressRestartsException.class.getName());
         }
     }
 
@@ -105,7 +109,10 @@ class TiKVSourceGcITCase {
 
     private static StreamExecutionEnvironment environment(Path checkpoints, String restoreFrom) {
         Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        // Restarts without end: only a failure that suppresses them ends the job.
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, Integer.MAX_VALUE);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
         conf.set(
                 CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,

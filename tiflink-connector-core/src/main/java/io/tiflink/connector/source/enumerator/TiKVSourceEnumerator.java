@@ -16,6 +16,7 @@ import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SplitEnumerator;
 import org.apache.flink.api.connector.source.SplitEnumeratorContext;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.util.FlinkRuntimeException;
 
 import org.tikv.common.TiSession;
@@ -102,21 +103,23 @@ public final class TiKVSourceEnumerator implements SplitEnumerator<TiKVSplit, Ti
             try {
                 holdGc();
             } catch (GcSafePointException e) {
-                throw new FlinkRuntimeException(
-                        "TiKV source for "
-                                + config.database()
-                                + "."
-                                + config.table()
-                                + " cannot resume from its checkpoint: TiKV's GC has passed the"
-                                + " position it resumes at, so changes since then may be gone ("
-                                + e.getMessage()
-                                + "). Its GC safe point lapsed while the job was down longer than '"
-                                + TiKVSourceOptions.GC_SAFE_POINT_TTL.key()
-                                + "' ("
-                                + config.gcTtl()
-                                + "). Start the job without its state to read a new snapshot, and"
-                                + " raise the option to outlast the downtime you expect.",
-                        e);
+                // Final: every restart would resume at the same position.
+                throw new SuppressRestartsException(
+                        new FlinkRuntimeException(
+                                "TiKV source for "
+                                        + config.database()
+                                        + "."
+                                        + config.table()
+                                        + " cannot resume from its checkpoint: TiKV's GC has passed the"
+                                        + " position it resumes at, so changes since then may be gone ("
+                                        + e.getMessage()
+                                        + "). Its GC safe point lapsed while the job was down longer than '"
+                                        + TiKVSourceOptions.GC_SAFE_POINT_TTL.key()
+                                        + "' ("
+                                        + config.gcTtl()
+                                        + "). Start the job without its state to read a new snapshot, and"
+                                        + " raise the option to outlast the downtime you expect.",
+                                e));
             }
         }
         long renew = Math.max(1_000, Math.min(config.gcTtl().toMillis() / 3, 300_000));
