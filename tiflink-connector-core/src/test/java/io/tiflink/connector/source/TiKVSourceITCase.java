@@ -14,6 +14,7 @@ import io.tiflink.tidb.meta.TableInfo;
 import io.tiflink.tidb.table.TableCodec;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
@@ -31,6 +32,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** The source end to end on a Flink mini cluster: snapshot, hand-off, changes. */
 class TiKVSourceITCase {
@@ -222,7 +224,8 @@ class TiKVSourceITCase {
         tables.ddl("USE shop; CREATE TABLE evolving (id BIGINT PRIMARY KEY, a INT, b INT);");
         tables.txn("shop", "evolving").insert(1L, 10L, 100L).commit();
         try (CloseableIterator<String> it =
-                env().fromSource(
+                FlinkClusters.endlessRestartEnv(1, 200)
+                        .fromSource(
                                 source(cluster, "evolving").build(),
                                 WatermarkStrategy.noWatermarks(),
                                 "evolving")
@@ -245,9 +248,29 @@ class TiKVSourceITCase {
                             "UPDATE evolving [1,10,100,7] -> [1,11,100,7]");
             new io.tiflink.tidb.meta.SchemaWriter(tables.session())
                     .dropColumn("shop", "evolving", "b");
-            assertThatThrownBy(it::hasNext)
+            // Final: a restart would replay the same change.
+            assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofMinutes(1), it::hasNext))
                     .hasStackTraceContaining("table shop.evolving changed at ts")
                     .hasStackTraceContaining("column 'b' was dropped");
+        }
+    }
+
+    @Test
+    void aDroppedTableEndsTheJobWithoutRestarts(MiniTiKVCluster cluster) throws Exception {
+        tables.ddl("USE shop; CREATE TABLE doomed (id BIGINT PRIMARY KEY);");
+        tables.txn("shop", "doomed").insert(1L).commit();
+        try (CloseableIterator<String> it =
+                FlinkClusters.endlessRestartEnv(1, 200)
+                        .fromSource(
+                                source(cluster, "doomed").build(),
+                                WatermarkStrategy.noWatermarks(),
+                                "doomed")
+                        .executeAndCollect()) {
+            assertThat(take(it, 1)).containsExactly("SNAPSHOT doomed - -> [1]");
+            new io.tiflink.tidb.meta.SchemaWriter(tables.session()).dropTable("shop", "doomed");
+            assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofMinutes(1), it::hasNext))
+                    .hasStackTraceContaining("table shop.doomed was dropped or truncated at ts")
+                    .hasStackTraceContaining(SuppressRestartsException.class.getName());
         }
     }
 

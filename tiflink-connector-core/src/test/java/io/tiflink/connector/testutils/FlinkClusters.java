@@ -7,6 +7,8 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
+import java.time.Duration;
+
 /** The Flink mini cluster the connector's tests run their jobs on. */
 public final class FlinkClusters {
     private FlinkClusters() {}
@@ -37,6 +39,22 @@ public final class FlinkClusters {
     public static StreamExecutionEnvironment noRestartEnv(int parallelism, long checkpointMillis) {
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(parallelism);
+        env.enableCheckpointing(checkpointMillis);
+        return env;
+    }
+
+    /**
+     * A job environment that restarts after every failure, without end: only a final failure
+     * (Flink's {@code SuppressRestartsException}) ends the job.
+     */
+    public static StreamExecutionEnvironment endlessRestartEnv(
+            int parallelism, long checkpointMillis) {
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, Integer.MAX_VALUE);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(parallelism);
         env.enableCheckpointing(checkpointMillis);

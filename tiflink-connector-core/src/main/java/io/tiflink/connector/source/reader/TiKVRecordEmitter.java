@@ -14,6 +14,7 @@ import io.tiflink.tikv.TxnSource;
 import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.connector.source.SourceOutput;
 import org.apache.flink.connector.base.source.reader.RecordEmitter;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.FlinkRuntimeException;
 
@@ -135,24 +136,27 @@ final class TiKVRecordEmitter<T> implements RecordEmitter<TiKVRecord, T, TiKVSpl
             if (!Arrays.equals(t.metaKey(), c.key())) {
                 continue;
             }
+            // Both failures are final: a restart replays the same change from the checkpoint.
             if (c.op() == KeyChange.Op.DELETE) {
-                throw new FlinkRuntimeException(
-                        "table "
-                                + t.qualifiedName()
-                                + " was dropped or truncated at ts "
-                                + c.commitTs()
-                                + "; the source cannot follow it");
+                throw new SuppressRestartsException(
+                        new FlinkRuntimeException(
+                                "table "
+                                        + t.qualifiedName()
+                                        + " was dropped or truncated at ts "
+                                        + c.commitTs()
+                                        + "; the source cannot follow it"));
             }
             TableInfo after = MetaJson.read(c.value(), TableInfo.class);
             List<String> problems = SchemaChanges.unsafe(t.info(), after);
             if (!problems.isEmpty()) {
-                throw new FlinkRuntimeException(
-                        "table "
-                                + t.qualifiedName()
-                                + " changed at ts "
-                                + c.commitTs()
-                                + " in a way the source cannot follow: "
-                                + String.join("; ", problems));
+                throw new SuppressRestartsException(
+                        new FlinkRuntimeException(
+                                "table "
+                                        + t.qualifiedName()
+                                        + " changed at ts "
+                                        + c.commitTs()
+                                        + " in a way the source cannot follow: "
+                                        + String.join("; ", problems)));
             }
             LOG.info("table {} changed at ts {}; following its new schema", t, c.commitTs());
             tables.set(i, t.withInfo(after));
