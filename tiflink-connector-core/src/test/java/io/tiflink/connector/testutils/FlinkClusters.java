@@ -7,6 +7,8 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
+import java.time.Duration;
+
 /** The Flink mini cluster the connector's tests run their jobs on. */
 public final class FlinkClusters {
     private FlinkClusters() {}
@@ -31,6 +33,21 @@ public final class FlinkClusters {
                         .setNumberTaskManagers(1)
                         .setNumberSlotsPerTaskManager(slots)
                         .build());
+    }
+
+    /**
+     * A job environment that restarts up to 100 times, 100 ms apart (a failure that is not final
+     * then takes the job 100 attempts and over 10 s), checkpointing every {@code millis}.
+     */
+    public static StreamExecutionEnvironment restartingEnv(int parallelism, long checkpointMillis) {
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 100);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(parallelism);
+        env.enableCheckpointing(checkpointMillis);
+        return env;
     }
 
     /** A job environment that fails at the first failure, checkpointing every {@code millis}. */

@@ -125,7 +125,11 @@ final class ChangePlanner {
         prefetch(b, changes);
         Plan plan = new Plan();
         for (RowWrite c : changes) {
-            apply(b, c, plan, written, deferred);
+            try {
+                apply(b, c, plan, written, deferred);
+            } catch (RowRejectedException e) {
+                throw e.of(c);
+            }
         }
         // Explicit AUTO_INCREMENT values reach the allocator's key before this plan commits.
         ids.settle();
@@ -289,7 +293,7 @@ final class ChangePlanner {
             return;
         }
         if (duplicate != null) {
-            throw new IllegalArgumentException(
+            throw new RowRejectedException(
                     "Duplicate entry '"
                             + duplicateValue
                             + "' for key '"
@@ -303,7 +307,7 @@ final class ChangePlanner {
         for (KeyValue kv : puts) {
             long size = kv.key().length + kv.value().length;
             if (size > RowChecker.MAX_ENTRY_BYTES) {
-                throw new IllegalArgumentException(
+                throw new RowRejectedException(
                         "a row of TiDB table "
                                 + table.name()
                                 + " (handle "
@@ -405,7 +409,7 @@ final class ChangePlanner {
     private Current current(Batch b, RowWrite c) {
         if (!keyGiven(c)) {
             if (c.kind() == RowWrite.Kind.DELETE) {
-                throw new IllegalArgumentException(
+                throw new RowRejectedException(
                         "a DELETE from TiDB table "
                                 + table.name()
                                 + " needs its primary key"
