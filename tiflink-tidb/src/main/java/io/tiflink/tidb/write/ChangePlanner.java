@@ -1,5 +1,6 @@
 package io.tiflink.tidb.write;
 
+import io.tiflink.tidb.codec.CodecException;
 import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.IndexInfo;
 import io.tiflink.tidb.meta.TableInfo;
@@ -399,10 +400,21 @@ final class ChangePlanner {
             } else if (cur != null) {
                 row[i] = cur.row[i];
             } else {
-                row[i] = checker.check(i, codec.defaultValue(i));
+                row[i] = checker.check(i, defaultValue(i));
             }
         }
         return row;
+    }
+
+    /** The DEFAULT of the column at {@code offset} for a new row. */
+    private Object defaultValue(int offset) {
+        try {
+            return codec.defaultValue(offset);
+        } catch (CodecException e) {
+            // A DEFAULT only TiDB evaluates: every new row without the column fails the same way.
+            throw new RowRejectedException(
+                    "TiDB table " + table.name() + ", " + e.getMessage() + "; give it a value");
+        }
     }
 
     /** The stored row a change addresses, or null. */
