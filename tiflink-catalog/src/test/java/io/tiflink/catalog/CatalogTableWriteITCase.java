@@ -50,6 +50,7 @@ class CatalogTableWriteITCase {
         Configuration conf = new Configuration();
         conf.setString("execution.checkpointing.interval", "100ms");
         conf.setString("restart-strategy.type", "none");
+        conf.setString("table.exec.sink.require-on-conflict", "false"); // Flink 2.3, VALUES
         env =
                 TableEnvironment.create(
                         EnvironmentSettings.newInstance()

@@ -79,8 +79,8 @@ class FlinkClusterITCase {
                                         // STRING, not the catalog's VARCHAR(32), to which Flink
                                         // would cut the value itself.
                                         + "CREATE TEMPORARY TABLE orders_in (id BIGINT,"
-                                        + " item STRING, qty INT, price DECIMAL(10, 2),"
-                                        + " PRIMARY KEY (id) NOT ENFORCED) WITH ("
+                                        + " item STRING, qty INT, price DECIMAL(10, 2))"
+                                        + " WITH ("
                                         + "'connector' = 'tikv', 'pd-addresses' = '"
                                         + cluster.pdAddress()
                                         + "', 'database-name' = 'shop',"
