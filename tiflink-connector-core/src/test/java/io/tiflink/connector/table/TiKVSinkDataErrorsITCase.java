@@ -52,7 +52,8 @@ class TiKVSinkDataErrorsITCase {
                 "CREATE DATABASE bad; USE bad;"
                         + " CREATE TABLE customers (id BIGINT PRIMARY KEY,"
                         + "   email VARCHAR(64) NOT NULL, code VARCHAR(8),"
-                        + "   UNIQUE KEY uk_email (email));");
+                        + "   UNIQUE KEY uk_email (email));"
+                        + " CREATE TABLE dated (id BIGINT PRIMARY KEY, due DATE);");
     }
 
     @AfterAll
@@ -149,6 +150,29 @@ class TiKVSinkDataErrorsITCase {
                                 + " subtask started, (id=12, email=NULL, code='ok'): column"
                                 + " 'email' of TiDB table bad.customers is NOT NULL");
         assertThat(ids(cluster, 11, 12)).as("the batch written before").containsExactly(11L);
+    }
+
+    @Test
+    void aValueThatDoesNotConvertFailsWithoutRestarts(
+            MiniTiKVCluster cluster, @InjectMiniCluster MiniCluster flink) throws Exception {
+        StreamTableEnvironment t =
+                StreamTableEnvironment.create(FlinkClusters.restartingEnv(1, 100));
+        t.executeSql(
+                "CREATE TABLE dated (id BIGINT, due STRING) WITH ("
+                        + "'connector' = 'tikv', 'pd-addresses' = '"
+                        + pd
+                        + "', 'database-name' = 'bad', 'table-name' = 'dated')");
+        String messages =
+                failsWithoutRestarts(
+                        flink, t, "INSERT INTO dated VALUES (1, '2026-01-02'), (2, 'yesterday')");
+        assertThat(messages)
+                .contains(
+                        "TiKV sink into bad.dated (subtask 0): row 2 received since the subtask"
+                                + " started: value yesterday does not fit column 'due' (date) of"
+                                + " TiDB table bad.dated");
+        assertThat(tables.rows("bad", "dated", cluster.currentTs()))
+                .as("nothing of the failed epoch")
+                .isEmpty();
     }
 
     @Test

@@ -103,16 +103,23 @@ public abstract class TiKVWriter<IN>
 
     @Override
     public void write(IN element, Context context) throws IOException, InterruptedException {
-        RowWrite w = serializer.serialize(element);
+        received++;
+        RowWrite w;
+        try {
+            w = serializer.serialize(element);
+        } catch (IllegalArgumentException e) {
+            // A value that does not convert to its column (the serializer names it) never will.
+            throw rejected(e, null, new WriteBuffer.Position(lastCheckpoint, received));
+        }
         if (w == null) {
             return;
         }
-        WriteBuffer.Position position = new WriteBuffer.Position(lastCheckpoint, ++received);
+        WriteBuffer.Position position = new WriteBuffer.Position(lastCheckpoint, received);
         RowWrite checked;
         try {
             checked = writer.checked(w);
         } catch (RowRejectedException e) {
-            throw rejected(e, position);
+            throw rejected(e, e.write(), position);
         }
         buffer.add(checked, position, this::primaryKey);
         // With consistency snapshot an epoch is written at its barrier, whole: a row written
@@ -142,11 +149,11 @@ public abstract class TiKVWriter<IN>
      * input, if known, and its values): final, as writing it again fails the same way.
      */
     protected final RuntimeException rejected(RowRejectedException e) {
-        return rejected(e, e.write() == null ? null : buffer.positionOf(e.write()));
+        return rejected(e, e.write(), e.write() == null ? null : buffer.positionOf(e.write()));
     }
 
-    private RuntimeException rejected(RowRejectedException e, WriteBuffer.Position position) {
-        RowWrite w = e.write();
+    private RuntimeException rejected(
+            IllegalArgumentException e, RowWrite w, WriteBuffer.Position position) {
         FlinkRuntimeException failure =
                 new FlinkRuntimeException(
                         "TiKV sink into "
