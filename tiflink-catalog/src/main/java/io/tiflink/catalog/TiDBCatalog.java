@@ -8,6 +8,7 @@ import io.tiflink.tidb.meta.MetaReader;
 import io.tiflink.tidb.meta.PartitionInfo;
 import io.tiflink.tidb.meta.SchemaState;
 import io.tiflink.tidb.meta.TableInfo;
+import io.tiflink.tidb.types.MysqlType;
 import io.tiflink.tikv.Sessions;
 
 import org.apache.flink.annotation.PublicEvolving;
@@ -35,6 +36,7 @@ import org.apache.flink.table.catalog.exceptions.TableNotPartitionedException;
 import org.apache.flink.table.catalog.stats.CatalogColumnStatistics;
 import org.apache.flink.table.catalog.stats.CatalogTableStatistics;
 import org.apache.flink.table.expressions.Expression;
+import org.apache.flink.table.types.DataType;
 
 import org.tikv.common.TiSession;
 
@@ -214,6 +216,13 @@ public class TiDBCatalog extends AbstractCatalog {
         return t;
     }
 
+    /** Whether an INSERT may leave the column out: it has a DEFAULT, or is AUTO_INCREMENT. */
+    private static boolean hasDefault(ColumnInfo c) {
+        return c.defaultValue != null
+                || c.defaultIsExpr
+                || (c.type.flag & MysqlType.AUTO_INCREMENT_FLAG) != 0;
+    }
+
     @Override
     public CatalogBaseTable getTable(ObjectPath path)
             throws TableNotExistException, CatalogException {
@@ -223,16 +232,22 @@ public class TiDBCatalog extends AbstractCatalog {
 
     CatalogTable toCatalogTable(ObjectPath path, TableInfo t) {
         Schema.Builder schema = Schema.newBuilder();
+        List<String> pk = t.primaryKeyColumns();
         for (ColumnInfo c : t.columns) {
             if (c.state != SchemaState.PUBLIC || c.hidden) {
                 continue;
             }
-            schema.column(c.name(), TypeMapping.toFlink(path.getFullName(), c));
+            DataType type = TypeMapping.toFlink(path.getFullName(), c);
+            if (hasDefault(c) && !pk.contains(c.name())) {
+                // Flink knows no DEFAULT: as NOT NULL, an INSERT's column list could not leave
+                // the column out (the sink writes its DEFAULT then; an explicit NULL still fails).
+                type = type.nullable();
+            }
+            schema.column(c.name(), type);
             if (c.comment != null && !c.comment.isEmpty()) {
                 schema.withComment(c.comment);
             }
         }
-        List<String> pk = t.primaryKeyColumns();
         if (!pk.isEmpty()) {
             schema.primaryKey(pk);
         }

@@ -1,5 +1,6 @@
 package io.tiflink.e2e;
 
+import io.tiflink.connector.testutils.TiDBTables;
 import io.tiflink.minicluster.MiniTiKVCluster;
 import io.tiflink.minicluster.junit.MiniTiKVExtension;
 import io.tiflink.tidb.meta.MetaReader;
@@ -54,6 +55,63 @@ class FlinkClusterITCase {
     @Test
     void showsAndDescribesTheCatalog(MiniTiKVCluster cluster, @TempDir Path dir) throws Exception {
         Shop.assertBrowsed(SqlClient.remote(FLINK).run(dir, Shop.catalog(cluster) + Shop.BROWSE));
+    }
+
+    /**
+     * A row the table cannot take fails the INSERT at once, though the restart strategy would
+     * restart it 100 times a second apart; with {@code table.dml-sync} the client prints the
+     * failure, naming the table, the column, the value and the row; nothing of it is written.
+     */
+    @Test
+    void showsARowTheTableCannotTakeWithoutRestarts(MiniTiKVCluster cluster, @TempDir Path dir)
+            throws Exception {
+        long start = System.nanoTime();
+        String out =
+                SqlClient.remote(FLINK)
+                        .run(
+                                dir,
+                                Shop.catalog(cluster)
+                                        + "SET 'execution.checkpointing.interval' = '500ms';\n"
+                                        + "SET 'restart-strategy.type' = 'fixed-delay';\n"
+                                        + "SET 'restart-strategy.fixed-delay.attempts' = '100';\n"
+                                        + "SET 'restart-strategy.fixed-delay.delay' = '1 s';\n"
+                                        + "SET 'table.dml-sync' = 'true';\n"
+                                        // STRING, not the catalog's VARCHAR(32), to which Flink
+                                        // would cut the value itself.
+                                        + "CREATE TEMPORARY TABLE orders_in (id BIGINT,"
+                                        + " item STRING, qty INT, price DECIMAL(10, 2))"
+                                        + " WITH ("
+                                        + "'connector' = 'tikv', 'pd-addresses' = '"
+                                        + cluster.pdAddress()
+                                        + "', 'database-name' = 'shop',"
+                                        + " 'table-name' = 'orders');\n"
+                                        + "INSERT INTO orders_in VALUES (100, 'short', 1, 1.00),"
+                                        + " (101, 'abcdefghijklmnopqrstuvwxyz0123456789', 2,"
+                                        + " 2.00);\n");
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(out).contains("[ERROR] Could not execute SQL statement.");
+        assertThat(out.substring(out.indexOf("[ERROR]")))
+                .contains(
+                        "TiKV sink into shop.orders (subtask 0): row 2 received since the subtask"
+                                + " started, (id=101, item='abcdefghijklmnopqrstuvwxyz0123456789',"
+                                + " qty=2, price=2.00): column 'item' (varchar(32)) of TiDB table"
+                                + " shop.orders: 'abcdefghijklmnopqrstuvwxyz0123456789' has 36"
+                                + " characters, more than 32");
+        try (TiDBTables tables = new TiDBTables(cluster)) {
+            assertThat(tables.rows("shop", "orders", cluster.currentTs()))
+                    .as("nothing of the failed epoch")
+                    .noneMatch(r -> ((Number) r[0]).longValue() >= 100);
+        }
+        assertThat(took).as("no restarts (100 take 100 s)").isLessThan(Duration.ofSeconds(60));
+        String job = null;
+        for (JsonNode j : FLINK.get("/jobs/overview").path("jobs")) {
+            if (j.path("name").asText().contains("orders_in")) {
+                job = j.path("jid").asText();
+                assertThat(j.path("state").asText()).isEqualTo("FAILED");
+            }
+        }
+        assertThat(job).as("the INSERT's job").isNotNull();
+        assertThat(numRestarts(job)).isZero();
     }
 
     /**

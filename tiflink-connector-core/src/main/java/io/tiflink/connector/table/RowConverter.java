@@ -129,6 +129,15 @@ public final class RowConverter {
         return covered;
     }
 
+    /** Which of the table's columns (by offset) the Flink row type's {@code fields} are. */
+    public boolean[] coveredColumns(int[] fields) {
+        boolean[] covered = new boolean[width];
+        for (int f : fields) {
+            covered[offsets[f]] = true;
+        }
+        return covered;
+    }
+
     private static String columnNames(TableInfo table) {
         StringBuilder sb = new StringBuilder();
         for (ColumnInfo c : table.columns) {

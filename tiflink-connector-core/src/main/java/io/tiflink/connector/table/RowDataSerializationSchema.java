@@ -15,14 +15,17 @@ import java.util.Set;
 /**
  * Flink SQL's {@link RowData} changelog as TiDB row changes: +I and +U upsert (or insert, for a
  * table without a primary key), -D deletes by primary key, -U is dropped (an upsert sink gets +U
- * alone). TiDB columns the Flink table lacks keep their values in an update and get their defaults
- * in a new row.
+ * alone). TiDB columns the Flink table lacks, or the INSERT's column list leaves out, keep their
+ * values in an update and get their defaults in a new row.
  */
 final class RowDataSerializationSchema implements TiKVSerializationSchema<RowData> {
     private static final long serialVersionUID = 1L;
 
     private final RowType rowType;
     private final List<String> primaryKey;
+
+    /** The fields an INSERT's column list names; null: all. */
+    private final int[] targetFields;
 
     private transient RowConverter converter;
     private transient boolean[] covered;
@@ -31,14 +34,27 @@ final class RowDataSerializationSchema implements TiKVSerializationSchema<RowDat
      * @param primaryKey the Flink table's primary key columns; empty for an append-only table
      */
     public RowDataSerializationSchema(RowType rowType, List<String> primaryKey) {
+        this(rowType, primaryKey, null);
+    }
+
+    /**
+     * @param targetFields the row type's fields an INSERT's column list names (the others are not
+     *     written: the planner fills them with NULL); null for all
+     */
+    public RowDataSerializationSchema(
+            RowType rowType, List<String> primaryKey, int[] targetFields) {
         this.rowType = rowType;
         this.primaryKey = primaryKey;
+        this.targetFields = targetFields;
     }
 
     @Override
     public void open(String qualifiedTable, TableInfo table) {
         converter = new RowConverter(qualifiedTable, table, rowType);
-        boolean[] c = converter.coveredColumns();
+        boolean[] c =
+                targetFields == null
+                        ? converter.coveredColumns()
+                        : converter.coveredColumns(targetFields);
         boolean all = true;
         for (boolean b : c) {
             all &= b;

@@ -10,11 +10,14 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
 import org.apache.flink.types.RowKind;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * {@code 'connector' = 'tikv'} as a sink: upserts and deletes by primary key, or appends for a
- * table without one, through the {@link TiKVSink}.
+ * table without one, through the {@link TiKVSink}. An INSERT with a column list writes those
+ * columns alone: the others get their TiDB defaults in a new row and keep their values in an
+ * existing one (as TiDB's {@code INSERT ... ON DUPLICATE KEY UPDATE} of the listed columns).
  */
 final class TiKVDynamicTableSink implements DynamicTableSink {
     private final Configuration options;
@@ -47,9 +50,22 @@ final class TiKVDynamicTableSink implements DynamicTableSink {
         TiKVSink<RowData> sink =
                 TiKVSink.<RowData>builder()
                         .options(options.toMap())
-                        .serializer(new RowDataSerializationSchema(rowType, primaryKey))
+                        .serializer(
+                                new RowDataSerializationSchema(
+                                        rowType, primaryKey, targetFields(context)))
                         .build();
         return SinkV2Provider.of(sink, parallelism);
+    }
+
+    /**
+     * The fields an INSERT's column list names (Flink 1.18+ and 2.x tell it in the context; the
+     * planner fills the others with NULL), or null: all.
+     */
+    private static int[] targetFields(Context context) {
+        // Nested paths do not occur: TiDB has no ROW columns.
+        return context.getTargetColumns()
+                .map(paths -> Arrays.stream(paths).mapToInt(p -> p[0]).distinct().toArray())
+                .orElse(null);
     }
 
     @Override

@@ -35,26 +35,25 @@ public final class FlinkClusters {
                         .build());
     }
 
-    /** A job environment that fails at the first failure, checkpointing every {@code millis}. */
-    public static StreamExecutionEnvironment noRestartEnv(int parallelism, long checkpointMillis) {
+    /**
+     * A job environment that restarts up to 100 times, 100 ms apart (a failure that is not final
+     * then takes the job 100 attempts and over 10 s), checkpointing every {@code millis}.
+     */
+    public static StreamExecutionEnvironment restartingEnv(int parallelism, long checkpointMillis) {
         Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 100);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(parallelism);
         env.enableCheckpointing(checkpointMillis);
         return env;
     }
 
-    /**
-     * A job environment that restarts after every failure, without end: only a final failure
-     * (Flink's {@code SuppressRestartsException}) ends the job.
-     */
-    public static StreamExecutionEnvironment endlessRestartEnv(
-            int parallelism, long checkpointMillis) {
+    /** A job environment that fails at the first failure, checkpointing every {@code millis}. */
+    public static StreamExecutionEnvironment noRestartEnv(int parallelism, long checkpointMillis) {
         Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, Integer.MAX_VALUE);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(parallelism);
         env.enableCheckpointing(checkpointMillis);

@@ -1,5 +1,6 @@
 package io.tiflink.tidb.write;
 
+import io.tiflink.tidb.codec.CodecException;
 import io.tiflink.tidb.meta.ColumnInfo;
 import io.tiflink.tidb.meta.IndexInfo;
 import io.tiflink.tidb.meta.TableInfo;
@@ -125,7 +126,11 @@ final class ChangePlanner {
         prefetch(b, changes);
         Plan plan = new Plan();
         for (RowWrite c : changes) {
-            apply(b, c, plan, written, deferred);
+            try {
+                apply(b, c, plan, written, deferred);
+            } catch (RowRejectedException e) {
+                throw e.of(c);
+            }
         }
         // Explicit AUTO_INCREMENT values reach the allocator's key before this plan commits.
         ids.settle();
@@ -289,7 +294,7 @@ final class ChangePlanner {
             return;
         }
         if (duplicate != null) {
-            throw new IllegalArgumentException(
+            throw new RowRejectedException(
                     "Duplicate entry '"
                             + duplicateValue
                             + "' for key '"
@@ -303,7 +308,7 @@ final class ChangePlanner {
         for (KeyValue kv : puts) {
             long size = kv.key().length + kv.value().length;
             if (size > RowChecker.MAX_ENTRY_BYTES) {
-                throw new IllegalArgumentException(
+                throw new RowRejectedException(
                         "a row of TiDB table "
                                 + table.name()
                                 + " (handle "
@@ -395,17 +400,28 @@ final class ChangePlanner {
             } else if (cur != null) {
                 row[i] = cur.row[i];
             } else {
-                row[i] = checker.check(i, codec.defaultValue(i));
+                row[i] = checker.check(i, defaultValue(i));
             }
         }
         return row;
+    }
+
+    /** The DEFAULT of the column at {@code offset} for a new row. */
+    private Object defaultValue(int offset) {
+        try {
+            return codec.defaultValue(offset);
+        } catch (CodecException e) {
+            // A DEFAULT only TiDB evaluates: every new row without the column fails the same way.
+            throw new RowRejectedException(
+                    "TiDB table " + table.name() + ", " + e.getMessage() + "; give it a value");
+        }
     }
 
     /** The stored row a change addresses, or null. */
     private Current current(Batch b, RowWrite c) {
         if (!keyGiven(c)) {
             if (c.kind() == RowWrite.Kind.DELETE) {
-                throw new IllegalArgumentException(
+                throw new RowRejectedException(
                         "a DELETE from TiDB table "
                                 + table.name()
                                 + " needs its primary key"

@@ -21,7 +21,7 @@ import java.util.List;
  * datetime and timestamp ranges. Values are brought to their {@link ColumnKind} classes (an {@code
  * Integer} for an INT column becomes a {@code Long}; a {@code Double} for an integer column is
  * rounded half to even, as TiDB rounds floating-point values). Every error names the table and
- * column.
+ * column ({@link RowRejectedException}).
  */
 final class RowChecker {
     /** TiDB's default {@code txn-entry-size-limit}: no key-value entry may be larger. */
@@ -77,13 +77,13 @@ final class RowChecker {
     void checkNotNull(int offset, Object v) {
         ColumnInfo c = columns.get(offset);
         if (v == null && c.type.isNotNull()) {
-            throw new IllegalArgumentException(
+            throw new RowRejectedException(
                     "column '" + c.name() + "' of TiDB table " + table + " is NOT NULL");
         }
     }
 
-    IllegalArgumentException error(ColumnInfo c, String what) {
-        return new IllegalArgumentException(
+    RowRejectedException error(ColumnInfo c, String what) {
+        return new RowRejectedException(
                 "column '"
                         + c.name()
                         + "' ("

@@ -77,7 +77,11 @@ public final class TableWriter {
         return bytes;
     }
 
-    /** The change with its given values checked and in their column kinds' classes. */
+    /**
+     * The change with its given values checked and in their column kinds' classes.
+     *
+     * @throws RowRejectedException naming {@code c} if a value does not fit its column
+     */
     public RowWrite checked(RowWrite c) {
         Object[] row = c.row();
         if (row.length != table.info().columns.size()) {
@@ -91,15 +95,19 @@ public final class TableWriter {
                             + " columns");
         }
         Object[] values = new Object[row.length];
-        for (int i = 0; i < row.length; i++) {
-            if (c.gives(i)) {
-                values[i] = checker.check(i, row[i]);
-                boolean allocated =
-                        table.autoIncrement() != null && table.autoIncrement().offset == i;
-                if (c.kind() != RowWrite.Kind.DELETE && !allocated) {
-                    checker.checkNotNull(i, values[i]);
+        try {
+            for (int i = 0; i < row.length; i++) {
+                if (c.gives(i)) {
+                    values[i] = checker.check(i, row[i]);
+                    boolean allocated =
+                            table.autoIncrement() != null && table.autoIncrement().offset == i;
+                    if (c.kind() != RowWrite.Kind.DELETE && !allocated) {
+                        checker.checkNotNull(i, values[i]);
+                    }
                 }
             }
+        } catch (RowRejectedException e) {
+            throw e.of(c);
         }
         return c.isRetraction()
                 ? RowWrite.retraction(values, c.givenMask())

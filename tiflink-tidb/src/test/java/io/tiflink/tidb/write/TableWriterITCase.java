@@ -234,6 +234,22 @@ class TableWriterITCase {
                                         RowWrite.insert(user(5, "e@x", "dee", null, null))))
                 .hasMessageContaining("Duplicate entry 'dee' for key 'u_dup.uk_nick'");
         assertThat(bed.rows(w)).isEqualTo(before);
+        // The error names the change that collided, as it was in the batch.
+        List<RowWrite> batch =
+                checked(
+                        w,
+                        RowWrite.insert(user(6, "f@x", null, null, null)),
+                        RowWrite.insert(user(7, "a@x", null, null, null)),
+                        RowWrite.insert(user(8, "h@x", null, null, null)));
+        assertThatThrownBy(() -> w.writeAlone(batch))
+                .isInstanceOfSatisfying(
+                        RowRejectedException.class,
+                        e -> assertThat(e.write()).isSameAs(batch.get(1)));
+        RowWrite tooLong =
+                RowWrite.insert(user(9, "i@x", "a nick far too long for it", null, null));
+        assertThatThrownBy(() -> w.checked(tooLong))
+                .isInstanceOfSatisfying(
+                        RowRejectedException.class, e -> assertThat(e.write()).isSameAs(tooLong));
 
         TableWriter codes = bed.writer("w", "c_dup");
         write(codes, RowWrite.insert(row("a", 1L, null, 1L, 2L)));

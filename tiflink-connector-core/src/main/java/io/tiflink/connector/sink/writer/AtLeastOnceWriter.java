@@ -4,6 +4,7 @@ import io.tiflink.connector.sink.TiKVSerializationSchema;
 import io.tiflink.connector.sink.TiKVSinkConfig;
 import io.tiflink.connector.sink.TiKVSinkOptions;
 import io.tiflink.connector.sink.committer.TiKVCommittable;
+import io.tiflink.tidb.write.RowRejectedException;
 import io.tiflink.tikv.txn.WriteConflictException;
 
 import org.apache.flink.annotation.Internal;
@@ -57,6 +58,8 @@ public final class AtLeastOnceWriter<IN> extends TiKVWriter<IN> {
         }
         try {
             writer.writeAlone(buffer.writes());
+        } catch (RowRejectedException e) {
+            throw rejected(e);
         } catch (WriteConflictException e) {
             metrics.failed(buffer.writes().size());
             throw new FlinkRuntimeException(

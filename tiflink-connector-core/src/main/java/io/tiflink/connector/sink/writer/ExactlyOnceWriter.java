@@ -5,6 +5,7 @@ import io.tiflink.connector.sink.TiKVSerializationSchema;
 import io.tiflink.connector.sink.TiKVSinkConfig;
 import io.tiflink.connector.sink.TiKVSinkOptions;
 import io.tiflink.connector.sink.committer.TiKVCommittable;
+import io.tiflink.tidb.write.RowRejectedException;
 import io.tiflink.tidb.write.RowWrite;
 import io.tiflink.tidb.write.SharedTxnWriter;
 import io.tiflink.tikv.ByteKey;
@@ -137,7 +138,11 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
                 marks.add(TxnClient.put(applied, primary));
             }
         }
-        epochs.prewrite(changes, primary, startTs);
+        try {
+            epochs.prewrite(changes, primary, startTs);
+        } catch (RowRejectedException e) {
+            throw rejected(e);
+        }
         marks.add(TxnClient.lockOnly(EpochKeys.restored(primary, subtask, subtasks)));
         txn.prewrite(primary, marks, startTs, config.lockTtl().toMillis());
         if (epochs.wroteKeys()) {
@@ -313,6 +318,8 @@ public final class ExactlyOnceWriter<IN> extends TiKVWriter<IN> {
         }
         try {
             epochs.prewrite(buffer.writes(), primary(epoch), epochStartTs);
+        } catch (RowRejectedException e) {
+            throw rejected(e);
         } catch (WriteConflictException e) {
             metrics.failed(buffer.writes().size());
             throw new FlinkRuntimeException(

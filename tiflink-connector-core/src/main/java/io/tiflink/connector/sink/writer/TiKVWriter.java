@@ -3,6 +3,8 @@ package io.tiflink.connector.sink.writer;
 import io.tiflink.connector.sink.TiKVSerializationSchema;
 import io.tiflink.connector.sink.TiKVSinkConfig;
 import io.tiflink.connector.sink.committer.TiKVCommittable;
+import io.tiflink.tidb.meta.ColumnInfo;
+import io.tiflink.tidb.write.RowRejectedException;
 import io.tiflink.tidb.write.RowWrite;
 import io.tiflink.tidb.write.TableWriter;
 import io.tiflink.tidb.write.TargetTable;
@@ -12,6 +14,8 @@ import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.util.FlinkRuntimeException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +55,11 @@ public abstract class TiKVWriter<IN>
 
     private final TiKVSerializationSchema<IN> serializer;
 
+    /** The last checkpoint taken or restored, or -1; and the rows received since. */
+    private long lastCheckpoint;
+
+    private long received;
+
     protected TiKVWriter(
             TiKVSinkConfig config,
             TiKVSerializationSchema<IN> serializer,
@@ -61,6 +70,7 @@ public abstract class TiKVWriter<IN>
         this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
         this.txn = config.openTxnClient();
         this.metrics = new TiKVWriterMetrics(context.metricGroup());
+        this.lastCheckpoint = context.getRestoredCheckpointId().orElse(-1L);
         try {
             this.writer = config.openTableWriter(txn);
             writer.reportTo(metrics);
@@ -93,11 +103,25 @@ public abstract class TiKVWriter<IN>
 
     @Override
     public void write(IN element, Context context) throws IOException, InterruptedException {
-        RowWrite w = serializer.serialize(element);
+        received++;
+        RowWrite w;
+        try {
+            w = serializer.serialize(element);
+        } catch (IllegalArgumentException e) {
+            // A value that does not convert to its column (the serializer names it) never will.
+            throw rejected(e, null, new WriteBuffer.Position(lastCheckpoint, received));
+        }
         if (w == null) {
             return;
         }
-        buffer.add(writer.checked(w), this::primaryKey);
+        WriteBuffer.Position position = new WriteBuffer.Position(lastCheckpoint, received);
+        RowWrite checked;
+        try {
+            checked = writer.checked(w);
+        } catch (RowRejectedException e) {
+            throw rejected(e, e.write(), position);
+        }
+        buffer.add(checked, position, this::primaryKey);
         // With consistency snapshot an epoch is written at its barrier, whole: a row written
         // twice in one transaction would have to wait for the next. Nor is a retraction written
         // before the write that may replace it comes.
@@ -121,6 +145,70 @@ public abstract class TiKVWriter<IN>
     }
 
     /**
+     * The job's failure for a row the table refused, naming the row (its position in this subtask's
+     * input, if known, and its values): final, as writing it again fails the same way.
+     */
+    protected final RuntimeException rejected(RowRejectedException e) {
+        return rejected(e, e.write(), e.write() == null ? null : buffer.positionOf(e.write()));
+    }
+
+    private RuntimeException rejected(
+            IllegalArgumentException e, RowWrite w, WriteBuffer.Position position) {
+        FlinkRuntimeException failure =
+                new FlinkRuntimeException(
+                        "TiKV sink into "
+                                + table.name()
+                                + " (subtask "
+                                + subtask
+                                + "): "
+                                + (position != null
+                                        ? position.toString()
+                                        : "a row restored from a checkpoint or deferred from an"
+                                                + " earlier batch")
+                                + (w == null ? "" : ", " + describe(w))
+                                + ": "
+                                + e.getMessage()
+                                + "; no retry can write it: the job fails without restarts");
+        // The client shows the root cause: this message, not the writer's shorter one.
+        failure.addSuppressed(e);
+        return new SuppressRestartsException(failure);
+    }
+
+    /** The columns a change gives, with their values (long ones abbreviated). */
+    private String describe(RowWrite w) {
+        StringBuilder sb = new StringBuilder("(");
+        List<ColumnInfo> columns = table.info().columns;
+        for (int i = 0; i < columns.size() && i < w.row().length; i++) {
+            if (w.gives(i)) {
+                sb.append(sb.length() == 1 ? "" : ", ")
+                        .append(columns.get(i).name())
+                        .append('=')
+                        .append(literal(w.row()[i]));
+            }
+        }
+        return sb.append(')').toString();
+    }
+
+    private static String literal(Object v) {
+        if (v == null) {
+            return "NULL";
+        }
+        if (v instanceof byte[]) {
+            StringBuilder hex = new StringBuilder();
+            for (byte b : (byte[]) v) {
+                hex.append(String.format("%02X", b));
+            }
+            return "x'" + abbreviate(hex.toString()) + "'";
+        }
+        String s = abbreviate(String.valueOf(v));
+        return v instanceof Number || v instanceof Boolean ? s : "'" + s + "'";
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+    }
+
+    /**
      * Writes what is buffered, if it can.
      *
      * @param mustWrite whether to wait until it can (a full buffer, the end of the input)
@@ -139,6 +227,8 @@ public abstract class TiKVWriter<IN>
 
     @Override
     public List<TiKVWriterState> snapshotState(long checkpointId) throws IOException {
+        lastCheckpoint = checkpointId;
+        received = 0;
         List<RowWrite> unwritten = unwritten();
         List<EpochPart> parts = unsettledParts();
         if (unwritten.isEmpty() && parts.isEmpty()) {
