@@ -121,20 +121,28 @@ public final class TxnClient implements AutoCloseable {
     }
 
     /**
-     * A fresh TSO.
-     *
-     * @throws TxnException when PD gives none within tikv-client-java's TSO back-off (5 s)
+     * A fresh TSO, asked for again (each ask waits for tikv-client-java's TSO back-off, 5 s) until
+     * the retry timeout.
      */
     public long timestamp() {
-        try {
-            return session.getTimestamp().getVersion();
-        } catch (RuntimeException e) {
-            throw new TxnException(
-                    "no timestamp from PD at "
-                            + Sessions.addresses(session.getConf())
-                            + ": "
-                            + Sessions.rootMessage(e),
-                    e);
+        long deadline = System.currentTimeMillis() + retryMillis;
+        while (true) {
+            try {
+                return session.getTimestamp().getVersion();
+            } catch (RuntimeException e) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new TxnException(
+                            "no timestamp from PD at "
+                                    + Sessions.addresses(session.getConf())
+                                    + " for "
+                                    + retryTimeout
+                                    + ": "
+                                    + Sessions.rootMessage(e),
+                            e);
+                }
+                LOG.debug("no timestamp from PD; asking again", e);
+                sleep(100);
+            }
         }
     }
 

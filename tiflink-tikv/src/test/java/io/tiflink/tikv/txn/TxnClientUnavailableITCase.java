@@ -48,7 +48,10 @@ class TxnClientUnavailableITCase {
             started = System.nanoTime();
             assertThatThrownBy(txn::timestamp)
                     .isInstanceOf(TxnException.class)
-                    .hasMessageContaining("no timestamp from PD at " + pd);
+                    .hasMessageContaining(
+                            "no timestamp from PD at "
+                                    + pd
+                                    + " for 'tikv.unavailable-timeout' = '3 s'");
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(BOUND);
         }
     }
