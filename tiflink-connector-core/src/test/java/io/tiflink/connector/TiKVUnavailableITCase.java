@@ -2,6 +2,7 @@ package io.tiflink.connector;
 
 import io.tiflink.connector.sink.TiKVSink;
 import io.tiflink.connector.source.TiKVSource;
+import io.tiflink.connector.source.TiKVSourceOptions;
 import io.tiflink.connector.testutils.ChangeStrings;
 import io.tiflink.connector.testutils.FlinkClusters;
 import io.tiflink.connector.testutils.LogRecorder;
@@ -71,6 +72,11 @@ class TiKVUnavailableITCase {
                                         .database("shop")
                                         .table("t")
                                         .option(TiKVOptions.UNAVAILABLE_TIMEOUT, TIMEOUT)
+                                        // Stale locks looked for every 100 ms: each look fails
+                                        // while the cluster is away, and must not log each time.
+                                        .option(
+                                                TiKVSourceOptions.CDC_LOCK_RESOLVE_AFTER,
+                                                Duration.ofMillis(200))
                                         .deserializer(new ChangeStrings())
                                         .build(),
                                 WatermarkStrategy.noWatermarks(),
@@ -113,6 +119,44 @@ class TiKVUnavailableITCase {
                 .as("io.tiflink's WARN lines while the cluster was away")
                 .hasSizeLessThanOrEqualTo(FEW_LINES);
         rows[0].close();
+    }
+
+    /**
+     * The regions' only store down, PD up: no leader can be elected, the feeds' stream to the store
+     * breaks at each try, and locks seem stale. Each is retried, and logged once.
+     */
+    @Test
+    void aStreamingReadFailsWithinTheTimeoutWhenItsRegionsStoreIsDown() throws Exception {
+        try (MiniTiKVCluster cluster = cluster(1);
+                TiDBTables tables = new TiDBTables(cluster)) {
+            tables.ddl("CREATE DATABASE shop; USE shop; CREATE TABLE t (id BIGINT PRIMARY KEY);");
+            tables.txn("shop", "t").insert(1L).commit();
+            CloseableIterator<String>[] rows = rowsHolder();
+            JobClient job = read(cluster, rows);
+            assertThat(rows[0].next()).startsWith("SNAPSHOT t - -> [1]");
+            long store = cluster.storeIds().get(0);
+            String address = cluster.storeAddress(store);
+            int linesBefore = logs.atLeast(Level.INFO).size();
+            cluster.stopStore(store);
+            long stopped = System.nanoTime();
+
+            assertThatThrownBy(() -> job.getJobExecutionResult().get())
+                    .hasStackTraceContaining("more than " + OPTION)
+                    .hasStackTraceContaining(
+                            "last error: stream to store " + store + " at " + address + " broke");
+            assertThat(Duration.ofNanos(System.nanoTime() - stopped))
+                    .isGreaterThanOrEqualTo(TIMEOUT)
+                    .isLessThan(BOUND);
+            List<String> lines = logs.atLeast(Level.INFO);
+            assertThat(lines.subList(linesBefore, lines.size()))
+                    .as("io.tiflink's INFO lines while the store was down")
+                    .filteredOn(
+                            line ->
+                                    line.startsWith("INFO io.tiflink.cdc")
+                                            || !line.startsWith("INFO"))
+                    .hasSizeLessThanOrEqualTo(FEW_LINES);
+            rows[0].close();
+        }
     }
 
     @Test
@@ -166,16 +210,28 @@ class TiKVUnavailableITCase {
             CloseableIterator<String>[] rows = rowsHolder();
             JobClient job = read(cluster, rows);
             assertThat(rows[0].next()).startsWith("SNAPSHOT t - -> [1]");
+            // Served for longer than the timeout first: the outage clock starts at the failure.
+            long id = insertFor(tables, rows[0], 2, TIMEOUT.plusSeconds(1));
             cluster.stopStore(cluster.storeIds().get(0));
             // Changes for longer than the timeout with the store down: each one arrives.
-            long until = System.nanoTime() + TIMEOUT.multipliedBy(2).toNanos();
-            for (long id = 2; System.nanoTime() < until; id++) {
-                tables.txn("shop", "t").insert(id).commit();
-                assertThat(rows[0].next()).startsWith("INSERT t - -> [" + id + "]");
-            }
+            insertFor(tables, rows[0], id, TIMEOUT.multipliedBy(2));
             assertThat(job.getJobStatus().get().isGloballyTerminalState()).isFalse();
             rows[0].close();
             job.cancel().get();
         }
+    }
+
+    /**
+     * Inserts rows {@code id, id + 1, ...} into shop.t for {@code period}, each read back before
+     * the next; returns the next id.
+     */
+    private static long insertFor(
+            TiDBTables tables, CloseableIterator<String> rows, long id, Duration period) {
+        long until = System.nanoTime() + period.toNanos();
+        for (; System.nanoTime() < until; id++) {
+            tables.txn("shop", "t").insert(id).commit();
+            assertThat(rows.next()).startsWith("INSERT t - -> [" + id + "]");
+        }
+        return id;
     }
 }
