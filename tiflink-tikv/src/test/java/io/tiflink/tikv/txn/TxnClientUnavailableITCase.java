@@ -55,4 +55,31 @@ class TxnClientUnavailableITCase {
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(BOUND);
         }
     }
+
+    @Test
+    void aRegionThatStaysBusyFailsTheReadNamingItAndABriefSpellIsRiddenOut() {
+        try (MiniTiKVCluster cluster = MiniTiKVCluster.builder().stores(1).start();
+                TxnClient txn =
+                        TxnClient.open(
+                                TiConfiguration.createDefault(cluster.pdAddress()), TIMEOUT, 0)) {
+            byte[] key = "k".getBytes(StandardCharsets.US_ASCII);
+            long store = cluster.storeIds().get(0);
+            long region = cluster.regions().all().get(0).id;
+            // A few refusals: retried through.
+            cluster.faults().serverIsBusy(store, 3);
+            assertThat(txn.get(txn.timestamp(), List.of(key))).isEmpty();
+
+            cluster.faults().serverIsBusy(store, Integer.MAX_VALUE);
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> txn.get(txn.timestamp(), List.of(key)))
+                    .isInstanceOf(TxnException.class)
+                    .hasMessageContaining("failed for 'tikv.unavailable-timeout' = '3 s'")
+                    .hasMessageContaining("last error: region " + region + ": ")
+                    .hasMessageContaining("server is busy");
+            assertThat(Duration.ofNanos(System.nanoTime() - started))
+                    .isGreaterThanOrEqualTo(TIMEOUT.duration())
+                    .isLessThan(BOUND);
+            cluster.faults().clear();
+        }
+    }
 }
