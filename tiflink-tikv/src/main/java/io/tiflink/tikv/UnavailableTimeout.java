@@ -1,6 +1,5 @@
 package io.tiflink.tikv;
 
-import java.io.Serializable;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -9,9 +8,7 @@ import java.util.Objects;
  * before it fails, and the setting it came from, which failures name so that a user knows what to
  * change.
  */
-public final class UnavailableTimeout implements Serializable {
-    private static final long serialVersionUID = 1L;
-
+public final class UnavailableTimeout {
     /** One minute, set by no option. */
     public static final UnavailableTimeout DEFAULT = of(Duration.ofMinutes(1), null);
 
