@@ -161,7 +161,7 @@ final class RegionRegistrar {
                 TiRegion region =
                         session.getRegionManager().getRegionByKey(ByteString.copyFrom(key), pd);
                 if (region == null) {
-                    throw new IllegalStateException("no region found");
+                    throw new IllegalStateException("PD did not answer (no region found)");
                 }
                 TiStore store =
                         session.getRegionManager()
@@ -185,9 +185,9 @@ final class RegionRegistrar {
         } catch (RuntimeException e) {
             LOG.debug("looking up regions of {} failed; retrying", span, e);
             String why =
-                    "PD did not answer looking up the region of key "
+                    "registering the region of key "
                             + Keys.hex(key)
-                            + ": "
+                            + " failed: "
                             + Sessions.rootMessage(e);
             retryLater(new Pending(KeyRange.of(key, end), retry.failed(why)));
         }
