@@ -2,6 +2,7 @@ package io.tiflink.connector;
 
 import io.tiflink.connector.consistency.Consistency;
 import io.tiflink.tikv.PdUnreachableException;
+import io.tiflink.tikv.UnavailableTimeout;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
@@ -99,6 +100,17 @@ public final class TiKVOptions {
                             "Path of the client certificate's private key, PKCS#8 PEM"
                                     + " (-----BEGIN PRIVATE KEY-----).");
 
+    public static final ConfigOption<Duration> UNAVAILABLE_TIMEOUT =
+            ConfigOptions.key("tikv.unavailable-timeout")
+                    .durationType()
+                    .defaultValue(UnavailableTimeout.DEFAULT.duration())
+                    .withDescription(
+                            "How long the source, the sink and lookups keep retrying while PD or"
+                                    + " TiKV cannot be reached or a region cannot be served before"
+                                    + " they fail the job (Flink's restart strategy then"
+                                    + " decides). A long-running transaction holding a source's"
+                                    + " progress back is not such an outage.");
+
     public static final ConfigOption<Consistency> CONSISTENCY =
             ConfigOptions.key("consistency")
                     .enumType(Consistency.class)
@@ -127,7 +139,14 @@ public final class TiKVOptions {
                 TIKV_TLS_ENABLE,
                 TIKV_TRUST_CERT_COLLECTION,
                 TIKV_KEY_CERT_CHAIN,
-                TIKV_KEY_FILE);
+                TIKV_KEY_FILE,
+                UNAVAILABLE_TIMEOUT);
+    }
+
+    /** {@link #UNAVAILABLE_TIMEOUT}, named in the failures it causes. */
+    public static UnavailableTimeout unavailableTimeout(ReadableConfig options) {
+        positive(UNAVAILABLE_TIMEOUT, options.get(UNAVAILABLE_TIMEOUT).toMillis());
+        return UnavailableTimeout.of(options.get(UNAVAILABLE_TIMEOUT), UNAVAILABLE_TIMEOUT.key());
     }
 
     /**
@@ -176,6 +195,7 @@ public final class TiKVOptions {
         conf.setBatchGetConcurrency(positive(options, TIKV_BATCH_GET_CONCURRENCY));
         conf.setBatchScanConcurrency(positive(options, TIKV_BATCH_SCAN_CONCURRENCY));
         configureTls(options, conf);
+        unavailableTimeout(options); // checked with the connection, at planning
         return conf;
     }
 

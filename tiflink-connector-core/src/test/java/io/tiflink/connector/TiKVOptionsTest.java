@@ -37,6 +37,24 @@ class TiKVOptionsTest {
                                                         "pd-addresses", "127.0.0.1:2379",
                                                         "tikv.batch_get_concurrency", "0"))))
                 .hasMessageContaining("'tikv.batch_get_concurrency' must be positive");
+        assertThatThrownBy(
+                        () ->
+                                TiKVOptions.toTiConfiguration(
+                                        Configuration.fromMap(
+                                                Map.of(
+                                                        "pd-addresses", "127.0.0.1:2379",
+                                                        "tikv.unavailable-timeout", "0 s"))))
+                .hasMessageContaining("'tikv.unavailable-timeout' must be positive");
+    }
+
+    @Test
+    void theUnavailableTimeoutNamesItsOption() {
+        assertThat(TiKVOptions.unavailableTimeout(pd()))
+                .hasToString("'tikv.unavailable-timeout' = '1 min'");
+        Configuration c = pd();
+        c.set(TiKVOptions.UNAVAILABLE_TIMEOUT, java.time.Duration.ofMillis(2500));
+        assertThat(TiKVOptions.unavailableTimeout(c))
+                .hasToString("'tikv.unavailable-timeout' = '2500 ms'");
     }
 
     @Test

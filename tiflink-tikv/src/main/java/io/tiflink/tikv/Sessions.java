@@ -90,7 +90,8 @@ public final class Sessions {
         return pd.getHost() + ":" + pd.getPort();
     }
 
-    private static String addresses(TiConfiguration conf) {
+    /** The PD addresses of {@code conf} as host:port pairs, comma separated. */
+    public static String addresses(TiConfiguration conf) {
         List<String> all = new ArrayList<>();
         for (URI pd : conf.getPdAddrs()) {
             all.add(address(pd));
@@ -141,7 +142,8 @@ public final class Sessions {
         return problem;
     }
 
-    private static String rootMessage(Throwable t) {
+    /** A failure's message, followed by its root cause's (e.g. "Connection refused"). */
+    public static String rootMessage(Throwable t) {
         Throwable root = t;
         while (root.getCause() != null) {
             root = root.getCause();

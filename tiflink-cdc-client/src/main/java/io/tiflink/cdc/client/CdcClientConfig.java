@@ -1,5 +1,7 @@
 package io.tiflink.cdc.client;
 
+import io.tiflink.tikv.UnavailableTimeout;
+
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -18,6 +20,7 @@ public final class CdcClientConfig {
     private final Duration retryBackoffMin;
     private final Duration retryBackoffMax;
     private final Path spillDirectory;
+    private final UnavailableTimeout unavailableTimeout;
 
     private CdcClientConfig(Builder b) {
         this.memoryQuota = b.memoryQuota;
@@ -27,6 +30,7 @@ public final class CdcClientConfig {
         this.retryBackoffMin = b.retryBackoffMin;
         this.retryBackoffMax = b.retryBackoffMax;
         this.spillDirectory = b.spillDirectory;
+        this.unavailableTimeout = b.unavailableTimeout;
     }
 
     public static Builder builder() {
@@ -76,6 +80,15 @@ public final class CdcClientConfig {
         return spillDirectory;
     }
 
+    /**
+     * How long some keys of a subscription may go without a working feed (their region cannot be
+     * looked up in PD, registered, or its store's stream is broken) before the subscription fails.
+     * A long-running transaction holding the resolved ts back is not such an outage.
+     */
+    public UnavailableTimeout unavailableTimeout() {
+        return unavailableTimeout;
+    }
+
     /** Builds a {@link CdcClientConfig}; every setting has a default. */
     public static final class Builder {
         private long memoryQuota = 128L << 20;
@@ -86,6 +99,7 @@ public final class CdcClientConfig {
         private Duration retryBackoffMax = Duration.ofSeconds(2);
         private Path spillDirectory =
                 Paths.get(System.getProperty("java.io.tmpdir"), "tiflink-cdc");
+        private UnavailableTimeout unavailableTimeout = UnavailableTimeout.DEFAULT;
 
         private Builder() {}
 
@@ -137,6 +151,12 @@ public final class CdcClientConfig {
         /** Default {@code <java.io.tmpdir>/tiflink-cdc}. */
         public Builder spillDirectory(Path directory) {
             this.spillDirectory = Objects.requireNonNull(directory, "spillDirectory");
+            return this;
+        }
+
+        /** Default 1 min; failures name the setting the timeout carries. */
+        public Builder unavailableTimeout(UnavailableTimeout timeout) {
+            this.unavailableTimeout = Objects.requireNonNull(timeout, "unavailableTimeout");
             return this;
         }
 

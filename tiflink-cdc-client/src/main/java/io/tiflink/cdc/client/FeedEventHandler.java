@@ -1,10 +1,12 @@
 package io.tiflink.cdc.client;
 
 import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.Sessions;
 
 import org.tikv.common.TiSession;
 import org.tikv.kvproto.Cdcpb;
 import org.tikv.kvproto.Errorpb;
+import org.tikv.shade.com.google.protobuf.TextFormat;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +37,7 @@ final class FeedEventHandler implements StoreStream.Listener {
     private final Lifecycle lifecycle;
     private final RegionRegistrar registrar;
     private final SubscriptionCounters counters;
+    private final LogLimiter streamBreaks = new LogLimiter();
 
     FeedEventHandler(
             TiSession session,
@@ -71,6 +74,7 @@ final class FeedEventHandler implements StoreStream.Listener {
                 }
                 switch (e.getEventCase()) {
                     case ENTRIES:
+                        feed.contacted = true;
                         for (Cdcpb.Event.Row row : e.getEntries().getEntriesList()) {
                             if (!onRow(feed, row)) {
                                 break;
@@ -192,6 +196,7 @@ final class FeedEventHandler implements StoreStream.Listener {
     }
 
     private void onResolved(RegionFeed feed, long ts) {
+        feed.contacted = true;
         if (!feed.initialized || ts <= feed.resolvedTs) {
             return;
         }
@@ -213,6 +218,13 @@ final class FeedEventHandler implements StoreStream.Listener {
             return;
         }
         feeds.drop(feed);
+        String cause =
+                "region "
+                        + feed.regionId()
+                        + " on store "
+                        + feed.storeId
+                        + ": "
+                        + TextFormat.shortDebugString(error);
         if (error.hasDuplicateRequest()) {
             // TiKV still has the region on this stream; only a new stream clears it.
             resetStream(feed.stream, "duplicate request for region " + feed.regionId());
@@ -225,11 +237,11 @@ final class FeedEventHandler implements StoreStream.Listener {
                     == null) {
                 session.getRegionManager().invalidateRegion(feed.region);
             }
-            registrar.register(feed.pieces, nextAttempt(feed));
+            registrar.register(feed.pieces, nextRetry(feed, cause, false));
             return;
         }
         session.getRegionManager().invalidateRegion(feed.region);
-        registrar.register(feed.pieces, nextAttempt(feed));
+        registrar.register(feed.pieces, nextRetry(feed, cause, false));
     }
 
     @Override
@@ -239,11 +251,22 @@ final class FeedEventHandler implements StoreStream.Listener {
             if (feeds.stream(stream.storeId) != stream) {
                 return; // cancelled by us
             }
-            LOG.info(
-                    "{} broke ({}); re-registering its {} regions",
-                    stream,
-                    cause == null ? "completed by TiKV" : cause.toString(),
-                    stream.feeds.size());
+            String why =
+                    stream
+                            + " broke: "
+                            + (cause == null ? "completed by TiKV" : Sessions.rootMessage(cause));
+            long leftOut = streamBreaks.failed();
+            if (leftOut >= 0) {
+                LOG.info(
+                        "{}; re-registering its {} regions ({} more breaks since the last report;"
+                                + " reporting at most every {} s)",
+                        why,
+                        stream.feeds.size(),
+                        leftOut,
+                        LogLimiter.INTERVAL.getSeconds());
+            } else {
+                LOG.debug("{}; re-registering its {} regions", why, stream.feeds.size());
+            }
             stream.closed = true;
             counters.streamReconnects.incrementAndGet();
             feeds.removeStream(stream);
@@ -251,7 +274,7 @@ final class FeedEventHandler implements StoreStream.Listener {
             for (RegionFeed feed : new ArrayList<>(stream.feeds.values())) {
                 feeds.drop(feed);
                 session.getRegionManager().invalidateRegion(feed.region);
-                registrar.register(feed.pieces, nextAttempt(feed) + 1);
+                registrar.register(feed.pieces, nextRetry(feed, why, true));
             }
             buffer.relieve();
         } finally {
@@ -263,15 +286,19 @@ final class FeedEventHandler implements StoreStream.Listener {
     private void resetStream(StoreStream stream, String reason) {
         counters.streamReconnects.incrementAndGet();
         for (RegionFeed feed : feeds.cancel(stream, reason)) {
-            registrar.register(feed.pieces, nextAttempt(feed) + 1);
+            registrar.register(feed.pieces, nextRetry(feed, stream + " reset: " + reason, true));
         }
     }
 
     /**
-     * A feed that got as far as INITIALIZED failed for a routine reason (a split, a merge, a leader
-     * move): its successor is registered at once. Failures in a row back off.
+     * The registration after a feed failed for {@code cause}. A feed that got as far as INITIALIZED
+     * failed for a routine reason (a split, a merge, a leader move): its successor is registered at
+     * once (unless {@code backOff}, for a broken stream). Failures in a row back off. A feed TiKV
+     * served starts the clock of the keys' outage again; one it never served keeps it going.
      */
-    private static int nextAttempt(RegionFeed feed) {
-        return feed.initialized ? 0 : feed.attempt + 1;
+    private static Retry nextRetry(RegionFeed feed, String cause, boolean backOff) {
+        int attempt = (feed.initialized ? 0 : feed.retry.attempt + 1) + (backOff ? 1 : 0);
+        long since = feed.contacted ? System.nanoTime() : feed.retry.unservedSinceNanos;
+        return new Retry(attempt, since, cause);
     }
 }

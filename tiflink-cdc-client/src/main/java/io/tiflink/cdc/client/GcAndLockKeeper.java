@@ -39,6 +39,8 @@ final class GcAndLockKeeper {
     private final StaleLockResolver lockResolver;
     private final LongSupplier consumedResolvedTs;
     private final SubscriptionCounters counters;
+    private final LogLimiter lockResolveFailures = new LogLimiter();
+    private final LogLimiter gcRenewFailures = new LogLimiter();
 
     GcAndLockKeeper(
             TiSession session,
@@ -110,8 +112,19 @@ final class GcAndLockKeeper {
                         resolved,
                         bound);
             }
+            lockResolveFailures.succeeded();
         } catch (RuntimeException e) {
-            LOG.warn("resolving stale locks failed; trying again later", e);
+            long leftOut = lockResolveFailures.failed();
+            if (leftOut >= 0) {
+                LOG.warn(
+                        "resolving stale locks failed ({} more failures since the last report);"
+                                + " trying again later, reporting at most every {} s",
+                        leftOut,
+                        LogLimiter.INTERVAL.getSeconds(),
+                        e);
+            } else {
+                LOG.debug("resolving stale locks failed; trying again later", e);
+            }
         }
     }
 
@@ -121,10 +134,22 @@ final class GcAndLockKeeper {
         }
         try {
             holdGcSafePoint(consumedResolvedTs.getAsLong());
+            gcRenewFailures.succeeded();
         } catch (CdcException e) {
             lifecycle.fail(e);
         } catch (RuntimeException e) {
-            LOG.warn("renewing GC service safe point {} failed", config.gcServiceId(), e);
+            long leftOut = gcRenewFailures.failed();
+            if (leftOut >= 0) {
+                LOG.warn(
+                        "renewing GC service safe point {} failed ({} more failures since the last"
+                                + " report); reporting at most every {} s",
+                        config.gcServiceId(),
+                        leftOut,
+                        LogLimiter.INTERVAL.getSeconds(),
+                        e);
+            } else {
+                LOG.debug("renewing GC service safe point {} failed", config.gcServiceId(), e);
+            }
         }
     }
 

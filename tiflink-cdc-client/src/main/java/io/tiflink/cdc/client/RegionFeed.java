@@ -22,8 +22,8 @@ final class RegionFeed {
 
     final long checkpointTs;
 
-    /** Failed registrations in a row before this one; drives the retry backoff. */
-    final int attempt;
+    /** Failed registrations in a row before this one, and since when its keys had no feed. */
+    final Retry retry;
 
     final Matcher matcher = new Matcher();
 
@@ -36,6 +36,10 @@ final class RegionFeed {
     boolean spilled;
 
     boolean initialized;
+
+    /** Whether TiKV sent the feed anything but an error: it serves the region. */
+    boolean contacted;
+
     long resolvedTs;
 
     RegionFeed(
@@ -45,14 +49,14 @@ final class RegionFeed {
             StoreStream stream,
             List<KeyRange> pieces,
             long checkpointTs,
-            int attempt) {
+            Retry retry) {
         this.requestId = requestId;
         this.region = region;
         this.storeId = storeId;
         this.stream = stream;
         this.pieces = pieces;
         this.checkpointTs = checkpointTs;
-        this.attempt = attempt;
+        this.retry = retry;
         this.resolvedTs = checkpointTs;
     }
 

@@ -1,10 +1,15 @@
 package io.tiflink.cdc.client;
 
+import io.tiflink.tikv.Keys;
+import io.tiflink.tikv.Sessions;
+
 import org.tikv.common.TiSession;
 import org.tikv.common.codec.Codec;
 import org.tikv.common.codec.CodecDataOutput;
 import org.tikv.common.region.TiRegion;
 import org.tikv.common.region.TiStore;
+import org.tikv.common.util.BackOffer;
+import org.tikv.common.util.ConcreteBackOffer;
 import org.tikv.kvproto.Cdcpb;
 import org.tikv.shade.com.google.protobuf.ByteString;
 
@@ -13,6 +18,8 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -51,6 +58,20 @@ final class RegionRegistrar {
 
     private long nextRequestId = 1;
 
+    /** Keys waiting for a feed: scheduled to be looked up, or being looked up. */
+    private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
+
+    /** Keys of the subscription waiting here for a feed, and how long they have waited. */
+    static final class Pending {
+        final KeyRange span;
+        final Retry retry;
+
+        Pending(KeyRange span, Retry retry) {
+            this.span = span;
+            this.retry = retry;
+        }
+    }
+
     /**
      * @param events makes the listener of the streams it opens, which registers the keys of failed
      *     feeds again through this registrar
@@ -79,39 +100,82 @@ final class RegionRegistrar {
         this.events = events.apply(this);
     }
 
-    /** Registers the regions of {@code spans}: at once for attempt 0, else after a back-off. */
-    void register(List<KeyRange> spans, int attempt) {
+    /**
+     * Registers the regions of {@code spans}: at once for a first attempt, else after a back-off.
+     */
+    void register(List<KeyRange> spans, Retry retry) {
         for (KeyRange span : spans) {
-            if (attempt == 0) {
-                scheduler.execute(() -> divide(span, 0));
+            Pending p = new Pending(span, retry);
+            pending.add(p);
+            if (retry.attempt == 0) {
+                scheduler.execute(() -> divide(p));
             } else {
-                retryLater(span, attempt);
+                retryLater(p);
             }
         }
     }
 
-    /** Registers the regions that cover {@code span}, looked up from PD. */
-    private void divide(KeyRange span, int attempt) {
+    /**
+     * Of the keys waiting here for a feed (to be looked up, or being looked up now), those that
+     * have waited longest; null if none wait.
+     */
+    Pending longestWaiting() {
+        Pending oldest = null;
+        for (Pending p : pending) {
+            if (oldest == null
+                    || p.retry.unservedSinceNanos - oldest.retry.unservedSinceNanos < 0) {
+                oldest = p;
+            }
+        }
+        return oldest;
+    }
+
+    /** Registers the regions that cover {@code p}'s span, looked up from PD. */
+    private void divide(Pending p) {
+        try {
+            divide(p.span, p.retry);
+        } finally {
+            pending.remove(p); // after its rest, if any, was added
+        }
+    }
+
+    private void divide(KeyRange span, Retry retry) {
         if (lifecycle.isOver()) {
             return;
         }
         if (buffer.overQuota()) {
-            // New registrations bring incremental scans; wait until the consumer catches up.
-            retryLater(span, attempt);
+            // New registrations bring incremental scans; wait until the consumer catches up. Not
+            // an outage: the clock starts again.
+            retryLater(new Pending(span, new Retry(retry.attempt, System.nanoTime(), retry.cause)));
             return;
         }
         byte[] key = span.start();
         byte[] end = span.end();
         try {
             while (!KeyRange.atOrAfterEnd(key, end)) {
+                // Bounded: tikv-client-java's own back-off waits 20 s for PD, on a scheduler
+                // thread.
+                BackOffer pd =
+                        ConcreteBackOffer.newCustomBackOff(
+                                (int) config.retryBackoffMax().toMillis());
                 TiRegion region =
-                        session.getRegionManager().getRegionByKey(ByteString.copyFrom(key));
+                        session.getRegionManager().getRegionByKey(ByteString.copyFrom(key), pd);
+                if (region == null) {
+                    throw new IllegalStateException("PD did not answer (no region found)");
+                }
                 TiStore store =
-                        session.getRegionManager().getStoreById(region.getLeader().getStoreId());
+                        session.getRegionManager()
+                                .getStoreById(region.getLeader().getStoreId(), pd);
                 byte[] regionEnd = region.getEndKey().toByteArray();
-                KeyRange rest = registerOrDefer(region, store, attempt);
+                KeyRange rest = registerOrDefer(region, store, retry);
                 if (rest != null) {
-                    retryLater(rest, attempt + 1);
+                    retryLater(
+                            new Pending(
+                                    rest,
+                                    retry.failed(
+                                            "waiting for the feed of an older shape of region "
+                                                    + region.getId()
+                                                    + " to end")));
                 }
                 if (regionEnd.length == 0) {
                     break;
@@ -120,7 +184,12 @@ final class RegionRegistrar {
             }
         } catch (RuntimeException e) {
             LOG.debug("looking up regions of {} failed; retrying", span, e);
-            retryLater(KeyRange.of(key, end), attempt + 1);
+            String why =
+                    "registering the region of key "
+                            + Keys.hex(key)
+                            + " failed: "
+                            + Sessions.rootMessage(e);
+            retryLater(new Pending(KeyRange.of(key, end), retry.failed(why)));
         }
     }
 
@@ -129,7 +198,7 @@ final class RegionRegistrar {
      *
      * @return the part of the region to try again later, or null
      */
-    private KeyRange registerOrDefer(TiRegion region, TiStore store, int attempt) {
+    private KeyRange registerOrDefer(TiRegion region, TiStore store, Retry retry) {
         List<KeyRange> pieces = new ArrayList<>();
         KeyRange regionRange =
                 KeyRange.of(region.getStartKey().toByteArray(), region.getEndKey().toByteArray());
@@ -180,7 +249,7 @@ final class RegionRegistrar {
                             stream,
                             pieces,
                             checkpoint,
-                            attempt);
+                            retry);
             feeds.add(feed);
             stream.send(request(feed));
             LOG.debug("registered {}", feed);
@@ -219,12 +288,12 @@ final class RegionRegistrar {
         return out.toByteString();
     }
 
-    private void retryLater(KeyRange span, int attempt) {
+    private void retryLater(Pending p) {
         if (lifecycle.isOver()) {
             return;
         }
-        scheduler.schedule(
-                () -> divide(span, attempt), backoffMillis(attempt), TimeUnit.MILLISECONDS);
+        pending.add(p);
+        scheduler.schedule(() -> divide(p), backoffMillis(p.retry.attempt), TimeUnit.MILLISECONDS);
     }
 
     private long backoffMillis(int attempt) {

@@ -1,5 +1,7 @@
 package io.tiflink.cdc.client;
 
+import io.tiflink.tikv.UnavailableTimeout;
+
 import org.tikv.common.TiSession;
 
 import org.slf4j.Logger;
@@ -7,7 +9,9 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -45,6 +49,13 @@ final class Subscription implements ChangeStream {
 
     private volatile long consumedResolvedTs;
 
+    private final UnavailableTimeout unavailableTimeout;
+
+    /** How often {@link #poll} looks for keys without a working feed. */
+    private final long servedCheckNanos;
+
+    private long nextServedCheckNanos = System.nanoTime();
+
     Subscription(
             TiSession session,
             CdcClientConfig config,
@@ -56,6 +67,13 @@ final class Subscription implements ChangeStream {
         this.ranges = KeyRange.normalize(ranges);
         this.startTs = startTs;
         this.consumedResolvedTs = startTs;
+        this.unavailableTimeout = config.unavailableTimeout();
+        this.servedCheckNanos =
+                Math.max(
+                        TimeUnit.MILLISECONDS.toNanos(10),
+                        Math.min(
+                                TimeUnit.SECONDS.toNanos(1),
+                                unavailableTimeout.duration().toNanos() / 10));
         SpanFrontier frontier = new SpanFrontier(this.ranges, startTs);
         this.sorter = new Sorter(config.spillDirectory());
         ActiveFeeds feeds = new ActiveFeeds(sorter);
@@ -97,21 +115,27 @@ final class Subscription implements ChangeStream {
     /** Checks the start ts against GC, holds the safe point, and starts registering regions. */
     void start() {
         keeper.start(startTs);
-        registrar.register(ranges, 0);
+        registrar.register(ranges, Retry.first());
         LOG.info("CDC subscription of {} ranges from ts {} started", ranges.size(), startTs);
     }
 
     @Override
     public ChangeEvent poll(Duration timeout) throws InterruptedException {
-        long nanos = timeout.toNanos();
+        long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
-            while (!buffer.hasReady()) {
+            while (true) {
+                failIfUnserved();
+                if (buffer.hasReady()) {
+                    break;
+                }
                 lifecycle.throwIfOver();
+                long nanos = deadline - System.nanoTime();
                 if (nanos <= 0) {
                     return null;
                 }
-                nanos = readyOrFailed.awaitNanos(nanos);
+                // Wakes up to look for keys without a feed: the scheduler's threads may be stuck.
+                readyOrFailed.awaitNanos(Math.min(nanos, servedCheckNanos));
             }
             ChangeEvent e = buffer.take();
             if (e.isResolved()) {
@@ -121,6 +145,49 @@ final class Subscription implements ChangeStream {
             return e;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Fails the subscription if some of its keys have had no working feed for longer than the
+     * unavailable timeout: waiting for registration, or registered and never served by TiKV. Looked
+     * at by the consumer, whose thread never waits on PD or TiKV.
+     */
+    private void failIfUnserved() {
+        long now = System.nanoTime();
+        if (now - nextServedCheckNanos < 0 || lifecycle.isOver()) {
+            return;
+        }
+        nextServedCheckNanos = now + servedCheckNanos;
+        RegionRegistrar.Pending oldest = registrar.longestWaiting();
+        KeyRange span = oldest == null ? null : oldest.span;
+        Retry retry = oldest == null ? null : oldest.retry;
+        for (RegionFeed feed : feeds.all()) {
+            if (!feed.contacted
+                    && (retry == null
+                            || feed.retry.unservedSinceNanos - retry.unservedSinceNanos < 0)) {
+                span =
+                        KeyRange.of(
+                                feed.pieces.get(0).start(),
+                                feed.pieces.get(feed.pieces.size() - 1).end());
+                retry = feed.retry;
+            }
+        }
+        if (retry == null) {
+            return;
+        }
+        long unserved = now - retry.unservedSinceNanos;
+        if (unserved > unavailableTimeout.duration().toNanos()) {
+            lifecycle.fail(
+                    new CdcException(
+                            String.format(
+                                    Locale.ROOT,
+                                    "keys %s have had no working change feed from TiKV for %.1f"
+                                            + " s, more than %s; last error: %s",
+                                    span,
+                                    unserved / 1e9,
+                                    unavailableTimeout,
+                                    retry.cause)));
         }
     }
 

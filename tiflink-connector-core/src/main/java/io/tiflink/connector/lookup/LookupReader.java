@@ -89,10 +89,13 @@ public final class LookupReader implements KeyReader {
     }
 
     private static TxnClient open(Map<String, String> options) {
+        Configuration conf = Configuration.fromMap(options);
         return TiKVOptions.connecting(
                 () ->
                         TxnClient.open(
-                                TiKVOptions.toTiConfiguration(Configuration.fromMap(options))));
+                                TiKVOptions.toTiConfiguration(conf),
+                                TiKVOptions.unavailableTimeout(conf),
+                                0));
     }
 
     @Override

@@ -193,7 +193,9 @@ public final class TiKVSinkConfig implements Serializable {
         return TiKVOptions.connecting(
                 () ->
                         TxnClient.open(
-                                tiConfiguration(), TxnClient.DEFAULT_RETRY_TIMEOUT, txnSource()));
+                                tiConfiguration(),
+                                TiKVOptions.unavailableTimeout(options),
+                                txnSource()));
     }
 
     /** A writer of the sink's table, as its schema is now. */

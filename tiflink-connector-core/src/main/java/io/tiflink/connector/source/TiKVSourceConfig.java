@@ -150,7 +150,8 @@ public final class TiKVSourceConfig implements Serializable {
                 CdcClientConfig.builder()
                         .memoryQuota(options.get(TiKVSourceOptions.CDC_MEMORY_QUOTA).getBytes())
                         .lockResolveAfter(options.get(TiKVSourceOptions.CDC_LOCK_RESOLVE_AFTER))
-                        .gcServiceId("tiflink-source-reader-" + UUID.randomUUID());
+                        .gcServiceId("tiflink-source-reader-" + UUID.randomUUID())
+                        .unavailableTimeout(TiKVOptions.unavailableTimeout(options));
         options.getOptional(TiKVSourceOptions.CDC_SPILL_DIRECTORY)
                 .ifPresent(d -> b.spillDirectory(Paths.get(d)));
         return b.build();

@@ -4,6 +4,7 @@ import io.tiflink.tikv.ByteKey;
 import io.tiflink.tikv.Keys;
 import io.tiflink.tikv.Sessions;
 import io.tiflink.tikv.TxnSource;
+import io.tiflink.tikv.UnavailableTimeout;
 
 import org.tikv.common.TiSession;
 import org.tikv.common.region.RegionManager;
@@ -14,6 +15,7 @@ import org.tikv.kvproto.Errorpb;
 import org.tikv.kvproto.Kvrpcpb;
 import org.tikv.kvproto.TikvGrpc;
 import org.tikv.shade.com.google.protobuf.ByteString;
+import org.tikv.shade.com.google.protobuf.TextFormat;
 import org.tikv.shade.io.grpc.StatusRuntimeException;
 import org.tikv.txn.Lock;
 import org.tikv.txn.ResolveLockResult;
@@ -45,9 +47,6 @@ import java.util.function.LongPredicate;
 public final class TxnClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TxnClient.class);
 
-    /** The default of how long a command is retried before it fails. */
-    public static final Duration DEFAULT_RETRY_TIMEOUT = Duration.ofMinutes(1);
-
     private static final int BATCH_KEYS = 4096;
     private static final long BATCH_BYTES = 1 << 20;
 
@@ -58,9 +57,11 @@ public final class TxnClient implements AutoCloseable {
     private final long batchTimeoutMillis;
 
     /**
-     * How long a command is retried (through region errors, unreachable stores, and locks of other
-     * transactions it cannot resolve) before it fails.
+     * How long a command is retried (through region errors, unreachable stores and PD, and locks of
+     * other transactions it cannot resolve) before it fails.
      */
+    private final UnavailableTimeout retryTimeout;
+
     private final long retryMillis;
 
     /**
@@ -73,14 +74,23 @@ public final class TxnClient implements AutoCloseable {
     private final AsyncCommitLockResolver asyncCommit = new AsyncCommitLockResolver(this);
 
     public TxnClient(TiSession session) {
-        this(session, false, DEFAULT_RETRY_TIMEOUT, 0);
+        this(session, UnavailableTimeout.DEFAULT);
+    }
+
+    /** A client on a session the caller keeps, retrying each command for {@code retryTimeout}. */
+    public TxnClient(TiSession session, UnavailableTimeout retryTimeout) {
+        this(session, false, retryTimeout, 0);
     }
 
     private TxnClient(
-            TiSession session, boolean ownsSession, Duration retryTimeout, long txnSource) {
+            TiSession session,
+            boolean ownsSession,
+            UnavailableTimeout retryTimeout,
+            long txnSource) {
         this.session = session;
         this.ownsSession = ownsSession;
-        this.retryMillis = retryTimeout.toMillis();
+        this.retryTimeout = retryTimeout;
+        this.retryMillis = retryTimeout.millis();
         this.txnSource = txnSource;
         this.regions = session.getRegionManager();
         this.pointTimeoutMillis = Math.max(1_000, session.getConf().getTimeout());
@@ -89,12 +99,12 @@ public final class TxnClient implements AutoCloseable {
 
     /** A client over a session of its own, closed with it. */
     public static TxnClient open(org.tikv.common.TiConfiguration conf) {
-        return open(conf, DEFAULT_RETRY_TIMEOUT);
+        return open(conf, UnavailableTimeout.DEFAULT, 0);
     }
 
     /** A client over a session of its own, retrying each command for {@code retryTimeout}. */
     public static TxnClient open(org.tikv.common.TiConfiguration conf, Duration retryTimeout) {
-        return open(conf, retryTimeout, 0);
+        return open(conf, UnavailableTimeout.of(retryTimeout, null), 0);
     }
 
     /**
@@ -102,7 +112,7 @@ public final class TxnClient implements AutoCloseable {
      * TxnSource}), so that change consumers can tell them apart.
      */
     public static TxnClient open(
-            org.tikv.common.TiConfiguration conf, Duration retryTimeout, long txnSource) {
+            org.tikv.common.TiConfiguration conf, UnavailableTimeout retryTimeout, long txnSource) {
         return new TxnClient(Sessions.open(conf), true, retryTimeout, txnSource);
     }
 
@@ -110,9 +120,30 @@ public final class TxnClient implements AutoCloseable {
         return session;
     }
 
-    /** A fresh TSO. */
+    /**
+     * A fresh TSO, asked for again (each ask waits for tikv-client-java's TSO back-off, 5 s) until
+     * the retry timeout.
+     */
     public long timestamp() {
-        return session.getTimestamp().getVersion();
+        long deadline = System.currentTimeMillis() + retryMillis;
+        while (true) {
+            try {
+                return session.getTimestamp().getVersion();
+            } catch (RuntimeException e) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new TxnException(
+                            "no timestamp from PD at "
+                                    + Sessions.addresses(session.getConf())
+                                    + " for "
+                                    + retryTimeout
+                                    + ": "
+                                    + Sessions.rootMessage(e),
+                            e);
+                }
+                LOG.debug("no timestamp from PD; asking again", e);
+                sleep(100);
+            }
+        }
     }
 
     /**
@@ -949,10 +980,19 @@ public final class TxnClient implements AutoCloseable {
         long deadline = System.currentTimeMillis() + retryMillis;
         long backOff = 10;
         while (true) {
-            TiRegion region = regions.getRegionByKey(key);
+            TiRegion region = null;
+            TiStore store = null;
             String failure;
             try {
-                TiStore store = regions.getStoreById(region.getLeader().getStoreId());
+                // Bounded by the deadline: tikv-client-java's own back-off waits 20 s for PD.
+                ConcreteBackOffer pd =
+                        ConcreteBackOffer.newCustomBackOff(
+                                (int) Math.max(1, deadline - System.currentTimeMillis()));
+                region = regions.getRegionByKey(key, pd);
+                if (region == null) {
+                    throw new IllegalStateException("no region found (PD unreachable)");
+                }
+                store = regions.getStoreById(region.getLeader().getStoreId(), pd);
                 TikvGrpc.TikvBlockingStub stub =
                         TikvGrpc.newBlockingStub(
                                         session.getChannelFactory()
@@ -968,7 +1008,7 @@ public final class TxnClient implements AutoCloseable {
                 if (e == null) {
                     return resp;
                 }
-                failure = e.toString().trim();
+                failure = "region " + region.getId() + ": " + TextFormat.shortDebugString(e);
                 if (e.hasNotLeader() && e.getNotLeader().hasLeader()) {
                     if (regions.updateLeader(region, e.getNotLeader().getLeader().getStoreId())
                             == null) {
@@ -977,14 +1017,38 @@ public final class TxnClient implements AutoCloseable {
                 } else {
                     regions.invalidateRegion(region);
                 }
-            } catch (StatusRuntimeException e) {
-                failure = e.getStatus().toString();
-                regions.onRequestFail(region);
+            } catch (RuntimeException e) {
+                if (store == null) {
+                    // tikv-client-java gave up reaching PD, after its own back-off.
+                    failure =
+                            "PD did not answer for key "
+                                    + Keys.hex(key.toByteArray())
+                                    + ": "
+                                    + Sessions.rootMessage(e);
+                } else if (e instanceof StatusRuntimeException) {
+                    failure =
+                            "region "
+                                    + region.getId()
+                                    + ": store "
+                                    + store.getId()
+                                    + " at "
+                                    + store.getStore().getAddress()
+                                    + " unreachable: "
+                                    + Sessions.rootMessage(e);
+                    regions.onRequestFail(region);
+                } else {
+                    throw e;
+                }
             }
             if (System.currentTimeMillis() > deadline) {
-                throw new TxnException(what + " failed for " + retryMillis + " ms: " + failure);
+                throw new TxnException(
+                        what
+                                + " failed for "
+                                + retryTimeout
+                                + " without PD or TiKV serving it; last error: "
+                                + failure);
             }
-            LOG.debug("{} on region {}: {}; retrying", what, region.getId(), failure);
+            LOG.debug("{}: {}; retrying", what, failure);
             sleep(backOff);
             backOff = Math.min(backOff * 2, 1_000);
         }

@@ -264,7 +264,7 @@ class TxnClientITCase {
         try (TxnClient marked =
                 TxnClient.open(
                         TiConfiguration.createDefault(cluster.pdAddress()),
-                        TxnClient.DEFAULT_RETRY_TIMEOUT,
+                        io.tiflink.tikv.UnavailableTimeout.DEFAULT,
                         3)) {
             long startTs = marked.timestamp();
             marked.prewrite(primary, List.of(put(primary), put(secondary)), startTs, 10_000);

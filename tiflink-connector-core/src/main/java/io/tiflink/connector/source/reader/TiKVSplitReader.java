@@ -93,7 +93,7 @@ final class TiKVSplitReader implements SplitReader<TiKVRecord, TiKVSplit> {
         this.config = config;
         this.metrics = metrics;
         this.session = TiKVOptions.connecting(() -> Sessions.open(config.tiConfiguration()));
-        this.txn = new TxnClient(session);
+        this.txn = new TxnClient(session, TiKVOptions.unavailableTimeout(config.options()));
         this.fetchSize = config.fetchSize();
     }
 
