@@ -8,7 +8,8 @@ package io.tiflink.tidb.write;
 public final class RowRejectedException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
-    private final RowWrite write;
+    // Not sent with the job's failure: the message names the row.
+    private final transient RowWrite write;
 
     RowRejectedException(String message) {
         this(message, null);
