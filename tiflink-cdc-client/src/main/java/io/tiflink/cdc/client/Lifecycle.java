@@ -79,7 +79,9 @@ final class Lifecycle {
             if (failure != null || closed) {
                 return;
             }
-            LOG.error("CDC subscription failed", e);
+            // The consumer gets the error (with its stack) from its next poll, and reports it:
+            // one line here, not a second stack.
+            LOG.info("CDC subscription failed: {}", e.getMessage());
             failure = e;
             end("subscription failed");
         } finally {
