@@ -170,12 +170,23 @@ class FlinkClusterITCase {
                                     assertThat(state(job)).isEqualTo("RUNNING");
                                     assertThat(taskManagersOf(job)).containsExactly(survivor);
                                 });
-                JsonNode restored =
-                        FLINK.get("/jobs/" + job + "/checkpoints").path("latest").path("restored");
-                assertThat(restored.path("id").asLong())
-                        .as("the checkpoint the job restored from: %s", restored)
+                // The REST API's checkpoint statistics trail the restore by a refresh.
+                long restored =
+                        await("the checkpoint the job restored from")
+                                .atMost(Duration.ofSeconds(30))
+                                .pollInterval(Duration.ofMillis(500))
+                                .until(
+                                        () ->
+                                                FLINK.get("/jobs/" + job + "/checkpoints")
+                                                        .path("latest")
+                                                        .path("restored")
+                                                        .path("id")
+                                                        .asLong(),
+                                        id -> id > 0);
+                assertThat(restored)
+                        .as("the checkpoint the job restored from")
                         .isGreaterThanOrEqualTo(beforeKill);
-                awaitCheckpoints(job, restored.path("id").asLong() + 2, writes);
+                awaitCheckpoints(job, restored + 2, writes);
                 if (writes.isDone()) {
                     writes.get(); // the writer's failure
                 }
@@ -197,6 +208,17 @@ class FlinkClusterITCase {
                     .atMost(Duration.ofMinutes(1))
                     .until(() -> "CANCELED".equals(state(job)));
         }
+        // Flink closes the job's class loader, which holds the connector (-j), at the job's end;
+        // tikv-client-java's network threads stop a second later. They must find every class
+        // they need loaded.
+        await("tikv-client-java's network threads stopped")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> !FLINK.anyThreadNamed("grpc-nio-worker"));
+        assertThat(
+                        FLINK.logLinesWith(
+                                Pattern.compile("NoClassDefFoundError: (org/tikv|io/tiflink)/")))
+                .isEmpty();
     }
 
     /**
