@@ -102,7 +102,13 @@ public final class TiKVDynamicTableSourceFactory implements DynamicTableSourceFa
      * name matches) lack or that cannot hold every value of its TiDB column.
      */
     private static void checkSchema(TiKVSourceConfig config, RowType rowType) {
-        try (TxnClient c = TiKVOptions.connecting(() -> TxnClient.open(config.tiConfiguration()))) {
+        try (TxnClient c =
+                TiKVOptions.connecting(
+                        () ->
+                                TxnClient.open(
+                                        config.tiConfiguration(),
+                                        TiKVOptions.unavailableTimeout(config.options()),
+                                        0))) {
             for (CapturedTable t :
                     SplitPlanner.tables(
                             c.session(), c.timestamp(), config.database(), config.table())) {
