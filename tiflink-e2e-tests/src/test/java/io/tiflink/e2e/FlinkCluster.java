@@ -37,7 +37,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -257,46 +256,6 @@ final class FlinkCluster implements BeforeAllCallback, AfterAllCallback, TestWat
         assertThat(p).as("a TaskManager named %s", taskManager).isNotNull();
         assertThat(p.destroyForcibly().waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as("exit status of %s", taskManager).isEqualTo(137);
-    }
-
-    /** Whether a running cluster process has a thread whose name starts with {@code prefix}. */
-    boolean anyThreadNamed(String prefix) throws IOException, InterruptedException {
-        for (Process p : processes.values()) {
-            if (!p.isAlive()) {
-                continue;
-            }
-            Process jcmd =
-                    new ProcessBuilder(
-                                    Path.of(System.getProperty("java.home"), "bin", "jcmd")
-                                            .toString(),
-                                    Long.toString(p.pid()),
-                                    "Thread.print")
-                            .redirectErrorStream(true)
-                            .start();
-            String threads =
-                    new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(jcmd.waitFor(30, TimeUnit.SECONDS)).as("jcmd finished").isTrue();
-            if (threads.contains("\"" + prefix)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The lines of the cluster processes' logs in which {@code pattern} is found. */
-    List<String> logLinesWith(Pattern pattern) throws IOException {
-        List<String> found = new ArrayList<>();
-        for (String name : processes.keySet()) {
-            Path log = dir.resolve(name + ".log");
-            if (Files.exists(log)) {
-                for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-                    if (pattern.matcher(line).find()) {
-                        found.add(name + ": " + line);
-                    }
-                }
-            }
-        }
-        return found;
     }
 
     @Override

@@ -9,7 +9,6 @@ import org.tikv.shade.io.grpc.Status;
 import org.tikv.shade.io.grpc.StatusRuntimeException;
 import org.tikv.shade.io.grpc.netty.GrpcSslContexts;
 import org.tikv.shade.io.grpc.netty.NettyChannelBuilder;
-import org.tikv.shade.io.netty.util.concurrent.GlobalEventExecutor;
 
 import javax.net.ssl.SSLException;
 
@@ -30,15 +29,6 @@ public final class Sessions {
     private static final long PROBE_TIMEOUT_MILLIS = 5_000;
 
     private Sessions() {}
-
-    static {
-        // Flink closes a job's class loader, which may hold tikv-client-java, when the job ends;
-        // its netty event loops stop about a second later and report that on netty's
-        // GlobalEventExecutor, whose thread start needs a class not loaded until then: a
-        // NoClassDefFoundError logged at ERROR. Starting that thread once while the loader is
-        // open loads the class.
-        GlobalEventExecutor.INSTANCE.execute(() -> {});
-    }
 
     /**
      * A session to the cluster {@code conf} names.
