@@ -23,7 +23,6 @@ import org.tikv.txn.ResolveLockResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -100,11 +99,6 @@ public final class TxnClient implements AutoCloseable {
     /** A client over a session of its own, closed with it. */
     public static TxnClient open(org.tikv.common.TiConfiguration conf) {
         return open(conf, UnavailableTimeout.DEFAULT, 0);
-    }
-
-    /** A client over a session of its own, retrying each command for {@code retryTimeout}. */
-    public static TxnClient open(org.tikv.common.TiConfiguration conf, Duration retryTimeout) {
-        return open(conf, UnavailableTimeout.of(retryTimeout, null), 0);
     }
 
     /**

@@ -8,6 +8,7 @@ import io.tiflink.minicluster.workload.TiDBLikeWriter;
 import io.tiflink.minicluster.workload.TiDBLikeWriter.Crash;
 import io.tiflink.minicluster.workload.TiDBLikeWriter.Shape;
 import io.tiflink.tikv.ByteKey;
+import io.tiflink.tikv.UnavailableTimeout;
 
 import org.tikv.common.TiConfiguration;
 import org.tikv.kvproto.Kvrpcpb;
@@ -209,7 +210,8 @@ class TxnClientITCase {
         try (TxnClient impatient =
                 TxnClient.open(
                         TiConfiguration.createDefault(cluster.pdAddress()),
-                        Duration.ofSeconds(2))) {
+                        UnavailableTimeout.of(Duration.ofSeconds(2), null),
+                        0)) {
             assertThatThrownBy(
                             () ->
                                     impatient.scan(
@@ -264,7 +266,7 @@ class TxnClientITCase {
         try (TxnClient marked =
                 TxnClient.open(
                         TiConfiguration.createDefault(cluster.pdAddress()),
-                        io.tiflink.tikv.UnavailableTimeout.DEFAULT,
+                        UnavailableTimeout.DEFAULT,
                         3)) {
             long startTs = marked.timestamp();
             marked.prewrite(primary, List.of(put(primary), put(secondary)), startTs, 10_000);
@@ -306,7 +308,8 @@ class TxnClientITCase {
         try (TxnClient impatient =
                 TxnClient.open(
                         TiConfiguration.createDefault(cluster.pdAddress()),
-                        Duration.ofSeconds(2))) {
+                        UnavailableTimeout.of(Duration.ofSeconds(2), null),
+                        0)) {
             long started = System.nanoTime();
             assertThatThrownBy(() -> impatient.get(impatient.timestamp(), List.of(k)))
                     .isInstanceOf(TxnException.class)
@@ -335,7 +338,8 @@ class TxnClientITCase {
                 TxnClient impatient =
                         TxnClient.open(
                                 TiConfiguration.createDefault(cluster.pdAddress()),
-                                Duration.ofSeconds(10))) {
+                                UnavailableTimeout.of(Duration.ofSeconds(10), null),
+                                0)) {
             // Every key prewritten: committed, at the largest min_commit_ts.
             tidb.crash(Shape.ASYNC_COMMIT, Crash.AFTER_PREWRITE, committed);
             // The other region's key never prewritten: rolled back.

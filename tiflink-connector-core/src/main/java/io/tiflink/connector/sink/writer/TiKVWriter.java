@@ -103,18 +103,17 @@ public abstract class TiKVWriter<IN>
 
     @Override
     public void write(IN element, Context context) throws IOException, InterruptedException {
-        received++;
+        WriteBuffer.Position position = new WriteBuffer.Position(lastCheckpoint, ++received);
         RowWrite w;
         try {
             w = serializer.serialize(element);
         } catch (IllegalArgumentException e) {
             // A value that does not convert to its column (the serializer names it) never will.
-            throw rejected(e, null, new WriteBuffer.Position(lastCheckpoint, received));
+            throw rejected(e, null, position);
         }
         if (w == null) {
             return;
         }
-        WriteBuffer.Position position = new WriteBuffer.Position(lastCheckpoint, received);
         RowWrite checked;
         try {
             checked = writer.checked(w);
