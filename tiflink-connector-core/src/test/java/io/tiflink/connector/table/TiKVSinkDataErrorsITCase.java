@@ -8,10 +8,13 @@ import io.tiflink.minicluster.junit.MiniTiKVExtension;
 
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
 import org.apache.flink.runtime.executiongraph.ArchivedExecutionGraph;
 import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
@@ -24,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -61,10 +65,35 @@ class TiKVSinkDataErrorsITCase {
         tables.close();
     }
 
+    /**
+     * Restarting on failure, and taking no checkpoint for an hour (not before its minimum pause,
+     * nor at once): the rows of a failing INSERT count from the subtask's start.
+     */
+    private static StreamExecutionEnvironment failingEnv() {
+        Duration hour = Duration.ofHours(1);
+        StreamExecutionEnvironment env = FlinkClusters.restartingEnv(1, hour.toMillis());
+        Configuration pause = new Configuration();
+        pause.set(
+                ConfigOptions.key("execution.checkpointing.min-pause")
+                        .durationType()
+                        .noDefaultValue(),
+                hour);
+        env.configure(pause);
+        return env;
+    }
+
     /** A Flink table over bad.customers without a primary key: the sink appends. */
     private static StreamTableEnvironment appending(String extra) {
-        StreamTableEnvironment t =
-                StreamTableEnvironment.create(FlinkClusters.restartingEnv(1, 100));
+        return appending(extra, FlinkClusters.restartingEnv(1, 100));
+    }
+
+    /** {@link #appending(String)} for an INSERT that fails, in a {@link #failingEnv()}. */
+    private static StreamTableEnvironment appendingFailing(String extra) {
+        return appending(extra, failingEnv());
+    }
+
+    private static StreamTableEnvironment appending(String extra, StreamExecutionEnvironment env) {
+        StreamTableEnvironment t = StreamTableEnvironment.create(env);
         t.executeSql(
                 "CREATE TABLE customers (id BIGINT, email STRING, code STRING) WITH ("
                         + "'connector' = 'tikv', 'pd-addresses' = '"
@@ -121,7 +150,7 @@ class TiKVSinkDataErrorsITCase {
         String messages =
                 failsWithoutRestarts(
                         flink,
-                        appending(""),
+                        appendingFailing(""),
                         "INSERT INTO customers VALUES (1, 'a@x', 'ok'), (2, 'b@x', 'ok'),"
                                 + " (3, 'c@x', 'abcdefghij')");
         assertThat(messages)
@@ -139,7 +168,7 @@ class TiKVSinkDataErrorsITCase {
         String messages =
                 failsWithoutRestarts(
                         flink,
-                        appending(
+                        appendingFailing(
                                 ", 'sink.delivery-guarantee' = 'at-least-once',"
                                         + " 'sink.buffer-flush.max-rows' = '1'"),
                         "INSERT INTO customers VALUES (11, 'd@x', 'ok'),"
@@ -155,8 +184,7 @@ class TiKVSinkDataErrorsITCase {
     @Test
     void aValueThatDoesNotConvertFailsWithoutRestarts(
             MiniTiKVCluster cluster, @InjectMiniCluster MiniCluster flink) throws Exception {
-        StreamTableEnvironment t =
-                StreamTableEnvironment.create(FlinkClusters.restartingEnv(1, 100));
+        StreamTableEnvironment t = StreamTableEnvironment.create(failingEnv());
         t.executeSql(
                 "CREATE TABLE dated (id BIGINT, due STRING) WITH ("
                         + "'connector' = 'tikv', 'pd-addresses' = '"
@@ -182,7 +210,7 @@ class TiKVSinkDataErrorsITCase {
         String messages =
                 failsWithoutRestarts(
                         flink,
-                        appending(""),
+                        appendingFailing(""),
                         "INSERT INTO customers VALUES (22, 'e@x', 'a'), (23, 'dup@x', 'b'),"
                                 + " (24, 'f@x', 'c')");
         assertThat(messages)
@@ -203,7 +231,7 @@ class TiKVSinkDataErrorsITCase {
         String messages =
                 failsWithoutRestarts(
                         flink,
-                        appending(
+                        appendingFailing(
                                 ", 'sink.delivery-guarantee' = 'at-least-once',"
                                         + " 'sink.buffer-flush.max-rows' = '2'"),
                         "INSERT INTO customers VALUES (32, 'g@x', 'a'), (33, 'h@x', 'b'),"
